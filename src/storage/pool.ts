@@ -1,0 +1,101 @@
+// The packet buffer pool: `count` buffers of `size` bytes carved from the arena. A buffer is an
+// integer handle; its bytes are `bytes[offsetOf(h) .. offsetOf(h) + size)`. Nothing here allocates
+// after construction, and exhaustion is an ordinary result (-1), never an exception.
+
+import { Memory } from "./memory.js";
+
+export class PacketPool {
+  readonly count: number;
+  readonly size: number;
+  /** The arena holding the buffers, back to back from `base`. */
+  readonly bytes: Uint8Array;
+  readonly base: number;
+  /** Length of the frame each buffer holds, kept by whoever owns the handle. */
+  readonly length: Int32Array;
+  /** Link field for queues threaded through the pool (see HandleList). */
+  readonly next: Int32Array;
+  /** Times alloc() found the pool empty. */
+  exhausted = 0;
+
+  private readonly freeStack: Int32Array;
+  private readonly owned: Uint8Array;
+  private top: number;
+
+  constructor(memory: Memory, count: number, size: number) {
+    if (!(count > 0 && count < 0x8000 && size >= 64))
+      throw new RangeError("pool: bad count or size");
+    this.count = count;
+    this.size = size;
+    this.bytes = memory.bytes;
+    this.base = memory.take(count * size);
+    this.length = new Int32Array(count);
+    this.next = new Int32Array(count).fill(-1);
+    this.freeStack = new Int32Array(count);
+    this.owned = new Uint8Array(count);
+    for (let i = 0; i < count; i++) this.freeStack[i] = count - 1 - i;
+    this.top = count;
+  }
+
+  /** Buffers not handed out. */
+  get available(): number {
+    return this.top;
+  }
+
+  /** A free buffer's handle, or -1 when none is left. */
+  alloc(): number {
+    if (this.top === 0) {
+      this.exhausted++;
+      return -1;
+    }
+    const handle = this.freeStack[--this.top];
+    this.owned[handle] = 1;
+    this.length[handle] = 0;
+    this.next[handle] = -1;
+    return handle;
+  }
+
+  free(handle: number): void {
+    // A double free would hand one buffer to two owners: a bug in the stack, so it must be loud.
+    if (this.owned[handle] !== 1) throw new Error("pool: free of a buffer not in use");
+    this.owned[handle] = 0;
+    this.freeStack[this.top++] = handle;
+  }
+
+  offsetOf(handle: number): number {
+    return this.base + handle * this.size;
+  }
+}
+
+/**
+ * A FIFO of pool handles linked through `pool.next`, so queueing a packet costs nothing but two
+ * integer writes. A handle may sit in at most one list at a time.
+ */
+export class HandleList {
+  head = -1;
+  tail = -1;
+  length = 0;
+
+  push(pool: PacketPool, handle: number): void {
+    pool.next[handle] = -1;
+    if (this.tail < 0) this.head = handle;
+    else pool.next[this.tail] = handle;
+    this.tail = handle;
+    this.length++;
+  }
+
+  /** The first handle, removed, or -1 when empty. */
+  shift(pool: PacketPool): number {
+    const handle = this.head;
+    if (handle < 0) return -1;
+    this.head = pool.next[handle];
+    if (this.head < 0) this.tail = -1;
+    pool.next[handle] = -1;
+    this.length--;
+    return handle;
+  }
+
+  /** Returns every handle to the pool. */
+  freeAll(pool: PacketPool): void {
+    for (let h = this.shift(pool); h >= 0; h = this.shift(pool)) pool.free(h);
+  }
+}
