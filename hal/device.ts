@@ -46,3 +46,14 @@ export interface NetDevice {
 export const ETHERNET_HEADER = 14;
 /** Shortest frame on the wire without FCS; shorter frames are padded on transmit. */
 export const ETHERNET_MIN_FRAME = 60;
+
+/**
+ * What a platform adapter or test loop drives: the Stack, or anything else with deadlines. Times are
+ * milliseconds on a monotonic clock chosen by the driver (a virtual one in tests).
+ */
+export interface Pollable {
+  /** Does all work that is due: received frames, expired timers. Never blocks. */
+  poll(now: number): void;
+  /** The earliest time poll() has more work to do, or Infinity. Call poll() again at that time. */
+  nextDeadline(): number;
+}
