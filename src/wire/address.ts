@@ -1,0 +1,137 @@
+// Addresses. An IpAddress is 16 bytes so every endpoint table holds IPv4 and IPv6 alike; IPv4 is
+// kept v4-mapped (::ffff:a.b.c.d), the form a Linux dual-stack socket reports. IPv4 addresses in
+// the per-packet paths are plain unsigned 32-bit numbers read from the header.
+//
+// Parsing and formatting build strings and are for configuration and diagnostics, never per packet.
+
+export const AF_INET = 2;
+export const AF_INET6 = 10;
+
+export class IpAddress {
+  readonly bytes = new Uint8Array(16);
+
+  get family(): number {
+    const b = this.bytes;
+    for (let i = 0; i < 10; i++) if (b[i] !== 0) return AF_INET6;
+    return b[10] === 0xff && b[11] === 0xff ? AF_INET : AF_INET6;
+  }
+
+  /** The IPv4 address as a number; meaningful when family is AF_INET. */
+  get v4(): number {
+    return readU32(this.bytes, 12);
+  }
+
+  setV4(address: number): this {
+    const b = this.bytes;
+    b.fill(0, 0, 10);
+    b[10] = 0xff;
+    b[11] = 0xff;
+    writeU32(b, 12, address);
+    return this;
+  }
+
+  /** Sets the unspecified IPv6 address (::), which also stands for "any" before a family is known. */
+  clear(): this {
+    this.bytes.fill(0);
+    return this;
+  }
+
+  copyFrom(other: IpAddress): this {
+    this.bytes.set(other.bytes);
+    return this;
+  }
+
+  equals(other: IpAddress): boolean {
+    const a = this.bytes;
+    const b = other.bytes;
+    for (let i = 15; i >= 0; i--) if (a[i] !== b[i]) return false;
+    return true;
+  }
+
+  /** 0.0.0.0 or :: — a wildcard in a bind or a filter. */
+  get isUnspecified(): boolean {
+    const b = this.bytes;
+    if (this.family === AF_INET) return readU32(b, 12) === 0;
+    for (let i = 0; i < 16; i++) if (b[i] !== 0) return false;
+    return true;
+  }
+
+  /** Parses dotted-quad IPv4 text; returns false (and leaves the address as it was) on bad input. */
+  parse(text: string): boolean {
+    const v4 = parseIPv4(text);
+    if (v4 < 0) return false;
+    this.setV4(v4);
+    return true;
+  }
+
+  toString(): string {
+    return this.family === AF_INET ? formatIPv4(this.v4) : formatIPv6(this.bytes);
+  }
+}
+
+export function readU16(b: Uint8Array, at: number): number {
+  return (b[at] << 8) | b[at + 1];
+}
+
+export function writeU16(b: Uint8Array, at: number, value: number): void {
+  b[at] = value >>> 8;
+  b[at + 1] = value;
+}
+
+export function readU32(b: Uint8Array, at: number): number {
+  return ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
+}
+
+export function writeU32(b: Uint8Array, at: number, value: number): void {
+  b[at] = value >>> 24;
+  b[at + 1] = value >>> 16;
+  b[at + 2] = value >>> 8;
+  b[at + 3] = value;
+}
+
+/** Dotted-quad text to a number, or -1. */
+export function parseIPv4(text: string): number {
+  const parts = text.split(".");
+  if (parts.length !== 4) return -1;
+  let value = 0;
+  for (const part of parts) {
+    if (!/^\d{1,3}$/.test(part)) return -1;
+    const n = Number(part);
+    if (n > 255) return -1;
+    value = value * 256 + n;
+  }
+  return value;
+}
+
+export function formatIPv4(address: number): string {
+  return `${address >>> 24}.${(address >>> 16) & 255}.${(address >>> 8) & 255}.${address & 255}`;
+}
+
+function formatIPv6(b: Uint8Array): string {
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(readU16(b, i).toString(16));
+  return groups.join(":").replace(/(^|:)0(:0)+(:|$)/, "::");
+}
+
+/** "02:00:00:00:00:01" to 6 bytes in `out`; false on bad input. */
+export function parseMac(text: string, out: Uint8Array): boolean {
+  const parts = text.split(/[:-]/);
+  if (parts.length !== 6) return false;
+  for (let i = 0; i < 6; i++) {
+    if (!/^[0-9a-fA-F]{1,2}$/.test(parts[i])) return false;
+    out[i] = parseInt(parts[i], 16);
+  }
+  return true;
+}
+
+export function formatMac(b: Uint8Array, at = 0): string {
+  let text = "";
+  for (let i = 0; i < 6; i++)
+    text += (i ? ":" : "") + (b[at + i] < 16 ? "0" : "") + b[at + i].toString(16);
+  return text;
+}
+
+/** Prefix length (0..32) to a netmask number. */
+export function prefixMask(prefix: number): number {
+  return prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+}
