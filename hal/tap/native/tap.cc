@@ -1,0 +1,282 @@
+// The Linux TAP link for Node: attach a TAP device, read and write frames synchronously into the
+// caller's bytes, and signal readability from Node's own event loop.
+//
+// Why native: Node cannot issue TUNSETIFF. Why this shape: one uv_poll per device tells JS "frames
+// are waiting" once per readiness event and JS drains them with synchronous read() calls, which
+// costs one JS entry per batch instead of per frame and never allocates per frame. Every call
+// returns a count or -errno; nothing throws.
+#include <napi.h>
+#include <uv.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <unordered_map>
+
+namespace {
+
+struct Watch {
+  uv_poll_t handle;
+  napi_env env;
+  napi_ref callback;
+  napi_ref target;
+  napi_async_context context;
+};
+
+void FreeWatch(uv_handle_t* handle) { delete static_cast<Watch*>(handle->data); }
+
+void DeliverReadable(uv_poll_t* handle, int /*status*/, int /*events*/) {
+  // On error (status < 0) JS is told as well: its next read() returns the -errno.
+  Watch* watch = static_cast<Watch*>(handle->data);
+  napi_env env = watch->env;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  napi_value callback;
+  napi_value target;
+  napi_value result;
+  if (napi_get_reference_value(env, watch->callback, &callback) == napi_ok &&
+      napi_get_reference_value(env, watch->target, &target) == napi_ok) {
+    napi_make_callback(env, watch->context, target, callback, 0, nullptr, &result);
+  }
+  // A throwing callback has no JS caller to land in: report it as uncaught, as a timer would.
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (pending) {
+    napi_value error;
+    napi_get_and_clear_last_exception(env, &error);
+    napi_fatal_exception(env, error);
+  }
+  napi_close_handle_scope(env, scope);
+}
+
+bool ToInt64(napi_env env, napi_value value, int64_t* out) {
+  return napi_get_value_int64(env, value, out) == napi_ok;
+}
+
+// The bytes [offset, offset + count) of a Uint8Array argument, or nullptr when out of range.
+uint8_t* Span(napi_env env, napi_value array, napi_value offsetValue, napi_value countValue,
+              size_t* count) {
+  napi_typedarray_type type;
+  size_t length;
+  void* data;
+  int64_t offset;
+  int64_t wanted;
+  bool isTyped = false;
+  if (napi_is_typedarray(env, array, &isTyped) != napi_ok || !isTyped) return nullptr;
+  if (napi_get_typedarray_info(env, array, &type, &length, &data, nullptr, nullptr) != napi_ok)
+    return nullptr;
+  if (type != napi_uint8_array || !ToInt64(env, offsetValue, &offset) ||
+      !ToInt64(env, countValue, &wanted))
+    return nullptr;
+  if (offset < 0 || wanted < 0 || static_cast<uint64_t>(offset) > length ||
+      static_cast<uint64_t>(wanted) > length - static_cast<uint64_t>(offset))
+    return nullptr;
+  *count = static_cast<size_t>(wanted);
+  return static_cast<uint8_t*>(data) + offset;
+}
+
+class TapAddon : public Napi::Addon<TapAddon> {
+ public:
+  TapAddon(Napi::Env env, Napi::Object exports) {
+    DefineAddon(exports, {
+                             InstanceMethod("open", &TapAddon::Open),
+                             InstanceMethod("read", &TapAddon::Read),
+                             InstanceMethod("write", &TapAddon::Write),
+                             InstanceMethod("watch", &TapAddon::Watch),
+                             InstanceMethod("unwatch", &TapAddon::Unwatch),
+                             InstanceMethod("close", &TapAddon::Close),
+                         });
+    napi_get_uv_event_loop(env, &loop_);
+  }
+
+  // The environment is going away (process or worker exit): release every device it still held.
+  ~TapAddon() {
+    for (auto& entry : watches_) {
+      uv_poll_stop(&entry.second->handle);
+      uv_close(reinterpret_cast<uv_handle_t*>(&entry.second->handle), FreeWatch);
+      ::close(entry.first);
+    }
+  }
+
+ private:
+  static Napi::Value Result(Napi::Env env, int64_t value) {
+    return Napi::Number::New(env, static_cast<double>(value));
+  }
+
+  // open(name, nsPid?) -> fd or -errno. With nsPid, the device is created inside the network
+  // namespace of that process; the calling thread returns to its own namespace before returning.
+  Napi::Value Open(const Napi::CallbackInfo& info) {
+    napi_env env = info.Env();
+    char name[IFNAMSIZ];
+    size_t nameLength = 0;
+    if (info.Length() < 1 || napi_get_value_string_utf8(env, info[0], name, sizeof name,
+                                                         &nameLength) != napi_ok)
+      return Result(env, -EINVAL);
+    if (nameLength >= IFNAMSIZ - 1) {
+      // The buffer holds IFNAMSIZ - 1 characters; a longer name would have been cut short.
+      size_t fullLength = 0;
+      napi_get_value_string_utf8(env, info[0], nullptr, 0, &fullLength);
+      if (fullLength >= IFNAMSIZ) return Result(env, -EINVAL);
+    }
+    int64_t nsPid = 0;
+    bool inNamespace = info.Length() >= 2 && !info[1].IsUndefined() && !info[1].IsNull();
+    if (inNamespace && (!ToInt64(env, info[1], &nsPid) || nsPid <= 0))
+      return Result(env, -EINVAL);
+
+    int home = -1;
+    if (inNamespace) {
+      char path[64];
+      snprintf(path, sizeof path, "/proc/%lld/ns/net", static_cast<long long>(nsPid));
+      int target = ::open(path, O_RDONLY | O_CLOEXEC);
+      if (target < 0) return Result(env, -errno);
+      home = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+      if (home < 0) {
+        int error = errno;
+        ::close(target);
+        return Result(env, -error);
+      }
+      int entered = setns(target, CLONE_NEWNET);
+      int error = errno;
+      ::close(target);
+      if (entered < 0) {
+        ::close(home);
+        return Result(env, -error);
+      }
+    }
+
+    int result = ::open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    if (result < 0) {
+      result = -errno;
+    } else {
+      // No IFF_VNET_HDR and no offloads: every read is exactly one Ethernet frame.
+      struct ifreq request;
+      memset(&request, 0, sizeof request);
+      request.ifr_flags = IFF_TAP | IFF_NO_PI;
+      memcpy(request.ifr_name, name, nameLength);
+      if (ioctl(result, TUNSETIFF, &request) < 0) {
+        int error = errno;
+        ::close(result);
+        result = -error;
+      }
+    }
+
+    if (home >= 0) {
+      // Staying in the lab's namespace would silently move every later socket of this thread.
+      if (setns(home, CLONE_NEWNET) < 0)
+        Napi::Error::Fatal("tap.open", "cannot return to the original network namespace");
+      ::close(home);
+    }
+    return Result(env, result);
+  }
+
+  // read(fd, u8, offset, capacity) -> frame length, 0 when none waits, or -errno. A frame longer
+  // than capacity is cut to capacity and its full length returned: the tail lands in a scratch
+  // area (a second iovec), since a TAP read otherwise reports only what it copied.
+  Napi::Value Read(const Napi::CallbackInfo& info) {
+    napi_env env = info.Env();
+    int64_t fd;
+    size_t capacity;
+    if (info.Length() < 4 || !ToInt64(env, info[0], &fd)) return Result(env, -EBADF);
+    uint8_t* into = Span(env, info[1], info[2], info[3], &capacity);
+    if (into == nullptr) return Result(env, -EINVAL);
+    struct iovec parts[2] = {{into, capacity}, {overflow_, sizeof overflow_}};
+    ssize_t n = readv(static_cast<int>(fd), parts, 2);
+    if (n >= 0) return Result(env, n);
+    return Result(env, errno == EAGAIN ? 0 : -errno);
+  }
+
+  // write(fd, u8, offset, length) -> bytes written or -errno.
+  Napi::Value Write(const Napi::CallbackInfo& info) {
+    napi_env env = info.Env();
+    int64_t fd;
+    size_t length;
+    if (info.Length() < 4 || !ToInt64(env, info[0], &fd)) return Result(env, -EBADF);
+    const uint8_t* from = Span(env, info[1], info[2], info[3], &length);
+    if (from == nullptr) return Result(env, -EINVAL);
+    ssize_t n = ::write(static_cast<int>(fd), from, length);
+    return Result(env, n >= 0 ? n : -errno);
+  }
+
+  // watch(fd, callback, target?) -> 0 or -errno. Calls callback (with `this` = target) once per
+  // readiness event on Node's main loop; a watched fd keeps the loop alive, an unwatched one not.
+  Napi::Value Watch(const Napi::CallbackInfo& info) {
+    napi_env env = info.Env();
+    int64_t fd;
+    if (info.Length() < 2 || !ToInt64(env, info[0], &fd) || fd < 0) return Result(env, -EBADF);
+    if (!info[1].IsFunction()) return Result(env, -EINVAL);
+    if (watches_.count(static_cast<int>(fd)) != 0) return Result(env, -EBUSY);
+    napi_value target = info.Length() >= 3 ? static_cast<napi_value>(info[2])
+                                           : static_cast<napi_value>(info.Env().Undefined());
+
+    ::Watch* watch = new ::Watch();
+    watch->env = env;
+    watch->handle.data = watch;
+    int status = uv_poll_init(loop_, &watch->handle, static_cast<int>(fd));
+    if (status < 0) {
+      delete watch;
+      return Result(env, status);  // libuv errors are already -errno on Linux
+    }
+    napi_value resourceName;
+    napi_create_string_utf8(env, "TapDevice", NAPI_AUTO_LENGTH, &resourceName);
+    napi_async_init(env, nullptr, resourceName, &watch->context);
+    napi_create_reference(env, info[1], 1, &watch->callback);
+    napi_create_reference(env, target, 1, &watch->target);
+    status = uv_poll_start(&watch->handle, UV_READABLE, DeliverReadable);
+    if (status < 0) {
+      Release(watch);
+      return Result(env, status);
+    }
+    watches_[static_cast<int>(fd)] = watch;
+    return Result(env, 0);
+  }
+
+  Napi::Value Unwatch(const Napi::CallbackInfo& info) {
+    napi_env env = info.Env();
+    int64_t fd;
+    if (info.Length() < 1 || !ToInt64(env, info[0], &fd)) return Result(env, -EBADF);
+    return Result(env, StopWatching(static_cast<int>(fd)) ? 0 : -ENOENT);
+  }
+
+  // close(fd) -> 0 or -errno; stops watching first so the poll never sees a reused fd.
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    napi_env env = info.Env();
+    int64_t fd;
+    if (info.Length() < 1 || !ToInt64(env, info[0], &fd) || fd < 0) return Result(env, -EBADF);
+    StopWatching(static_cast<int>(fd));
+    return Result(env, ::close(static_cast<int>(fd)) == 0 ? 0 : -errno);
+  }
+
+  bool StopWatching(int fd) {
+    auto found = watches_.find(fd);
+    if (found == watches_.end()) return false;
+    ::Watch* watch = found->second;
+    watches_.erase(found);
+    uv_poll_stop(&watch->handle);
+    Release(watch);
+    return true;
+  }
+
+  static void Release(::Watch* watch) {
+    napi_delete_reference(watch->env, watch->callback);
+    napi_delete_reference(watch->env, watch->target);
+    napi_async_destroy(watch->env, watch->context);
+    uv_close(reinterpret_cast<uv_handle_t*>(&watch->handle), FreeWatch);
+  }
+
+  uv_loop_t* loop_ = nullptr;
+  // Larger than any frame a TAP delivers (64 KiB IP packet plus link headers).
+  uint8_t overflow_[65536 + 32];
+  std::unordered_map<int, ::Watch*> watches_;
+};
+
+}  // namespace
+
+NODE_API_ADDON(TapAddon)
