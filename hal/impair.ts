@@ -1,0 +1,520 @@
+// Seeded link faults around any NetDevice, in both directions: loss, duplication, reordering, bit
+// corruption, delay and jitter. This kernel has no netem, so tests get their bad networks here, and
+// a run is reproduced exactly from its seed (each direction draws from its own generator, in a fixed
+// order per frame).
+//
+// Frames that cannot pass straight through (held back, duplicated, or corrupted on the way out)
+// wait in preallocated slots; poll(now) releases them and nextDeadline() says when. Put the device
+// in the same Memory as the stack and every copy stays a copyWithin on one array.
+
+import { ETHERNET_HEADER, type NetDevice } from "./device.js";
+import { copy, Memory } from "../src/storage/memory.js";
+import { Random } from "../src/random.js";
+
+/** Faults for one direction. Probabilities are per frame, in [0, 1]; times are milliseconds. */
+export interface Impairments {
+  /** Probability a frame is dropped. */
+  loss?: number;
+  /** Probability a frame is delivered twice. */
+  duplicate?: number;
+  /**
+   * Probability a frame is held back and delivered right after the next frame that passes in the
+   * same direction (or after `reorderTimeout` ms when no frame follows).
+   */
+  reorder?: number;
+  /** Probability one random bit is flipped in a random byte past the Ethernet header. */
+  corrupt?: number;
+  /** Fixed one-way delay. */
+  delay?: number;
+  /**
+   * Each frame's delay is drawn uniformly from [delay - jitter, delay + jitter] (never below 0), as
+   * netem does, so jitter larger than the gap between frames also reorders them.
+   */
+  jitter?: number;
+}
+
+export interface ImpairOptions extends Impairments {
+  /** Overrides for frames the stack transmits (towards the wrapped device). */
+  tx?: Impairments;
+  /** Overrides for frames the stack receives (from the wrapped device). */
+  rx?: Impairments;
+  /** Seed of the fault generators. Default 1. */
+  seed?: number;
+  /** Frames each direction can hold back at once; more are dropped and counted. Default 64. */
+  slots?: number;
+  /** Longest wait of a reordered frame for a later one to pass it. Default 10 ms. */
+  reorderTimeout?: number;
+  /** The arena for the held frames; the device makes its own when none is given. */
+  memory?: Memory;
+}
+
+// admit() results
+const REFUSED = -1;
+const TAKEN = 0;
+const DIRECT = 1;
+
+// Slot states
+const FREE = 0;
+const HELD = 1;
+const READY = 2;
+
+/** One direction of an ImpairedDevice: its settings, held frames and fault counters. */
+export class ImpairLane {
+  readonly loss: number;
+  readonly duplicate: number;
+  readonly reorder: number;
+  readonly corrupt: number;
+  readonly delay: number;
+  readonly jitter: number;
+  readonly reorderTimeout: number;
+
+  /** Frames that entered this direction. */
+  frames = 0;
+  /** Frames handed on (to the wrapped device, or to the stack), duplicates included. */
+  passed = 0;
+  lost = 0;
+  duplicated = 0;
+  reordered = 0;
+  corrupted = 0;
+  /** Frames held for a delay above zero. */
+  delayed = 0;
+  /** Frames dropped because every slot was holding a frame. */
+  overflow = 0;
+  /** Held frames the wrapped device refused when they were released. */
+  refused = 0;
+  /** Frames held now, waiting for their time. */
+  held = 0;
+  /** Released frames waiting for receive() (the receive direction only). */
+  readyCount = 0;
+
+  readonly bytes: Uint8Array;
+  readonly base: number;
+  readonly slotSize: number;
+  readonly slots: number;
+
+  private readonly rng: Random;
+  private readonly length: Int32Array;
+  private readonly due: Float64Array;
+  private readonly order: Float64Array;
+  private readonly late: Uint8Array;
+  private readonly state: Uint8Array;
+  private readonly freeList: Int32Array;
+  private freeTop: number;
+  private readonly ready: Int32Array;
+  private readyHead = 0;
+  private lateCount = 0;
+  private sequence = 0;
+
+  constructor(
+    faults: Impairments,
+    seed: number,
+    memory: Memory,
+    slots: number,
+    slotSize: number,
+    reorderTimeout: number,
+  ) {
+    this.loss = probability(faults.loss, "loss");
+    this.duplicate = probability(faults.duplicate, "duplicate");
+    this.reorder = probability(faults.reorder, "reorder");
+    this.corrupt = probability(faults.corrupt, "corrupt");
+    this.delay = milliseconds(faults.delay, "delay");
+    this.jitter = milliseconds(faults.jitter, "jitter");
+    this.reorderTimeout = reorderTimeout;
+    this.rng = new Random(seed);
+    this.slots = slots;
+    this.slotSize = slotSize;
+    this.bytes = memory.bytes;
+    this.base = memory.take(slots * slotSize);
+    this.length = new Int32Array(slots);
+    this.due = new Float64Array(slots);
+    this.order = new Float64Array(slots);
+    this.late = new Uint8Array(slots);
+    this.state = new Uint8Array(slots);
+    this.freeList = new Int32Array(slots);
+    for (let i = 0; i < slots; i++) this.freeList[i] = slots - 1 - i;
+    this.freeTop = slots;
+    this.ready = new Int32Array(slots);
+  }
+
+  /**
+   * Decides the fate of one frame: DIRECT when it should pass now from the caller's buffer (after
+   * any in-place corruption, allowed when `inPlace`), TAKEN when it was dropped or copied into slots,
+   * REFUSED when it needed a slot and none was free.
+   */
+  admit(frame: Uint8Array, offset: number, length: number, now: number, inPlace: boolean): number {
+    const rng = this.rng;
+    this.frames++;
+    if (this.loss > 0 && rng.float() < this.loss) {
+      this.lost++;
+      return TAKEN;
+    }
+    let flipAt = -1;
+    let flipMask = 0;
+    if (this.corrupt > 0 && length > ETHERNET_HEADER && rng.float() < this.corrupt) {
+      this.corrupted++;
+      flipAt = ETHERNET_HEADER + rng.below(length - ETHERNET_HEADER);
+      flipMask = 1 << rng.below(8);
+    }
+    let copies = 1;
+    if (this.duplicate > 0 && rng.float() < this.duplicate) {
+      this.duplicated++;
+      copies = 2;
+    }
+    let result = TAKEN;
+    for (let c = 0; c < copies; c++) {
+      const hold = this.holdTime();
+      const late = this.reorder > 0 && rng.float() < this.reorder;
+      if (late) this.reordered++;
+      if (hold > 0) this.delayed++;
+      if (c === 0 && hold === 0 && !late && (flipAt < 0 || inPlace)) {
+        if (flipAt >= 0) {
+          frame[offset + flipAt] ^= flipMask;
+          flipAt = -1; // the copy below is taken from the already corrupted bytes
+        }
+        result = DIRECT;
+        continue;
+      }
+      const slot = this.take();
+      if (slot < 0) {
+        this.overflow++;
+        if (c === 0) result = REFUSED;
+        continue;
+      }
+      const at = this.base + slot * this.slotSize;
+      copy(this.bytes, at, frame, offset, length);
+      if (flipAt >= 0) this.bytes[at + flipAt] ^= flipMask;
+      this.length[slot] = length;
+      this.due[slot] = late ? now + hold + this.reorderTimeout : now + hold;
+      this.order[slot] = this.sequence++;
+      this.late[slot] = late ? 1 : 0;
+      if (late) this.lateCount++;
+      this.state[slot] = HELD;
+      this.held++;
+    }
+    return result;
+  }
+
+  /** The held slot to release next at `now` (earliest due, then oldest), or -1. */
+  nextDue(now: number): number {
+    if (this.held === 0) return -1;
+    let best = -1;
+    for (let s = 0; s < this.slots; s++) {
+      if (this.state[s] !== HELD || this.due[s] > now) continue;
+      if (
+        best < 0 ||
+        this.due[s] < this.due[best] ||
+        (this.due[s] === this.due[best] && this.order[s] < this.order[best])
+      )
+        best = s;
+    }
+    return best;
+  }
+
+  /** The earliest time a held frame is due, or Infinity. */
+  earliest(): number {
+    let t = Infinity;
+    if (this.held === 0) return t;
+    for (let s = 0; s < this.slots; s++)
+      if (this.state[s] === HELD && this.due[s] < t) t = this.due[s];
+    return t;
+  }
+
+  offsetOf(slot: number): number {
+    return this.base + slot * this.slotSize;
+  }
+
+  lengthOf(slot: number): number {
+    return this.length[slot];
+  }
+
+  isLate(slot: number): boolean {
+    return this.late[slot] === 1;
+  }
+
+  /**
+   * A frame that was not itself held back has passed: every frame held back for reordering is now
+   * due, right behind it, in the order they arrived.
+   */
+  passLate(): void {
+    if (this.lateCount === 0) return;
+    for (let s = 0; s < this.slots; s++) {
+      if (this.state[s] === HELD && this.late[s] === 1) this.due[s] = -Infinity;
+    }
+  }
+
+  /** Returns a held slot to the free list. */
+  free(slot: number): void {
+    this.unhold(slot);
+    this.state[slot] = FREE;
+    this.freeList[this.freeTop++] = slot;
+  }
+
+  /** Moves a held slot to the tail of the receive queue. */
+  makeReady(slot: number): void {
+    this.unhold(slot);
+    this.state[slot] = READY;
+    let at = this.readyHead + this.readyCount;
+    if (at >= this.slots) at -= this.slots;
+    this.ready[at] = slot;
+    this.readyCount++;
+  }
+
+  /** Copies the oldest ready frame out and frees its slot; returns its length or 0. */
+  popReady(frame: Uint8Array, offset: number, capacity: number): number {
+    if (this.readyCount === 0) return 0;
+    const slot = this.ready[this.readyHead];
+    this.readyHead = this.readyHead + 1 === this.slots ? 0 : this.readyHead + 1;
+    this.readyCount--;
+    const length = this.length[slot];
+    copy(frame, offset, this.bytes, this.offsetOf(slot), length < capacity ? length : capacity);
+    this.state[slot] = FREE;
+    this.freeList[this.freeTop++] = slot;
+    this.passed++;
+    return length;
+  }
+
+  private unhold(slot: number): void {
+    this.held--;
+    if (this.late[slot] === 1) {
+      this.late[slot] = 0;
+      this.lateCount--;
+    }
+  }
+
+  private take(): number {
+    return this.freeTop === 0 ? -1 : this.freeList[--this.freeTop];
+  }
+
+  private holdTime(): number {
+    if (this.jitter === 0) return this.delay;
+    const t = this.delay + this.jitter * (2 * this.rng.float() - 1);
+    return t > 0 ? t : 0;
+  }
+}
+
+/** Wraps a device and applies seeded faults to the frames crossing it in both directions. */
+export class ImpairedDevice implements NetDevice {
+  readonly inner: NetDevice;
+  /** Faults on frames the stack transmits. */
+  readonly tx: ImpairLane;
+  /** Faults on frames the stack receives. */
+  readonly rx: ImpairLane;
+  onReceivable: (() => void) | null = null;
+  private now = 0;
+
+  constructor(inner: NetDevice, options: ImpairOptions = {}) {
+    this.inner = inner;
+    const seed = options.seed ?? 1;
+    const slots = options.slots ?? 64;
+    const reorderTimeout = milliseconds(options.reorderTimeout ?? 10, "reorderTimeout");
+    if (!(slots > 0 && slots < 0x10000)) throw new RangeError("impair: bad slot count");
+    const slotSize = inner.mtu + ETHERNET_HEADER;
+    const memory = options.memory ?? new Memory(new Uint8Array(2 * slots * slotSize + 16));
+    this.tx = new ImpairLane(
+      merge(options, options.tx),
+      seed,
+      memory,
+      slots,
+      slotSize,
+      reorderTimeout,
+    );
+    this.rx = new ImpairLane(
+      merge(options, options.rx),
+      (seed ^ 0x6a09e667) >>> 0,
+      memory,
+      slots,
+      slotSize,
+      reorderTimeout,
+    );
+    inner.onReceivable = () => {
+      if (this.onReceivable !== null) this.onReceivable();
+    };
+  }
+
+  get mac(): Uint8Array {
+    return this.inner.mac;
+  }
+
+  get mtu(): number {
+    return this.inner.mtu;
+  }
+
+  get linkUp(): boolean {
+    return this.inner.linkUp;
+  }
+
+  /**
+   * A lost frame counts as sent (it left the device and died on the wire). Returns false only when
+   * the wrapped device refuses a frame passed straight through, or when a frame that must be held
+   * finds no free slot.
+   */
+  transmit(frame: Uint8Array, offset: number, length: number): boolean {
+    const lane = this.tx;
+    if (!this.inner.linkUp || length > lane.slotSize)
+      return this.inner.transmit(frame, offset, length);
+    const fate = lane.admit(frame, offset, length, this.now, false);
+    let ok = fate !== REFUSED;
+    if (fate === DIRECT) {
+      if (this.inner.transmit(frame, offset, length)) lane.passed++;
+      else {
+        lane.refused++;
+        ok = false;
+      }
+      lane.passLate();
+    }
+    if (lane.held > 0) this.releaseTx(this.now);
+    return ok;
+  }
+
+  receive(frame: Uint8Array, offset: number, capacity: number): number {
+    const lane = this.rx;
+    if (lane.held > 0) this.releaseRx(this.now);
+    if (lane.readyCount > 0) return lane.popReady(frame, offset, capacity);
+    for (;;) {
+      const length = this.inner.receive(frame, offset, capacity);
+      if (length === 0) return 0;
+      // Cut short by the caller's buffer: passed on untouched, so the caller sees the true length.
+      if (length > capacity || length > lane.slotSize) return length;
+      const fate = lane.admit(frame, offset, length, this.now, true);
+      if (fate === DIRECT) {
+        lane.passed++;
+        lane.passLate();
+        if (lane.held > 0) this.releaseRx(this.now);
+        return length;
+      }
+      if (lane.held > 0) this.releaseRx(this.now);
+      if (lane.readyCount > 0) return lane.popReady(frame, offset, capacity);
+    }
+  }
+
+  poll(now: number): void {
+    this.now = now;
+    this.inner.poll(now);
+    if (this.tx.held > 0) this.releaseTx(now);
+    if (this.rx.held > 0 && this.releaseRx(now) > 0 && this.onReceivable !== null)
+      this.onReceivable();
+  }
+
+  nextDeadline(): number {
+    // Released frames not yet received are due now (a duplicate queued during receive()).
+    if (this.rx.readyCount > 0) return this.now;
+    let t = this.inner.nextDeadline();
+    const tx = this.tx.earliest();
+    if (tx < t) t = tx;
+    const rx = this.rx.earliest();
+    if (rx < t) t = rx;
+    return t;
+  }
+
+  private releaseTx(now: number): void {
+    const lane = this.tx;
+    for (;;) {
+      const slot = lane.nextDue(now);
+      if (slot < 0) return;
+      const late = lane.isLate(slot);
+      if (this.inner.transmit(lane.bytes, lane.offsetOf(slot), lane.lengthOf(slot))) lane.passed++;
+      else lane.refused++;
+      lane.free(slot);
+      if (!late) lane.passLate();
+    }
+  }
+
+  private releaseRx(now: number): number {
+    const lane = this.rx;
+    let moved = 0;
+    for (;;) {
+      const slot = lane.nextDue(now);
+      if (slot < 0) return moved;
+      const late = lane.isLate(slot);
+      lane.makeReady(slot);
+      moved++;
+      if (!late) lane.passLate();
+    }
+  }
+
+  /**
+   * Reads options from `loss=0.1,reorder=0.05,dup=0.02,corrupt=0.01,delay=5,jitter=2,seed=7`. A key
+   * may be prefixed `tx.` or `rx.` for one direction; `slots` and `reorderTimeout` are accepted too.
+   * Returns the options or an error message. For start-up only.
+   */
+  static parse(text: string): ImpairOptions | string {
+    const options: ImpairOptions = {};
+    const trimmed = text.trim();
+    if (trimmed === "") return options;
+    for (const part of trimmed.split(",")) {
+      const eq = part.indexOf("=");
+      if (eq < 0) return `impair: "${part.trim()}" is not key=value`;
+      let key = part.slice(0, eq).trim();
+      const raw = part.slice(eq + 1).trim();
+      const value = Number(raw);
+      if (raw === "" || !Number.isFinite(value))
+        return `impair: ${key} needs a number, not "${raw}"`;
+      let target: Impairments = options;
+      if (key.startsWith("tx.")) {
+        target = options.tx ??= {};
+        key = key.slice(3);
+      } else if (key.startsWith("rx.")) {
+        target = options.rx ??= {};
+        key = key.slice(3);
+      }
+      const direction = target !== options;
+      switch (key) {
+        case "loss":
+        case "duplicate":
+        case "dup":
+        case "reorder":
+        case "corrupt":
+          if (value < 0 || value > 1) return `impair: ${key} is a probability in [0, 1]`;
+          target[key === "dup" ? "duplicate" : key] = value;
+          break;
+        case "delay":
+        case "jitter":
+          if (value < 0) return `impair: ${key} is milliseconds, 0 or more`;
+          target[key] = value;
+          break;
+        case "seed":
+        case "slots":
+        case "reorderTimeout":
+          if (direction) return `impair: ${key} applies to both directions`;
+          if (key === "seed") {
+            if (!Number.isInteger(value)) return "impair: seed is an integer";
+            options.seed = value >>> 0;
+          } else if (key === "slots") {
+            if (!Number.isInteger(value) || value < 1) return "impair: slots is a positive integer";
+            options.slots = value;
+          } else {
+            if (value < 0) return "impair: reorderTimeout is milliseconds, 0 or more";
+            options.reorderTimeout = value;
+          }
+          break;
+        default:
+          return `impair: unknown key "${key}"`;
+      }
+    }
+    return options;
+  }
+}
+
+function merge(both: Impairments, one: Impairments | undefined): Impairments {
+  if (one === undefined) return both;
+  return {
+    loss: one.loss ?? both.loss,
+    duplicate: one.duplicate ?? both.duplicate,
+    reorder: one.reorder ?? both.reorder,
+    corrupt: one.corrupt ?? both.corrupt,
+    delay: one.delay ?? both.delay,
+    jitter: one.jitter ?? both.jitter,
+  };
+}
+
+function probability(value: number | undefined, name: string): number {
+  if (value === undefined) return 0;
+  if (!(value >= 0 && value <= 1)) throw new RangeError(`impair: ${name} must be in [0, 1]`);
+  return value;
+}
+
+function milliseconds(value: number | undefined, name: string): number {
+  if (value === undefined) return 0;
+  if (!(value >= 0 && value < Infinity)) throw new RangeError(`impair: ${name} must be >= 0 ms`);
+  return value;
+}
