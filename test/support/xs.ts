@@ -66,55 +66,58 @@ export function xsnapPath(): string {
   return path;
 }
 
-function absolute(entryJs: string): string {
+/** The absolute path of a compiled module (absolute, or relative to the repository root). */
+export function compiledModule(entryJs: string): string {
   const path = isAbsolute(entryJs) ? entryJs : resolve(root, entryJs);
   if (!path.startsWith(buildRoot + "/") || !path.endsWith(".js"))
-    throw new Error(`runUnderXs: ${entryJs} is not a compiled .build/**.js module`);
-  if (!existsSync(path)) throw new Error(`runUnderXs: ${entryJs} does not exist (compile first)`);
+    throw new Error(`${entryJs} is not a compiled .build/**.js module`);
+  if (!existsSync(path)) throw new Error(`${entryJs} does not exist (compile first)`);
   return path;
+}
+
+/**
+ * Entry-source pieces that load every runnable portable module and, when `run` executes, freeze
+ * them and the built-ins as preload would, leaving the summary in a `summary` constant.
+ */
+export function freezePrologue(): { imports: string; run: string } {
+  const modules = runnableModules().files;
+  const imports = [
+    `import { freezeBuiltins, freezeModules } from ${JSON.stringify(join(buildRoot, "test/xs/freeze.js"))};`,
+    ...modules.map((file, i) => `import * as m${i} from ${JSON.stringify(file)};`),
+  ].join("\n");
+  const run = [
+    `const summary = freezeModules([${modules.map((_, i) => `m${i}`).join(", ")}]);`,
+    `freezeBuiltins();`,
+  ].join("\n");
+  return { imports, run };
 }
 
 /** The source of the bundle's entry: imports, optional freeze, then main(), reporting the end. */
 function entrySource(scenario: string, freeze: boolean): string {
-  const lines: string[] = [];
-  lines.push(`import * as scenario from ${JSON.stringify(scenario)};`);
-  const modules: string[] = [];
-  if (freeze) {
-    modules.push(...runnableModules().files);
-    lines.push(
-      `import { freezeBuiltins, freezeModules } from ${JSON.stringify(join(buildRoot, "test/xs/freeze.js"))};`,
-    );
-    modules.forEach((file, i) => lines.push(`import * as m${i} from ${JSON.stringify(file)};`));
-  }
-  lines.push(
-    `function describe(error) {`,
-    `  const stack = error !== null && typeof error === "object" ? error.stack : undefined;`,
-    `  return String(error) + (typeof stack === "string" ? "\\n" + stack : "");`,
-    `}`,
-    `function fail(error) { print("#xs error " + describe(error)); }`,
-    `try {`,
-  );
-  if (freeze) {
-    lines.push(
-      `  const summary = freezeModules([${modules.map((_, i) => `m${i}`).join(", ")}]);`,
-      `  freezeBuiltins();`,
-      `  print("#xs frozen " + summary.modules + " " + summary.functions + " " + summary.objects + " " + summary.buffers);`,
-    );
-  }
-  lines.push(
-    `  if (typeof scenario.main !== "function") throw new TypeError("the scenario exports no main()");`,
-    `  Promise.resolve(scenario.main()).then(() => print("#xs done"), fail);`,
-    `} catch (error) {`,
-    `  fail(error);`,
-    `}`,
-  );
-  return lines.join("\n") + "\n";
+  const prologue = freeze ? freezePrologue() : { imports: "", run: "" };
+  return `import * as scenario from ${JSON.stringify(scenario)};
+${prologue.imports}
+function describe(error) {
+  const stack = error !== null && typeof error === "object" ? error.stack : undefined;
+  return String(error) + (typeof stack === "string" ? "\\n" + stack : "");
+}
+function fail(error) { print("#xs error " + describe(error)); }
+try {
+  ${prologue.run}
+  ${freeze ? `print("#xs frozen " + summary.modules + " " + summary.functions + " " + summary.objects + " " + summary.buffers);` : ""}
+  if (typeof scenario.main !== "function") throw new TypeError("the scenario exports no main()");
+  Promise.resolve(scenario.main()).then(() => print("#xs done"), fail);
+} catch (error) {
+  fail(error);
+}
+`;
 }
 
-/** Bundles a compiled scenario into one script for the xsnap CLI; returns its path. */
-export async function bundleForXs(entryJs: string, options: XsOptions): Promise<string> {
-  const scenario = absolute(entryJs);
-  const source = entrySource(scenario, options.freeze);
+/**
+ * Bundles `source` (an ES module that imports by absolute path) with everything it imports into
+ * one script, .build/xs-bundles/<name>.js, and returns its path.
+ */
+export async function bundleScript(source: string, name: string): Promise<string> {
   const problems: string[] = [];
   const bundle = await rollup({
     input: entryId,
@@ -133,15 +136,27 @@ export async function bundleForXs(entryJs: string, options: XsOptions): Promise<
         problems.push(warning.message);
     },
   });
-  if (problems.length > 0) throw new Error(`runUnderXs: ${problems.join("; ")}`);
-  mkdirSync(bundleDir, { recursive: true });
+  try {
+    if (problems.length > 0) throw new Error(`bundle ${name}: ${problems.join("; ")}`);
+    // A script, not a module: the CLI reports an exception thrown by a module with exit status 0.
+    const { output } = await bundle.generate({ format: "iife", strict: true, sourcemap: false });
+    mkdirSync(bundleDir, { recursive: true });
+    const file = join(bundleDir, `${name}.js`);
+    writeFileSync(file, output[0].code);
+    return file;
+  } finally {
+    await bundle.close();
+  }
+}
+
+/** Bundles a compiled scenario into one script for the xsnap CLI; returns its path. */
+export async function bundleForXs(entryJs: string, options: XsOptions): Promise<string> {
+  const scenario = compiledModule(entryJs);
   const name = relative(buildRoot, scenario).replace(/[/\\]/g, "_").replace(/\.js$/, "");
-  const file = join(bundleDir, `${name}${options.freeze ? ".frozen" : ""}.js`);
-  // A script, not a module: the CLI reports an exception thrown by a module with exit status 0.
-  const { output } = await bundle.generate({ format: "iife", strict: true, sourcemap: false });
-  await bundle.close();
-  writeFileSync(file, output[0].code);
-  return file;
+  return bundleScript(
+    entrySource(scenario, options.freeze),
+    name + (options.freeze ? ".frozen" : ""),
+  );
 }
 
 function parse(run: XsRun): void {
