@@ -135,3 +135,10 @@ export function formatMac(b: Uint8Array, at = 0): string {
 export function prefixMask(prefix: number): number {
   return prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
 }
+
+/** An address and port (and interface, for link-local scopes): gVisor's tcpip.FullAddress. */
+export class FullAddress {
+  readonly address = new IpAddress();
+  port = 0;
+  nic = 0;
+}

@@ -73,19 +73,18 @@ export function checksumAdjust(checksum: number, oldWord: number, newWord: numbe
   return ~fold((~checksum & 0xffff) + (~oldWord & 0xffff) + newWord) & 0xffff;
 }
 
-/** The sum of the IPv4 pseudo-header for UDP and TCP (RFC 768, RFC 793). */
+/** The sum of the IPv4 pseudo-header for UDP and TCP (RFC 768, RFC 793), addresses as numbers. */
 export function pseudoHeaderSumV4(
-  bytes: Uint8Array,
-  srcOffset: number,
-  dstOffset: number,
+  source: number,
+  destination: number,
   protocol: number,
   length: number,
 ): number {
   return (
-    ((bytes[srcOffset] << 8) | bytes[srcOffset + 1]) +
-    ((bytes[srcOffset + 2] << 8) | bytes[srcOffset + 3]) +
-    ((bytes[dstOffset] << 8) | bytes[dstOffset + 1]) +
-    ((bytes[dstOffset + 2] << 8) | bytes[dstOffset + 3]) +
+    (source >>> 16) +
+    (source & 0xffff) +
+    (destination >>> 16) +
+    (destination & 0xffff) +
     protocol +
     length
   );

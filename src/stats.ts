@@ -1,0 +1,95 @@
+// Counters, one field each, so incrementing one is a property write and reading them needs no
+// lookup table. Every frame that is dropped is counted under exactly one reason.
+
+export class LinkStats {
+  framesIn = 0;
+  framesOut = 0;
+  bytesIn = 0;
+  bytesOut = 0;
+  /** The device refused a frame (its queue full, link down). */
+  transmitErrors = 0;
+  /** Shorter than an Ethernet header. */
+  runts = 0;
+  /** Longer than the MTU allows. */
+  oversized = 0;
+  /** Unicast to another station (a promiscuous device passed it up). */
+  notForUs = 0;
+  unknownEtherType = 0;
+  /** No buffer free to receive into; the frame stays in the device. */
+  noBuffer = 0;
+}
+
+export class ArpStats {
+  requestsIn = 0;
+  repliesIn = 0;
+  requestsOut = 0;
+  repliesOut = 0;
+  /** RFC 5227 announcements of our own address. */
+  announcementsOut = 0;
+  /** Truncated, wrong hardware or protocol type, bad sender address. */
+  malformed = 0;
+  /** Asks for or answers some other host's address. */
+  notForUs = 0;
+  /** Another station claims our address. */
+  conflicts = 0;
+  /** Resolution gave up; the waiting frames were dropped. */
+  failures = 0;
+  /** A waiting frame was dropped because the queue was full. */
+  queueDrops = 0;
+}
+
+export class Ipv4Stats {
+  packetsIn = 0;
+  packetsOut = 0;
+  delivered = 0;
+  truncated = 0;
+  badVersion = 0;
+  badHeaderLength = 0;
+  badLength = 0;
+  badChecksum = 0;
+  badTtl = 0;
+  /** Martian source: multicast, broadcast, loopback or our own address. */
+  badSource = 0;
+  /** Not addressed to us (we do not forward). */
+  notForUs = 0;
+  /** Link-layer broadcast or multicast carrying a unicast IP destination (RFC 1122 §3.3.6). */
+  linkBroadcastUnicast = 0;
+  unknownProtocol = 0;
+  noRoute = 0;
+  fragmentsIn = 0;
+  reassembled = 0;
+  /** Datagrams given up: overlap, timeout, too big, too many fragments, slot evicted. */
+  reassemblyFailures = 0;
+  reassemblyOverlaps = 0;
+  reassemblyTimeouts = 0;
+  duplicateFragments = 0;
+  fragmentsOut = 0;
+  /** No buffer to build an outgoing packet. */
+  outNoBuffer = 0;
+}
+
+export class IcmpStats {
+  in = 0;
+  out = 0;
+  echoRequestsIn = 0;
+  echoRepliesOut = 0;
+  errorsIn = 0;
+  destUnreachableOut = 0;
+  timeExceededOut = 0;
+  badChecksum = 0;
+  truncated = 0;
+  rateLimited = 0;
+  /** Echo requests to a broadcast or multicast address (ignored, as Linux does by default). */
+  broadcastIgnored = 0;
+}
+
+export class UdpStats {
+  datagramsIn = 0;
+  datagramsOut = 0;
+  /** Nobody listens on the port (answered with ICMP port unreachable when unicast). */
+  noPort = 0;
+  badChecksum = 0;
+  badLength = 0;
+  /** A socket's receive queue had no room (Linux: RcvbufErrors). */
+  receiveBufferErrors = 0;
+}

@@ -1,0 +1,195 @@
+// Ping endpoints: Linux's unprivileged ICMP sockets (SOCK_DGRAM, IPPROTO_ICMP). The application
+// writes an echo request (ICMP header and data); the stack puts the endpoint's identifier in it
+// and computes the checksum. Echo replies carrying that identifier are queued whole, header
+// included, with the sender's address (port 0), as Linux returns them.
+
+import {
+  EADDRINUSE,
+  EAFNOSUPPORT,
+  EAGAIN,
+  EDESTADDRREQ,
+  EINVAL,
+  EMSGSIZE,
+  ENETUNREACH,
+} from "../errno.js";
+import type { Interface, Ipv4Info } from "../iface/interface.js";
+import { Random } from "../random.js";
+import { Memory, copy } from "../storage/memory.js";
+import { AF_INET, FullAddress, IpAddress, readU16, writeU16 } from "../wire/address.js";
+import { ICMP_ECHO_REQUEST, ICMP_HEADER_LENGTH } from "../wire/icmpv4.js";
+import { PROTOCOL_ICMP } from "../wire/ipv4.js";
+import { DatagramQueue, RECORD_HEADER } from "./datagram-queue.js";
+import { PortSpace, allocatePort } from "./ports.js";
+import { EVENT_IN, Waiter } from "./waiter.js";
+
+export class PingEndpoint {
+  readonly id: number;
+  inUse = false;
+  readonly local = new IpAddress();
+  /** The echo identifier, which plays the port's part. */
+  identifier = 0;
+  readonly remote = new IpAddress();
+  connected = false;
+  ttl = -1;
+  waiter: Waiter | null = null;
+  readonly queue: DatagramQueue;
+  private readonly table: PingTable;
+
+  constructor(table: PingTable, id: number, memory: Memory, receiveBuffer: number) {
+    this.table = table;
+    this.id = id;
+    this.queue = new DatagramQueue(memory, receiveBuffer, table.recordAt);
+  }
+
+  bind(address: IpAddress | null, identifier: number): number {
+    if (this.identifier !== 0) return -EINVAL;
+    if (identifier < 0 || identifier > 0xffff) return -EINVAL;
+    if (identifier === 0) identifier = allocatePort(this.table, this.table.random);
+    else if (this.table.portInUse(identifier)) return -EADDRINUSE;
+    if (address !== null) this.local.copyFrom(address);
+    else this.local.clear();
+    this.identifier = identifier;
+    return 0;
+  }
+
+  connect(to: FullAddress): number {
+    if (to.address.family !== AF_INET) return -EAFNOSUPPORT;
+    const iface = this.table.iface;
+    if (iface === null || iface.route(to.address.v4) < 0) return -ENETUNREACH;
+    if (this.identifier === 0) {
+      const result = this.bind(null, 0);
+      if (result < 0) return result;
+    }
+    this.remote.copyFrom(to.address);
+    this.connected = true;
+    return 0;
+  }
+
+  /** Sends an echo request: `src[offset ..+ length)` is the ICMP header and data. */
+  sendTo(src: Uint8Array, offset: number, length: number, to: FullAddress | null): number {
+    if (length < ICMP_HEADER_LENGTH) return -EINVAL;
+    if (length > 65507) return -EMSGSIZE;
+    // Linux accepts only an echo request, code 0, on a ping socket.
+    if (src[offset] !== ICMP_ECHO_REQUEST || src[offset + 1] !== 0) return -EINVAL;
+    let destination: number;
+    if (to === null) {
+      if (!this.connected) return -EDESTADDRREQ;
+      destination = this.remote.v4;
+    } else {
+      if (to.address.family !== AF_INET) return -EAFNOSUPPORT;
+      destination = to.address.v4;
+    }
+    const table = this.table;
+    const iface = table.iface;
+    if (iface === null) return -ENETUNREACH;
+    if (this.identifier === 0) {
+      const result = this.bind(null, 0);
+      if (result < 0) return result;
+    }
+    const header = table.headerAt;
+    const bytes = table.bytes;
+    copy(bytes, header, src, offset, ICMP_HEADER_LENGTH);
+    writeU16(bytes, header + 2, 0);
+    writeU16(bytes, header + 4, this.identifier);
+    const result = iface.sendDatagram(
+      PROTOCOL_ICMP,
+      this.local.isUnspecified ? iface.address : this.local.v4,
+      destination,
+      this.ttl >= 0 ? this.ttl : table.defaultTtl,
+      0,
+      header,
+      ICMP_HEADER_LENGTH,
+      src,
+      offset + ICMP_HEADER_LENGTH,
+      length - ICMP_HEADER_LENGTH,
+      2,
+      false,
+      table.now,
+    );
+    return result < 0 ? result : length;
+  }
+
+  recvFrom(
+    dst: Uint8Array,
+    offset: number,
+    capacity: number,
+    from: FullAddress | null,
+    flags: number,
+  ): number {
+    const n = this.queue.pop(dst, offset, capacity, from, flags);
+    if (n >= 0 && from !== null) from.port = 0;
+    return n < 0 ? -EAGAIN : n;
+  }
+
+  close(): void {
+    this.reset();
+  }
+
+  reset(): void {
+    this.inUse = false;
+    this.local.clear();
+    this.identifier = 0;
+    this.remote.clear();
+    this.connected = false;
+    this.ttl = -1;
+    this.waiter = null;
+    this.queue.clear();
+  }
+}
+
+export class PingTable implements PortSpace {
+  readonly endpoints: PingEndpoint[];
+  readonly random: Random;
+  readonly bytes: Uint8Array;
+  readonly headerAt: number;
+  readonly recordAt: number;
+  readonly defaultTtl: number;
+  iface: Interface | null = null;
+  now = 0;
+
+  constructor(memory: Memory, count: number, receiveBuffer: number, random: Random, ttl: number) {
+    this.random = random;
+    this.bytes = memory.bytes;
+    this.defaultTtl = ttl;
+    this.headerAt = memory.take(ICMP_HEADER_LENGTH);
+    this.recordAt = memory.take(RECORD_HEADER);
+    this.endpoints = [];
+    for (let i = 0; i < count; i++)
+      this.endpoints.push(new PingEndpoint(this, i, memory, receiveBuffer));
+  }
+
+  open(): PingEndpoint | null {
+    for (let i = 0; i < this.endpoints.length; i++) {
+      const ep = this.endpoints[i];
+      if (!ep.inUse) {
+        ep.reset();
+        ep.inUse = true;
+        return ep;
+      }
+    }
+    return null;
+  }
+
+  portInUse(identifier: number): boolean {
+    for (let i = 0; i < this.endpoints.length; i++)
+      if (this.endpoints[i].inUse && this.endpoints[i].identifier === identifier) return true;
+    return false;
+  }
+
+  /** An echo reply (`bytes[at ..+ length)` is the ICMP message); false when no endpoint wants it. */
+  input(info: Ipv4Info, bytes: Uint8Array, at: number, length: number): boolean {
+    const identifier = readU16(bytes, at + 4);
+    for (let i = 0; i < this.endpoints.length; i++) {
+      const ep = this.endpoints[i];
+      if (!ep.inUse || ep.identifier !== identifier) continue;
+      if (ep.connected && ep.remote.v4 !== info.source) continue;
+      if (
+        ep.queue.push(bytes, at, length, info.source, 0, info.destination, 0, 0) &&
+        ep.waiter !== null
+      )
+        ep.waiter.notify(EVENT_IN);
+      return true;
+    }
+    return false;
+  }
+}

@@ -1,0 +1,456 @@
+// UDP endpoints (RFC 768) with the behaviour of Linux's UDP sockets: bind and connect rules,
+// ephemeral ports, SO_BROADCAST, datagrams that arrive whole or not at all, errors from ICMP on
+// connected sockets, and every result as a count or -errno.
+
+import {
+  EACCES,
+  EADDRINUSE,
+  EADDRNOTAVAIL,
+  EAFNOSUPPORT,
+  EAGAIN,
+  ECONNREFUSED,
+  EDESTADDRREQ,
+  EHOSTDOWN,
+  EHOSTUNREACH,
+  EINVAL,
+  EMSGSIZE,
+  ENETUNREACH,
+  ENONET,
+  ENOPROTOOPT,
+  ENOTCONN,
+  EOPNOTSUPP,
+} from "../errno.js";
+import type { Interface, Ipv4Info } from "../iface/interface.js";
+import { Random } from "../random.js";
+import { UdpStats } from "../stats.js";
+import { Memory } from "../storage/memory.js";
+import { AF_INET, FullAddress, IpAddress, readU16, writeU16 } from "../wire/address.js";
+import { Checksum, pseudoHeaderSumV4 } from "../wire/checksum.js";
+import {
+  ICMP_DEST_UNREACHABLE,
+  ICMP_FRAGMENTATION_NEEDED,
+  ICMP_HOST_UNREACHABLE,
+  ICMP_NET_UNREACHABLE,
+  ICMP_PORT_UNREACHABLE,
+  ICMP_PROTOCOL_UNREACHABLE,
+} from "../wire/icmpv4.js";
+import { IPV4_BROADCAST, PROTOCOL_UDP, isMulticastV4 } from "../wire/ipv4.js";
+import { UDP_HEADER_LENGTH, UdpDatagram } from "../wire/udp.js";
+import { PortSpace, allocatePort } from "./ports.js";
+import { DatagramQueue, RECORD_GROUP, RECORD_HEADER } from "./datagram-queue.js";
+import { EVENT_ERR, EVENT_IN, Waiter } from "./waiter.js";
+
+/** Largest UDP payload over IPv4: 65535 - 20 - 8. */
+export const UDP_MAX_PAYLOAD = 65507;
+
+export class UdpEndpoint {
+  readonly id: number;
+  inUse = false;
+  readonly local = new IpAddress();
+  localPort = 0;
+  readonly remote = new IpAddress();
+  remotePort = 0;
+  connected = false;
+  /** SO_BROADCAST: sending to a broadcast address is refused (EACCES) without it, as on Linux. */
+  broadcast = false;
+  /** SO_REUSEADDR: share a port with other endpoints that set it too. */
+  reuseAddress = false;
+  /** IP_TTL; -1 means the stack's default. */
+  ttl = -1;
+  tos = 0;
+  /** A pending asynchronous error (positive errno), reported once by the next call. */
+  error = 0;
+  waiter: Waiter | null = null;
+  readonly queue: DatagramQueue;
+  private readonly table: UdpTable;
+
+  constructor(table: UdpTable, id: number, memory: Memory, receiveBuffer: number) {
+    this.table = table;
+    this.id = id;
+    this.queue = new DatagramQueue(memory, receiveBuffer, table.recordAt);
+  }
+
+  get bound(): boolean {
+    return this.localPort !== 0;
+  }
+
+  /** Binds to an address of ours (or the wildcard) and a port (0: an ephemeral one). */
+  bind(address: IpAddress | null, port: number): number {
+    if (this.localPort !== 0) return -EINVAL;
+    if (port < 0 || port > 0xffff) return -EINVAL;
+    if (address !== null && !address.isUnspecified) {
+      if (address.family !== AF_INET) return -EAFNOSUPPORT;
+      if (!this.table.isLocalAddress(address.v4)) return -EADDRNOTAVAIL;
+    }
+    if (port === 0) {
+      port = allocatePort(this.table, this.table.random);
+      if (port === 0) return -EADDRINUSE;
+    } else if (this.table.conflicts(this, address, port)) return -EADDRINUSE;
+    if (address !== null) this.local.copyFrom(address);
+    else this.local.clear();
+    this.localPort = port;
+    return 0;
+  }
+
+  /** Fixes the peer: only its datagrams are received, and sends need no address. */
+  connect(to: FullAddress): number {
+    if (to.address.family !== AF_INET) return -EAFNOSUPPORT;
+    const destination = to.address.v4;
+    const iface = this.table.iface;
+    if (iface === null || iface.route(destination) < 0) return -ENETUNREACH;
+    if (this.localPort === 0) {
+      const result = this.bind(null, 0);
+      if (result < 0) return result;
+    }
+    if (this.local.isUnspecified && destination !== IPV4_BROADCAST && !isMulticastV4(destination))
+      this.local.setV4(iface.address);
+    this.remote.copyFrom(to.address);
+    this.remotePort = to.port;
+    this.connected = true;
+    this.error = 0;
+    return 0;
+  }
+
+  /** connect() with AF_UNSPEC: forget the peer (and a source address only connect chose). */
+  disconnect(): number {
+    this.connected = false;
+    this.remote.clear();
+    this.remotePort = 0;
+    return 0;
+  }
+
+  /**
+   * Sends one datagram of `length` bytes from `src[offset]` to `to` (or the connected peer when
+   * null). Returns `length` or -errno.
+   */
+  sendTo(src: Uint8Array, offset: number, length: number, to: FullAddress | null): number {
+    if (this.error !== 0) return -this.takeError();
+    if (length < 0 || length > UDP_MAX_PAYLOAD) return -EMSGSIZE;
+    let destination: number;
+    let port: number;
+    if (to === null) {
+      if (!this.connected) return -EDESTADDRREQ;
+      destination = this.remote.v4;
+      port = this.remotePort;
+    } else {
+      if (to.address.family !== AF_INET) return -EAFNOSUPPORT;
+      destination = to.address.v4;
+      port = to.port;
+      if (port === 0) return -EINVAL;
+    }
+    const table = this.table;
+    const iface = table.iface;
+    if (iface === null) return -ENETUNREACH;
+    if ((destination === IPV4_BROADCAST || destination === iface.broadcast) && !this.broadcast)
+      return -EACCES;
+    if (this.localPort === 0) {
+      const result = this.bind(null, 0);
+      if (result < 0) return result;
+    }
+    const source = this.local.isUnspecified ? iface.address : this.local.v4;
+    const header = table.headerAt;
+    const bytes = table.bytes;
+    writeU16(bytes, header, this.localPort);
+    writeU16(bytes, header + 2, port);
+    writeU16(bytes, header + 4, UDP_HEADER_LENGTH + length);
+    writeU16(bytes, header + 6, 0);
+    const result = iface.sendDatagram(
+      PROTOCOL_UDP,
+      source,
+      destination,
+      this.ttl >= 0 ? this.ttl : table.defaultTtl,
+      this.tos,
+      header,
+      UDP_HEADER_LENGTH,
+      src,
+      offset,
+      length,
+      6,
+      true,
+      table.now,
+    );
+    if (result < 0) return result;
+    table.stats.datagramsOut++;
+    return length;
+  }
+
+  /**
+   * Copies the oldest datagram into `dst[offset ..+ capacity)` and its sender into `from`.
+   * Returns the bytes copied (the full length with MSG_TRUNC), or -EAGAIN when none waits.
+   */
+  recvFrom(
+    dst: Uint8Array,
+    offset: number,
+    capacity: number,
+    from: FullAddress | null,
+    flags: number,
+  ): number {
+    if (this.error !== 0) return -this.takeError();
+    const n = this.queue.pop(dst, offset, capacity, from, flags);
+    return n < 0 ? -EAGAIN : n;
+  }
+
+  getPeer(out: FullAddress): number {
+    if (!this.connected) return -ENOTCONN;
+    out.address.copyFrom(this.remote);
+    out.port = this.remotePort;
+    return 0;
+  }
+
+  getLocal(out: FullAddress): number {
+    out.address.copyFrom(this.local);
+    if (out.address.isUnspecified) out.address.setV4(0);
+    out.port = this.localPort;
+    return 0;
+  }
+
+  takeError(): number {
+    const error = this.error;
+    this.error = 0;
+    return error;
+  }
+
+  close(): void {
+    this.table.release(this);
+  }
+
+  /** Back to the state of a fresh socket. */
+  reset(): void {
+    this.inUse = false;
+    this.local.clear();
+    this.localPort = 0;
+    this.remote.clear();
+    this.remotePort = 0;
+    this.connected = false;
+    this.broadcast = false;
+    this.reuseAddress = false;
+    this.ttl = -1;
+    this.tos = 0;
+    this.error = 0;
+    this.waiter = null;
+    this.queue.clear();
+  }
+
+  /** Queues a datagram whose payload is `bytes[at ..+ length)`; false when the queue is full. */
+  deliver(
+    bytes: Uint8Array,
+    at: number,
+    length: number,
+    sourcePort: number,
+    info: Ipv4Info,
+    port: number,
+  ): boolean {
+    const flags = info.groupDestination ? RECORD_GROUP : 0;
+    if (!this.queue.push(bytes, at, length, info.source, sourcePort, info.destination, port, flags))
+      return false;
+    if (this.waiter !== null) this.waiter.notify(EVENT_IN);
+    return true;
+  }
+}
+
+export class UdpTable implements PortSpace {
+  readonly endpoints: UdpEndpoint[];
+  readonly stats = new UdpStats();
+  readonly random: Random;
+  readonly bytes: Uint8Array;
+  /** Arena scratch: an outgoing header, and a queue record being written or read. */
+  readonly headerAt: number;
+  readonly recordAt: number;
+  readonly defaultTtl: number;
+  iface: Interface | null = null;
+  /** The time of the stack's latest poll, for sends made between polls. */
+  now = 0;
+  private readonly summer: Checksum;
+  private readonly udp = new UdpDatagram();
+
+  constructor(
+    memory: Memory,
+    count: number,
+    receiveBuffer: number,
+    random: Random,
+    summer: Checksum,
+    ttl: number,
+  ) {
+    this.random = random;
+    this.summer = summer;
+    this.bytes = memory.bytes;
+    this.defaultTtl = ttl;
+    this.headerAt = memory.take(UDP_HEADER_LENGTH);
+    this.recordAt = memory.take(RECORD_HEADER);
+    this.endpoints = [];
+    for (let i = 0; i < count; i++)
+      this.endpoints.push(new UdpEndpoint(this, i, memory, receiveBuffer));
+  }
+
+  /** A fresh endpoint, or null when all are in use (the socket layer's ENFILE). */
+  open(): UdpEndpoint | null {
+    const endpoints = this.endpoints;
+    for (let i = 0; i < endpoints.length; i++) {
+      if (!endpoints[i].inUse) {
+        endpoints[i].reset();
+        endpoints[i].inUse = true;
+        return endpoints[i];
+      }
+    }
+    return null;
+  }
+
+  release(endpoint: UdpEndpoint): void {
+    endpoint.reset();
+  }
+
+  get openCount(): number {
+    let n = 0;
+    for (let i = 0; i < this.endpoints.length; i++) if (this.endpoints[i].inUse) n++;
+    return n;
+  }
+
+  isLocalAddress(address: number): boolean {
+    const iface = this.iface;
+    if (iface === null) return false;
+    return (
+      (address === iface.address && address !== 0) ||
+      address === IPV4_BROADCAST ||
+      (iface.broadcast !== 0 && address === iface.broadcast) ||
+      isMulticastV4(address)
+    );
+  }
+
+  portInUse(port: number): boolean {
+    const endpoints = this.endpoints;
+    for (let i = 0; i < endpoints.length; i++) if (endpoints[i].localPort === port) return true;
+    return false;
+  }
+
+  /** Whether binding `self` to address:port would clash with another endpoint (Linux rules). */
+  conflicts(self: UdpEndpoint, address: IpAddress | null, port: number): boolean {
+    const endpoints = this.endpoints;
+    const wildcard = address === null || address.isUnspecified;
+    for (let i = 0; i < endpoints.length; i++) {
+      const other = endpoints[i];
+      if (other === self || !other.inUse || other.localPort !== port) continue;
+      if (self.reuseAddress && other.reuseAddress) continue;
+      if (wildcard || other.local.isUnspecified || (address as IpAddress).equals(other.local))
+        return true;
+    }
+    return false;
+  }
+
+  /**
+   * Delivers a datagram; returns false when no endpoint is bound to its port.
+   * Unicast goes to the best match (a connected endpoint beats a bound address beats the
+   * wildcard); broadcast and multicast go to every match, as on Linux.
+   */
+  input(info: Ipv4Info, bytes: Uint8Array, at: number, length: number): boolean {
+    const stats = this.stats;
+    stats.datagramsIn++;
+    if (length < UDP_HEADER_LENGTH) {
+      stats.badLength++;
+      return true;
+    }
+    const udp = this.udp.wrap(bytes, at);
+    const udpLength = udp.length;
+    // Longer than the IP payload is a lie; shorter leaves trailing bytes, which Linux trims.
+    if (udpLength < UDP_HEADER_LENGTH || udpLength > length) {
+      stats.badLength++;
+      return true;
+    }
+    const checksum = udp.checksum;
+    if (
+      checksum !== 0 &&
+      this.summer.sum(
+        bytes,
+        at,
+        udpLength,
+        pseudoHeaderSumV4(info.source, info.destination, PROTOCOL_UDP, udpLength),
+      ) !== 0xffff
+    ) {
+      stats.badChecksum++;
+      return true;
+    }
+    const sourcePort = udp.sourcePort;
+    const port = udp.destinationPort;
+    const payloadAt = at + UDP_HEADER_LENGTH;
+    const payloadLength = udpLength - UDP_HEADER_LENGTH;
+    const endpoints = this.endpoints;
+    let best: UdpEndpoint | null = null;
+    let bestScore = -1;
+    let found = false;
+    for (let i = 0; i < endpoints.length; i++) {
+      const ep = endpoints[i];
+      if (!ep.inUse || ep.localPort !== port) continue;
+      let score = 0;
+      if (!ep.local.isUnspecified) {
+        if (ep.local.v4 !== info.destination) continue;
+        score += 2;
+      }
+      if (ep.connected) {
+        if (ep.remote.v4 !== info.source || ep.remotePort !== sourcePort) continue;
+        score += 4;
+      }
+      found = true;
+      if (info.groupDestination) {
+        if (!ep.deliver(bytes, payloadAt, payloadLength, sourcePort, info, port))
+          stats.receiveBufferErrors++;
+      } else if (score > bestScore) {
+        best = ep;
+        bestScore = score;
+      }
+    }
+    if (best !== null && !best.deliver(bytes, payloadAt, payloadLength, sourcePort, info, port))
+      stats.receiveBufferErrors++;
+    if (!found) stats.noPort++;
+    return found;
+  }
+
+  /**
+   * An ICMP error quoting a datagram we sent (IP header at `at`). Linux reports it only to a
+   * connected socket (without IP_RECVERR), as a pending error.
+   */
+  icmpError(type: number, code: number, bytes: Uint8Array, at: number): void {
+    if (type !== ICMP_DEST_UNREACHABLE) return;
+    const headerLength = (bytes[at] & 15) << 2;
+    if (bytes[at + 9] !== PROTOCOL_UDP) return;
+    const destination =
+      ((bytes[at + 16] << 24) | (bytes[at + 17] << 16) | (bytes[at + 18] << 8) | bytes[at + 19]) >>>
+      0;
+    const sourcePort = readU16(bytes, at + headerLength);
+    const destinationPort = readU16(bytes, at + headerLength + 2);
+    const endpoints = this.endpoints;
+    for (let i = 0; i < endpoints.length; i++) {
+      const ep = endpoints[i];
+      if (!ep.inUse || !ep.connected || ep.localPort !== sourcePort) continue;
+      if (ep.remote.v4 !== destination || ep.remotePort !== destinationPort) continue;
+      ep.error = unreachableErrno(code);
+      if (ep.waiter !== null) ep.waiter.notify(EVENT_ERR);
+    }
+  }
+}
+
+/** Linux's icmp_err_convert table for destination unreachable codes. */
+export function unreachableErrno(code: number): number {
+  switch (code) {
+    case ICMP_NET_UNREACHABLE:
+      return ENETUNREACH;
+    case ICMP_HOST_UNREACHABLE:
+      return EHOSTUNREACH;
+    case ICMP_PROTOCOL_UNREACHABLE:
+      return ENOPROTOOPT;
+    case ICMP_PORT_UNREACHABLE:
+      return ECONNREFUSED;
+    case ICMP_FRAGMENTATION_NEEDED:
+      return EMSGSIZE;
+    case 5:
+      return EOPNOTSUPP;
+    case 6:
+    case 9:
+    case 11:
+      return ENETUNREACH;
+    case 7:
+      return EHOSTDOWN;
+    case 8:
+      return ENONET;
+    default:
+      return EHOSTUNREACH;
+  }
+}
