@@ -1,0 +1,45 @@
+// Allocation measured on the XS engine (bench/xs-alloc.ts): the measurement must see an object
+// allocated per call, kept or dropped, and must see nothing where nothing is allocated.
+
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { measureXsSlots } from "../../bench/xs-alloc.js";
+
+const steps = (name: string) => new URL(`./steps/${name}.js`, import.meta.url).pathname;
+
+test("an object kept per call: live slots grow by its size every step", async () => {
+  const figures = await measureXsSlots(steps("keeps"), { steps: 500 });
+  console.log(`  kept object: ${JSON.stringify(figures)}`);
+  // { i } is one slot for the object and one for its property.
+  assert.ok(figures.retainedSlotsPerStep >= 2, JSON.stringify(figures));
+  assert.ok(figures.allocatedSlotsPerStep >= 2, JSON.stringify(figures));
+  assert.ok(
+    figures.liveSlots[2] > figures.liveSlots[1] && figures.liveSlots[1] > figures.liveSlots[0],
+  );
+});
+
+test("an object dropped per call: no growth, but allocation per step", async () => {
+  const figures = await measureXsSlots(steps("garbage"), { steps: 500 });
+  console.log(`  dropped object: ${JSON.stringify(figures)}`);
+  assert.is(figures.retainedSlotsPerStep, 0, JSON.stringify(figures));
+  assert.ok(figures.allocatedSlotsPerStep >= 3, JSON.stringify(figures));
+});
+
+test("a copy out of the arena: a view per call, nothing kept", async () => {
+  const figures = await measureXsSlots(steps("copy-out"), { steps: 500 });
+  assert.is(figures.retainedSlotsPerStep, 0, JSON.stringify(figures));
+  assert.ok(figures.allocatedSlotsPerStep >= 4, JSON.stringify(figures));
+  console.log(`  copy out of the arena: ${JSON.stringify(figures)}`);
+});
+
+test("the storage path allocates nothing per step, frozen or not", async () => {
+  for (const freeze of [false, true]) {
+    const figures = await measureXsSlots(steps("storage"), { steps: 2000, freeze });
+    assert.is(figures.retainedSlotsPerStep, 0, JSON.stringify(figures));
+    assert.is(figures.allocatedSlotsPerStep, 0, JSON.stringify(figures));
+    assert.ok(figures.computePerStep > 20, "the step did run");
+    console.log(`  storage step${freeze ? " (frozen)" : ""}: ${JSON.stringify(figures)}`);
+  }
+});
+
+test.run();
