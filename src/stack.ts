@@ -21,6 +21,15 @@ export interface Ipv4Settings {
   gateway?: number | string;
 }
 
+/** Stack options, plus arena space set aside for applications. */
+export interface StackSetup extends StackOptions {
+  /**
+   * Bytes of the stack's own arena left free for applications (`stack.memory.take(n)`): buffers
+   * there copy to and from socket queues with a memmove and no allocation. Ignored with `memory`.
+   */
+  appMemory?: number;
+}
+
 export class Stack implements Pollable, TransportInput {
   readonly config: StackConfig;
   readonly memory: Memory;
@@ -34,10 +43,11 @@ export class Stack implements Pollable, TransportInput {
   now = 0;
   private readonly summer: Checksum;
 
-  constructor(options: StackOptions = {}) {
+  constructor(options: StackSetup = {}) {
     const config = new StackConfig(options);
     this.config = config;
-    this.memory = options.memory ?? new Memory(new Uint8Array(config.memoryBytes));
+    this.memory =
+      options.memory ?? new Memory(new Uint8Array(config.memoryBytes + (options.appMemory ?? 0)));
     this.pool = new PacketPool(this.memory, config.buffers, config.bufferSize);
     this.summer = new Checksum();
     this.random = new Random(config.seed);
