@@ -1,0 +1,197 @@
+// The package as published: `rollup -c` into a scratch directory, then the outputs, their imports
+// and manifest.json are checked the way Node, TypeScript and Moddable's mcconfig would read them.
+// mcconfig maps a wildcard over one folder only (no subfolders), resolves "./x" and "../x" against
+// the importing module's specifier, and matches a preload wildcard as a prefix.
+
+import { spawnSync } from "node:child_process";
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { builtinModules } from "node:module";
+import { tmpdir } from "node:os";
+import { dirname, join, posix, relative } from "node:path";
+import { pathToFileURL } from "node:url";
+import ts from "typescript";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { xsnapPath } from "../support/xs.js";
+import { buildRoot, isNodeOnly, portableSources, root } from "./portable.js";
+
+const dist = mkdtempSync(join(tmpdir(), "netstack-dist-"));
+const build = spawnSync("npx", ["--no-install", "rollup", "-c"], {
+  cwd: root,
+  env: { ...process.env, NETSTACK_DIST: dist },
+  encoding: "utf8",
+});
+
+interface Manifest {
+  modules: Record<string, string>;
+  preload: string[];
+}
+const manifest = JSON.parse(readFileSync(join(root, "manifest.json"), "utf8")) as Manifest;
+
+function files(dir: string, found: string[] = []): string[] {
+  if (!existsSync(dir)) return found;
+  for (const name of readdirSync(dir).sort()) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) files(path, found);
+    else found.push(path);
+  }
+  return found;
+}
+
+/** Output files under dist/src and dist/hal, relative to dist ("src/storage/pool.js"). */
+function moduleFiles(extension: string): string[] {
+  return [...files(join(dist, "src")), ...files(join(dist, "hal"))]
+    .map((path) => relative(dist, path))
+    .filter((path) => path.endsWith(extension) && (extension !== ".js" || !path.endsWith(".d.js")));
+}
+
+function importsOf(path: string): string[] {
+  return ts
+    .preProcessFile(readFileSync(path, "utf8"), true, true)
+    .importedFiles.map((f) => f.fileName);
+}
+
+/** The manifest's module specifier for a dist file, or undefined when no entry maps its folder. */
+function specifierOf(distPath: string): string | undefined {
+  const folder = posix.dirname(distPath);
+  for (const [target, source] of Object.entries(manifest.modules)) {
+    if (!target.endsWith("/*") || !source.endsWith("/*")) continue;
+    if (source.slice(0, -2).replace(/^\.\/dist\/?/, "") === folder)
+      return target.slice(0, -1) + posix.basename(distPath).replace(/\.js$/, "");
+  }
+  return undefined;
+}
+
+test("rollup -c builds", () => {
+  assert.is(build.status, 0, `${build.stdout}\n${build.stderr}`);
+});
+
+test("the bundle and its declarations load", async () => {
+  for (const name of ["netstack.js", "netstack.d.ts", "src/index.js", "src/index.d.ts"])
+    assert.ok(existsSync(join(dist, name)), `${name} built`);
+  assert.equal(importsOf(join(dist, "netstack.js")), [], "netstack.js is self-contained");
+  const bundle = (await import(pathToFileURL(join(dist, "netstack.js")).href)) as object;
+  const compiled = (await import(pathToFileURL(join(buildRoot, "src/index.js")).href)) as object;
+  assert.equal(
+    Object.keys(bundle).sort(),
+    Object.keys(compiled).sort(),
+    "same exports as src/index",
+  );
+  const declarations = readFileSync(join(dist, "netstack.d.ts"), "utf8");
+  assert.match(declarations, /from "\.\/src\/index\.js"/);
+});
+
+test("every portable module is in dist with its declarations, and nothing Node-only", () => {
+  for (const source of portableSources()) {
+    const base = source.replace(/\.ts$/, "");
+    assert.ok(existsSync(join(dist, `${base}.js`)), `${base}.js built`);
+    assert.ok(existsSync(join(dist, `${base}.d.ts`)), `${base}.d.ts built`);
+  }
+  const built = moduleFiles(".js");
+  assert.ok(built.length >= portableSources().length);
+  assert.equal(built.filter(isNodeOnly), [], "no module from hal/tap or hal/platform/node");
+  const nodeNames = new Set(builtinModules);
+  for (const file of [...built, "netstack.js"]) {
+    for (const specifier of importsOf(join(dist, file))) {
+      if (specifier.startsWith(".")) continue;
+      assert.not.ok(
+        specifier.startsWith("node:") || nodeNames.has(specifier.split("/")[0]),
+        `${file} imports the Node module ${specifier}`,
+      );
+      assert.not.ok(
+        existsSync(join(root, "node_modules", specifier)),
+        `${file} imports the npm package ${specifier}`,
+      );
+    }
+  }
+});
+
+test("every relative import in dist resolves to a file", () => {
+  const unresolved: string[] = [];
+  for (const file of [...moduleFiles(".js"), ...moduleFiles(".d.ts"), "netstack.d.ts"]) {
+    const declaration = file.endsWith(".d.ts");
+    for (const specifier of importsOf(join(dist, file))) {
+      if (!specifier.startsWith(".")) continue;
+      const target = join(dist, dirname(file), specifier);
+      const path = declaration ? target.replace(/\.js$/, ".d.ts") : target;
+      if (!existsSync(path)) unresolved.push(`${file}: ${specifier}`);
+    }
+  }
+  assert.equal(unresolved, []);
+});
+
+test("manifest.json maps existing folders and every module, and preloads them all", () => {
+  const mapped = Object.entries(manifest.modules);
+  assert.ok(mapped.length >= 2);
+  for (const [target, source] of mapped) {
+    assert.ok(target.startsWith("netstack/") && target.endsWith("/*"), target);
+    assert.ok(source.startsWith("./dist/") && source.endsWith("/*"), source);
+    // The specifier mirrors the folder, so relative imports resolve in the manifest's namespace.
+    assert.is(target.slice("netstack/".length), source.slice("./dist/".length), target);
+    const folder = join(dist, source.slice("./dist/".length, -2));
+    assert.ok(existsSync(folder), `${source} exists in the build`);
+    assert.ok(
+      readdirSync(folder).some((name) => name.endsWith(".js")),
+      `${source} holds modules`,
+    );
+  }
+  const specifiers = new Map<string, string>();
+  for (const file of moduleFiles(".js")) {
+    const specifier = specifierOf(file);
+    const folder = posix.dirname(file);
+    assert.ok(
+      specifier !== undefined,
+      `${file} is not mapped: add "netstack/${folder}/*": "./dist/${folder}/*" to manifest.json`,
+    );
+    specifiers.set(file, specifier);
+  }
+  const preloads = manifest.preload.map((p) => (p.endsWith("*") ? p.slice(0, -1) : p));
+  for (const [file, specifier] of specifiers) {
+    assert.ok(
+      preloads.some((p) => specifier === p || (p.endsWith("/") && specifier.startsWith(p))),
+      `${specifier} preloaded`,
+    );
+    // How XS resolves a relative import: against the importer's specifier, without ".js".
+    for (const imported of importsOf(join(dist, file))) {
+      if (!imported.startsWith(".")) continue;
+      const resolved = posix.join(posix.dirname(specifier), imported).replace(/\.js$/, "");
+      assert.ok(
+        [...specifiers.values()].includes(resolved),
+        `${specifier} imports ${imported}, which Moddable would look up as ${resolved}`,
+      );
+    }
+  }
+});
+
+test("the dist modules load one by one under XS", () => {
+  // The xsnap CLI loads modules by relative path, as Moddable loads them by specifier.
+  const probe = join(dist, "probe.js");
+  writeFileSync(
+    probe,
+    `import * as netstack from "./src/index.js";\n` +
+      `const pool = new netstack.PacketPool(new netstack.Memory(new Uint8Array(1024)), 4, 128);\n` +
+      `print("loaded " + Object.keys(netstack).length + " " + pool.alloc() + " " + pool.available);\n`,
+  );
+  const run = spawnSync(xsnapPath(), ["-m", "./probe.js"], {
+    cwd: dist,
+    encoding: "utf8",
+    timeout: 20_000,
+  });
+  // A module that throws ends the CLI with status 0, so only the printed line proves success.
+  assert.match(run.stdout, /^loaded \d+ 0 3$/m, `${run.stdout}\n${run.stderr}`);
+});
+
+test("clean up", () => {
+  rmSync(dist, { recursive: true, force: true });
+  assert.not.ok(existsSync(dist));
+});
+
+test.run();
