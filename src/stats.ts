@@ -47,7 +47,6 @@ export class Ipv4Stats {
   badHeaderLength = 0;
   badLength = 0;
   badChecksum = 0;
-  badTtl = 0;
   /** Martian source: multicast, broadcast, loopback or our own address. */
   badSource = 0;
   /** Not addressed to us (we do not forward). */

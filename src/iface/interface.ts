@@ -190,7 +190,10 @@ export class Interface {
     this.index = index;
     this.device = device;
     this.mac.set(device.mac);
-    this.mtu = device.mtu;
+    // A frame is built and received in one pool buffer, so the buffer bounds the MTU whatever the
+    // device claims.
+    const fits = pool.size - ETHERNET_HEADER_LENGTH;
+    this.mtu = device.mtu < fits ? device.mtu : fits;
     this.pool = pool;
     this.bytes = memory.bytes;
     this.summer = summer;
@@ -428,10 +431,8 @@ export class Interface {
       stats.badChecksum++;
       return;
     }
-    if (ip.ttl === 0) {
-      stats.badTtl++;
-      return;
-    }
+    // No TTL check: RFC 1122 §3.2.1.7 forbids a host to drop a datagram for a TTL below 2, and
+    // Linux delivers TTL 0 locally (only forwarding looks at it).
     const source = ip.source;
     const destination = ip.destination;
     const address = this.address;
@@ -445,7 +446,9 @@ export class Interface {
       (broadcast !== 0 && source === broadcast) ||
       isLoopbackV4(source) ||
       (source === address && address !== 0) ||
-      (source === 0 && !limited)
+      // 0.0.0.0/8 ("this network") only as a sender that does not know its address yet, to the
+      // limited broadcast (Linux: ipv4_is_zeronet is martian unless the destination is).
+      (source >>> 24 === 0 && !limited)
     ) {
       stats.badSource++;
       return;
