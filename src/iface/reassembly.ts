@@ -77,12 +77,14 @@ export class Reassembler {
       stats.badLength++;
       return -1;
     }
-    const slot = this.slotFor(ip, now);
+    const found = this.find(ip);
     if (end > IPV4_MAX_LENGTH - ip.headerLength || end > this.size) {
+      // Kills the datagram it belongs to, but never claims a slot (evicting another) to do so.
       stats.badLength++;
-      this.fail(slot);
+      if (found >= 0) this.fail(found);
       return -1;
     }
+    const slot = found >= 0 ? found : this.claim(ip, now);
     const known = this.total[slot];
     if ((last && known >= 0 && known !== end) || (known >= 0 && end > known)) {
       this.fail(slot);
@@ -125,26 +127,34 @@ export class Reassembler {
     return -1;
   }
 
-  /** The slot collecting this datagram's fragments: found, free, or the oldest one recycled. */
-  private slotFor(ip: Ipv4Packet, now: number): number {
+  /** The slot collecting this datagram's fragments, or -1. */
+  private find(ip: Ipv4Packet): number {
     const source = ip.source;
     const destination = ip.destination;
     const id = ip.identification;
     const protocol = ip.protocol;
-    let free = -1;
-    let oldest = 0;
     for (let i = 0; i < this.slots; i++) {
-      if (this.active[i] === 0) {
-        if (free < 0) free = i;
-        continue;
-      }
       if (
+        this.active[i] !== 0 &&
         this.identification[i] === id &&
         this.source[i] === source &&
         this.destination[i] === destination &&
         this.protocol[i] === protocol
       )
         return i;
+    }
+    return -1;
+  }
+
+  /** A slot for a new datagram: a free one, or the oldest one recycled. */
+  private claim(ip: Ipv4Packet, now: number): number {
+    let free = -1;
+    let oldest = 0;
+    for (let i = 0; i < this.slots; i++) {
+      if (this.active[i] === 0) {
+        free = i;
+        break;
+      }
       if (this.deadline[i] < this.deadline[oldest]) oldest = i;
     }
     if (free < 0) {
@@ -152,10 +162,10 @@ export class Reassembler {
       free = oldest;
     }
     this.active[free] = 1;
-    this.source[free] = source;
-    this.destination[free] = destination;
-    this.identification[free] = id;
-    this.protocol[free] = protocol;
+    this.source[free] = ip.source;
+    this.destination[free] = ip.destination;
+    this.identification[free] = ip.identification;
+    this.protocol[free] = ip.protocol;
     this.deadline[free] = now + REASSEMBLY_TIMEOUT_MS;
     this.total[free] = -1;
     this.received[free] = 0;
