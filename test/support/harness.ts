@@ -7,7 +7,19 @@ import { StackOptions } from "../../src/config.js";
 import { Stack } from "../../src/stack.js";
 import { Memory } from "../../src/storage/memory.js";
 import { VirtualNet } from "./virtual.js";
-import { decode, ether, ETH_ARP, arp, mac, ip, Sent } from "./frames.js";
+import {
+  decode,
+  ether,
+  ETH_ARP,
+  ETH_IPV4,
+  arp,
+  ipv4,
+  mac,
+  ip,
+  pattern,
+  udp,
+  Sent,
+} from "./frames.js";
 
 export const STACK_MAC = mac("02:00:00:00:00:0a");
 export const PEER_MAC = mac("02:00:00:00:00:0b");
@@ -16,6 +28,56 @@ export const STACK_IP = ip("192.0.2.1");
 export const PEER_IP = ip("192.0.2.2");
 export const OTHER_IP = ip("192.0.2.3");
 export const SUBNET_BROADCAST = ip("192.0.2.255");
+/** The UDP port tests listen on. */
+export const PORT = 7;
+
+/** A UDP header and payload from the peer (port 4000) to the stack (port 7), checksum right. */
+export function udpPacket(
+  payload: Uint8Array,
+  o: { source?: number; destination?: number; port?: number } = {},
+): Uint8Array {
+  return udp({
+    source: o.source ?? PEER_IP,
+    destination: o.destination ?? STACK_IP,
+    sourcePort: 4000,
+    destinationPort: o.port ?? PORT,
+    payload,
+  });
+}
+
+/** A whole frame carrying udpPacket(payload). */
+export function udpFrame(
+  payload: Uint8Array,
+  o: { source?: number; destination?: number; port?: number; dstMac?: Uint8Array } = {},
+): Uint8Array {
+  const source = o.source ?? PEER_IP;
+  const destination = o.destination ?? STACK_IP;
+  return ether(
+    o.dstMac ?? STACK_MAC,
+    PEER_MAC,
+    ETH_IPV4,
+    ipv4({ source, destination, protocol: 17, payload: udpPacket(payload, o) }),
+  );
+}
+
+/** An IPv4 frame from the peer to the stack; by default a UDP datagram to port 7. */
+export function ipFrame(
+  fields: Partial<Parameters<typeof ipv4>[0]>,
+  dstMac = STACK_MAC,
+): Uint8Array {
+  return ether(
+    dstMac,
+    PEER_MAC,
+    ETH_IPV4,
+    ipv4({
+      source: PEER_IP,
+      destination: STACK_IP,
+      protocol: 17,
+      payload: udpPacket(pattern(16)),
+      ...fields,
+    }),
+  );
+}
 
 export interface SoloOptions {
   stack?: StackOptions;
@@ -103,24 +165,21 @@ export class Solo {
   warm(learnPeer = true): this {
     this.settle();
     this.advance(3000);
-    if (learnPeer) {
-      this.send(
-        ether(
-          STACK_MAC,
-          PEER_MAC,
-          ETH_ARP,
-          arp({
-            op: 2,
-            senderMac: PEER_MAC,
-            senderIp: PEER_IP,
-            targetMac: STACK_MAC,
-            targetIp: STACK_IP,
-          }),
-        ),
-      );
-    }
+    if (learnPeer) this.peerAnswers();
     this.take();
     return this;
+  }
+
+  /** The peer sends the stack an ARP reply with its address (new frames stay to be taken). */
+  peerAnswers(senderMac = PEER_MAC, senderIp = PEER_IP): void {
+    this.send(
+      ether(
+        STACK_MAC,
+        senderMac,
+        ETH_ARP,
+        arp({ op: 2, senderMac, senderIp, targetMac: STACK_MAC, targetIp: STACK_IP }),
+      ),
+    );
   }
 
   poolFull(): boolean {
