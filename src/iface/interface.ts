@@ -568,6 +568,7 @@ export class Interface {
       const inner = this.ipOut.wrap(this.bytes, quoted);
       if (
         inner.version !== 4 ||
+        inner.headerLength < IPV4_HEADER_LENGTH ||
         inner.headerLength + 8 > quotedLength ||
         inner.source !== this.address
       ) {
