@@ -32,10 +32,14 @@ export class ArpStats {
   notForUs = 0;
   /** Another station claims our address. */
   conflicts = 0;
-  /** Resolution gave up; the waiting frames were dropped. */
+  /** Resolution gave up (the waiting frames are counted in unresolvedDrops). */
   failures = 0;
+  /** Frames dropped because resolution of their next hop gave up. */
+  unresolvedDrops = 0;
   /** A waiting frame was dropped because the queue was full. */
   queueDrops = 0;
+  /** A reply we did not ask for, from a host not in the cache (ignored, as Linux does). */
+  unsolicited = 0;
 }
 
 export class Ipv4Stats {

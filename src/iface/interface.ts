@@ -45,9 +45,11 @@ import {
   isMulticastV4,
 } from "../wire/ipv4.js";
 import {
+  ARP_DELAY_MS,
   ARP_RETRANSMIT_MS,
   ARP_REACHABLE_MS,
   ARP_SOLICITS,
+  NEIGHBOR_DELAY,
   NEIGHBOR_INCOMPLETE,
   NEIGHBOR_PROBE,
   NEIGHBOR_REACHABLE,
@@ -328,11 +330,11 @@ export class Interface {
     const payloadAt = at + ETHERNET_HEADER_LENGTH;
     const payloadLength = length - ETHERNET_HEADER_LENGTH;
     if (type === ETHERTYPE_IPV4) this.ipv4Input(payloadAt, payloadLength, group, now);
-    else if (type === ETHERTYPE_ARP) this.arpInput(payloadAt, payloadLength, now);
+    else if (type === ETHERTYPE_ARP) this.arpInput(payloadAt, payloadLength, group, now);
     else link.unknownEtherType++;
   }
 
-  private arpInput(at: number, length: number, now: number): void {
+  private arpInput(at: number, length: number, linkGroup: boolean, now: number): void {
     const stats = this.arpStats;
     const arp = this.arp.wrap(this.bytes, at);
     if (length < ARP_LENGTH || !arp.isEthernetIPv4) {
@@ -369,18 +371,24 @@ export class Interface {
     }
     const cache = this.neighbors;
     const entry = senderIp === 0 ? -1 : cache.find(senderIp);
+    // As Linux's arp_process: only a reply sent to us alone proves the neighbor hears us; a
+    // request or a broadcast reply tells its address but leaves reachability unconfirmed.
+    const confirmed = op === ARP_REPLY && !linkGroup;
     if (targetIp !== address) {
       // A gratuitous announcement refreshes an entry we already hold; anything else about other
       // hosts is not ours to learn (and learning it would invite cache poisoning).
-      if (entry >= 0 && targetIp === senderIp) this.learn(entry, senderMacAt, now);
+      if (entry >= 0 && targetIp === senderIp) this.learn(entry, senderMacAt, false, now);
       else stats.notForUs++;
       return;
     }
     if (senderIp !== 0) {
-      // RFC 826: the sender of a packet aimed at us goes in the table, new or not.
+      // RFC 826 puts the sender of any packet aimed at us in the table. Linux (without
+      // arp_accept) does so for requests, which it is about to answer, but not for replies it
+      // never asked for, so a stranger cannot plant an entry: Linux's choice.
       let e = entry;
-      if (e < 0) e = cache.create(this.pool, senderIp, now);
-      if (e >= 0) this.learn(e, senderMacAt, now);
+      if (e < 0 && op === ARP_REQUEST) e = cache.create(this.pool, senderIp, now);
+      if (e >= 0) this.learn(e, senderMacAt, confirmed, now);
+      else if (op === ARP_REPLY) stats.unsolicited++;
     }
     if (op === ARP_REQUEST)
       this.sendArp(ARP_REPLY, this.bytes, senderMacAt, senderIp, this.bytes, senderMacAt);
@@ -391,13 +399,26 @@ export class Interface {
     return true;
   }
 
-  /** Confirms a neighbor's address and sends whatever waited for it. */
-  private learn(entry: number, macAt: number, now: number): void {
+  /**
+   * Records a neighbor's address, confirmed (REACHABLE) or only heard (STALE), and sends whatever
+   * waited for it. Heard again unchanged, a valid entry keeps its state (Linux's neigh_update).
+   */
+  private learn(entry: number, macAt: number, confirmed: boolean, now: number): void {
     const cache = this.neighbors;
-    // Linux randomizes reachable time over [0.5, 1.5) x base so entries do not expire in step.
-    const reachable = ARP_REACHABLE_MS * (0.5 + this.random.float());
-    const previous = cache.confirm(entry, this.bytes, macAt, now, reachable);
-    if (previous !== NEIGHBOR_INCOMPLETE) return;
+    let previous: number;
+    if (confirmed) {
+      // Linux randomizes reachable time over [0.5, 1.5) x base so entries do not expire in step.
+      const reachable = ARP_REACHABLE_MS * (0.5 + this.random.float());
+      previous = cache.confirm(entry, this.bytes, macAt, now, reachable);
+    } else if (
+      cache.state[entry] === NEIGHBOR_INCOMPLETE ||
+      !cache.sameMac(entry, this.bytes, macAt)
+    )
+      previous = cache.stale(entry, this.bytes, macAt);
+    else return;
+    if (previous !== NEIGHBOR_INCOMPLETE || cache.waiting[entry].length === 0) return;
+    // Sending on an unconfirmed address is a use of a stale entry, as any other.
+    if (cache.state[entry] === NEIGHBOR_STALE) this.delayProbe(entry, now);
     for (let h = cache.dequeue(this.pool, entry); h >= 0; h = cache.dequeue(this.pool, entry)) {
       this.transmitTo(h, entry);
     }
@@ -888,7 +909,7 @@ export class Interface {
     let entry = cache.find(nextHop);
     if (entry >= 0 && cache.hasMac(entry)) {
       cache.lastUsed[entry] = now;
-      if (cache.state[entry] === NEIGHBOR_STALE) this.startProbe(entry, now);
+      if (cache.state[entry] === NEIGHBOR_STALE) this.delayProbe(entry, now);
       this.transmitTo(handle, entry);
       return;
     }
@@ -945,13 +966,25 @@ export class Interface {
       if (state === NEIGHBOR_REACHABLE) {
         cache.state[i] = NEIGHBOR_STALE;
         cache.deadline[i] = Infinity;
+      } else if (state === NEIGHBOR_DELAY) {
+        this.startProbe(i, now);
       } else if (state === NEIGHBOR_INCOMPLETE || state === NEIGHBOR_PROBE) {
         if (cache.solicits[i] >= ARP_SOLICITS) {
           this.arpStats.failures++;
-          cache.release(this.pool, i);
+          this.arpStats.unresolvedDrops += cache.release(this.pool, i);
         } else this.solicit(i, now);
       }
     }
+  }
+
+  /**
+   * A stale entry was used: RFC 4861 §7.3.3 and Linux wait DELAY_FIRST_PROBE_TIME for a
+   * confirmation before probing, since traffic that goes both ways usually brings one.
+   */
+  private delayProbe(entry: number, now: number): void {
+    const cache = this.neighbors;
+    cache.state[entry] = NEIGHBOR_DELAY;
+    cache.deadline[entry] = now + ARP_DELAY_MS;
   }
 
   private startProbe(entry: number, now: number): void {

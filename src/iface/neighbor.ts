@@ -14,11 +14,14 @@ export const NEIGHBOR_REACHABLE = 2;
 export const NEIGHBOR_STALE = 3;
 /** Unicast requests sent to confirm a stale entry; still used meanwhile. */
 export const NEIGHBOR_PROBE = 4;
+/** A stale entry was used: still used, and probed unless confirmed before the delay ends. */
+export const NEIGHBOR_DELAY = 5;
 
-/** Linux's defaults: retrans_time, mcast/ucast_solicit, base_reachable_time. */
+/** Linux's defaults: retrans_time, mcast/ucast_solicit, base_reachable_time, delay_first_probe_time. */
 export const ARP_RETRANSMIT_MS = 1000;
 export const ARP_SOLICITS = 3;
 export const ARP_REACHABLE_MS = 30000;
+export const ARP_DELAY_MS = 5000;
 
 export class NeighborCache {
   readonly capacity: number;
@@ -91,6 +94,25 @@ export class NeighborCache {
     this.solicits[index] = 0;
     this.deadline[index] = now + reachableMs;
     return previous;
+  }
+
+  /**
+   * Records a link address heard but not confirmed (a request, a broadcast reply): the entry
+   * becomes STALE. Returns the previous state.
+   */
+  stale(index: number, mac: Uint8Array, macAt: number): number {
+    const previous = this.state[index];
+    for (let i = 0; i < 6; i++) this.mac[index * 6 + i] = mac[macAt + i];
+    this.state[index] = NEIGHBOR_STALE;
+    this.solicits[index] = 0;
+    this.deadline[index] = Infinity;
+    return previous;
+  }
+
+  /** Whether the entry holds the link address `mac[macAt ..+ 6)`. */
+  sameMac(index: number, mac: Uint8Array, macAt: number): boolean {
+    for (let i = 0; i < 6; i++) if (this.mac[index * 6 + i] !== mac[macAt + i]) return false;
+    return true;
   }
 
   /** Queues a frame for an INCOMPLETE entry; when the queue is full the entry's oldest frame goes. */

@@ -8,6 +8,7 @@ import { Stack } from "../../src/stack.js";
 import { Memory } from "../../src/storage/memory.js";
 import { VirtualNet } from "./virtual.js";
 import {
+  BROADCAST_MAC,
   decode,
   ether,
   ETH_ARP,
@@ -165,9 +166,25 @@ export class Solo {
   warm(learnPeer = true): this {
     this.settle();
     this.advance(3000);
-    if (learnPeer) this.peerAnswers();
+    if (learnPeer) {
+      // A request aimed at us teaches the address (STALE); the reply then confirms it.
+      this.peerAsks();
+      this.peerAnswers();
+    }
     this.take();
     return this;
+  }
+
+  /** The peer asks the stack for its address (the answer stays to be taken). */
+  peerAsks(senderMac = PEER_MAC, senderIp = PEER_IP): void {
+    this.send(
+      ether(
+        BROADCAST_MAC,
+        senderMac,
+        ETH_ARP,
+        arp({ op: 1, senderMac, senderIp, targetIp: STACK_IP }),
+      ),
+    );
   }
 
   /** The peer sends the stack an ARP reply with its address (new frames stay to be taken). */
