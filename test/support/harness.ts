@@ -145,9 +145,15 @@ export class Solo {
     this.net.runUntilIdle(10_000, 0);
   }
 
-  /** Moves virtual time on by `ms`, running every deadline on the way. */
+  /**
+   * Moves virtual time on by `ms`, running every deadline on the way, and polls at the end: sends
+   * between polls take their time from the latest poll, so this models a platform that keeps the
+   * stack's clock current before the application acts.
+   */
   advance(ms: number): void {
     this.net.advance(ms);
+    this.net.poll();
+    this.settle();
   }
 
   /** Every frame the stack has sent since the last call, decoded. */
