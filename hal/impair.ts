@@ -27,8 +27,9 @@ export interface Impairments {
   /** Fixed one-way delay. */
   delay?: number;
   /**
-   * Each frame's delay is drawn uniformly from [delay - jitter, delay + jitter] (never below 0), as
-   * netem does, so jitter larger than the gap between frames also reorders them.
+   * Each frame's delay is drawn uniformly from [delay - jitter, delay + jitter] (never below 0) and
+   * rounded to the millisecond, as netem does, so jitter wider than the gap between frames also
+   * reorders them.
    */
   jitter?: number;
 }
@@ -52,6 +53,16 @@ export interface ImpairOptions extends Impairments {
 const REFUSED = -1;
 const TAKEN = 0;
 const DIRECT = 1;
+
+// The uniforms each frame draws, by use
+const U_LOSS = 0;
+const U_CORRUPT = 1;
+const U_CORRUPT_BYTE = 2;
+const U_CORRUPT_BIT = 3;
+const U_DUPLICATE = 4;
+const U_HOLD = 5; // and 6 for the duplicate
+const U_LATE = 7; // and 8 for the duplicate
+const DRAWS = 9;
 
 // Slot states
 const FREE = 0;
@@ -93,6 +104,9 @@ export class ImpairLane {
   readonly slots: number;
 
   private readonly rng: Random;
+  private readonly u = new Float64Array(DRAWS);
+  /** Whether any fault is configured; a clean lane passes frames without drawing. */
+  private readonly active: boolean;
   private readonly length: Int32Array;
   private readonly due: Float64Array;
   private readonly order: Float64Array;
@@ -120,6 +134,13 @@ export class ImpairLane {
     this.delay = milliseconds(faults.delay, "delay");
     this.jitter = milliseconds(faults.jitter, "jitter");
     this.reorderTimeout = reorderTimeout;
+    this.active =
+      this.loss > 0 ||
+      this.duplicate > 0 ||
+      this.reorder > 0 ||
+      this.corrupt > 0 ||
+      this.delay > 0 ||
+      this.jitter > 0;
     this.rng = new Random(seed);
     this.slots = slots;
     this.slotSize = slotSize;
@@ -142,28 +163,30 @@ export class ImpairLane {
    * REFUSED when it needed a slot and none was free.
    */
   admit(frame: Uint8Array, offset: number, length: number, now: number, inPlace: boolean): number {
-    const rng = this.rng;
     this.frames++;
-    if (this.loss > 0 && rng.float() < this.loss) {
+    if (!this.active) return DIRECT;
+    this.draw();
+    const u = this.u;
+    if (u[U_LOSS] < this.loss) {
       this.lost++;
       return TAKEN;
     }
     let flipAt = -1;
     let flipMask = 0;
-    if (this.corrupt > 0 && length > ETHERNET_HEADER && rng.float() < this.corrupt) {
+    if (u[U_CORRUPT] < this.corrupt && length > ETHERNET_HEADER) {
       this.corrupted++;
-      flipAt = ETHERNET_HEADER + rng.below(length - ETHERNET_HEADER);
-      flipMask = 1 << rng.below(8);
+      flipAt = ETHERNET_HEADER + Math.floor(u[U_CORRUPT_BYTE] * (length - ETHERNET_HEADER));
+      flipMask = 1 << Math.floor(u[U_CORRUPT_BIT] * 8);
     }
     let copies = 1;
-    if (this.duplicate > 0 && rng.float() < this.duplicate) {
+    if (u[U_DUPLICATE] < this.duplicate) {
       this.duplicated++;
       copies = 2;
     }
     let result = TAKEN;
     for (let c = 0; c < copies; c++) {
-      const hold = this.holdTime();
-      const late = this.reorder > 0 && rng.float() < this.reorder;
+      const hold = this.holdTime(u[U_HOLD + c]);
+      const late = u[U_LATE + c] < this.reorder;
       if (late) this.reordered++;
       if (hold > 0) this.delayed++;
       if (c === 0 && hold === 0 && !late && (flipAt < 0 || inPlace)) {
@@ -285,9 +308,18 @@ export class ImpairLane {
     return this.freeTop === 0 ? -1 : this.freeList[--this.freeTop];
   }
 
-  private holdTime(): number {
+  // Every frame draws the same set of uniforms, whichever faults are on, so each fault's decisions
+  // depend on the seed alone (turning on corruption does not change which frames are lost). One
+  // call site fills a Float64Array: a number returned from a call that is not inlined is boxed on V8.
+  private draw(): void {
+    const u = this.u;
+    for (let i = 0; i < DRAWS; i++) u[i] = this.rng.float();
+  }
+
+  // Rounded to whole milliseconds, the unit of platform clocks, so deadlines stay integers.
+  private holdTime(draw: number): number {
     if (this.jitter === 0) return this.delay;
-    const t = this.delay + this.jitter * (2 * this.rng.float() - 1);
+    const t = Math.round(this.delay + this.jitter * (2 * draw - 1));
     return t > 0 ? t : 0;
   }
 }
