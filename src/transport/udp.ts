@@ -55,6 +55,12 @@ export class UdpEndpoint {
   broadcast = false;
   /** SO_REUSEADDR: share a port with other endpoints that set it too. */
   reuseAddress = false;
+  /**
+   * bind() fixed the address / the port (Linux's SOCK_BINDADDR_LOCK, SOCK_BINDPORT_LOCK); what
+   * was not fixed by bind() was chosen by connect or a send, and disconnect gives it back.
+   */
+  addressLocked = false;
+  portLocked = false;
   /** IP_TTL; -1 means the stack's default. */
   ttl = -1;
   tos = 0;
@@ -78,6 +84,7 @@ export class UdpEndpoint {
   bind(address: IpAddress | null, port: number): number {
     if (this.localPort !== 0) return -EINVAL;
     if (port < 0 || port > 0xffff) return -EINVAL;
+    const requested = port;
     if (address !== null && !address.isUnspecified) {
       if (address.family !== AF_INET) return -EAFNOSUPPORT;
       if (!this.table.isLocalAddress(address.v4)) return -EADDRNOTAVAIL;
@@ -86,6 +93,8 @@ export class UdpEndpoint {
       port = allocatePort(this.table, this.table.random);
       if (port === 0) return -EADDRINUSE;
     } else if (this.table.conflicts(this, address, port)) return -EADDRINUSE;
+    this.addressLocked = address !== null && !address.isUnspecified;
+    this.portLocked = requested !== 0;
     if (address !== null) this.local.copyFrom(address);
     else this.local.clear();
     this.localPort = port;
@@ -111,11 +120,16 @@ export class UdpEndpoint {
     return 0;
   }
 
-  /** connect() with AF_UNSPEC: forget the peer (and a source address only connect chose). */
+  /**
+   * connect() with AF_UNSPEC: forget the peer, and, as Linux's __udp_disconnect, the source address
+   * and the port unless bind() fixed them.
+   */
   disconnect(): number {
     this.connected = false;
     this.remote.clear();
     this.remotePort = 0;
+    if (!this.addressLocked) this.local.clear();
+    if (!this.portLocked) this.localPort = 0;
     return 0;
   }
 
@@ -224,6 +238,8 @@ export class UdpEndpoint {
     this.connected = false;
     this.broadcast = false;
     this.reuseAddress = false;
+    this.addressLocked = false;
+    this.portLocked = false;
     this.ttl = -1;
     this.tos = 0;
     this.error = 0;
