@@ -35,12 +35,12 @@ export const PORT = 7;
 /** A UDP header and payload from the peer (port 4000) to the stack (port 7), checksum right. */
 export function udpPacket(
   payload: Uint8Array,
-  o: { source?: number; destination?: number; port?: number } = {},
+  o: { source?: number; destination?: number; port?: number; sourcePort?: number } = {},
 ): Uint8Array {
   return udp({
     source: o.source ?? PEER_IP,
     destination: o.destination ?? STACK_IP,
-    sourcePort: 4000,
+    sourcePort: o.sourcePort ?? 4000,
     destinationPort: o.port ?? PORT,
     payload,
   });
@@ -49,7 +49,13 @@ export function udpPacket(
 /** A whole frame carrying udpPacket(payload). */
 export function udpFrame(
   payload: Uint8Array,
-  o: { source?: number; destination?: number; port?: number; dstMac?: Uint8Array } = {},
+  o: {
+    source?: number;
+    destination?: number;
+    port?: number;
+    sourcePort?: number;
+    dstMac?: Uint8Array;
+  } = {},
 ): Uint8Array {
   const source = o.source ?? PEER_IP;
   const destination = o.destination ?? STACK_IP;
