@@ -27,16 +27,18 @@ import {
   OTHER_MAC,
   PEER_IP,
   PEER_MAC,
+  PORT,
   STACK_IP,
   STACK_MAC,
   SUBNET_BROADCAST,
   Solo,
   counters,
   delta,
+  ipFrame,
   measure,
+  udpFrame,
+  udpPacket,
 } from "../support/harness.js";
-
-const PORT = 7;
 
 /** A stack that has finished its announcements, knows the peer, and listens on UDP port 7. */
 function ready(options: ConstructorParameters<typeof Solo>[0] = {}) {
@@ -44,50 +46,6 @@ function ready(options: ConstructorParameters<typeof Solo>[0] = {}) {
   const socket = solo.stack.openUdp()!;
   assert.is(socket.bind(null, PORT), 0);
   return { solo, socket };
-}
-
-function udpPacket(
-  payload: Uint8Array,
-  o: { source?: number; destination?: number; port?: number } = {},
-): Uint8Array {
-  const source = o.source ?? PEER_IP;
-  const destination = o.destination ?? STACK_IP;
-  return udp({
-    source,
-    destination,
-    sourcePort: 4000,
-    destinationPort: o.port ?? PORT,
-    payload,
-  });
-}
-
-function udpFrame(
-  payload: Uint8Array,
-  o: { source?: number; destination?: number; dstMac?: Uint8Array } = {},
-): Uint8Array {
-  const source = o.source ?? PEER_IP;
-  const destination = o.destination ?? STACK_IP;
-  return ether(
-    o.dstMac ?? STACK_MAC,
-    PEER_MAC,
-    ETH_IPV4,
-    ipv4({ source, destination, protocol: 17, payload: udpPacket(payload, o) }),
-  );
-}
-
-function ipFrame(fields: Partial<Parameters<typeof ipv4>[0]>, dstMac = STACK_MAC): Uint8Array {
-  return ether(
-    dstMac,
-    PEER_MAC,
-    ETH_IPV4,
-    ipv4({
-      source: PEER_IP,
-      destination: STACK_IP,
-      protocol: 17,
-      payload: udpPacket(pattern(16)),
-      ...fields,
-    }),
-  );
 }
 
 const LINK = { "link.framesIn": 1 };
