@@ -2,6 +2,7 @@
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import * as assert from "uvu/assert";
+import { NodeDriver } from "../../hal/platform/node/driver.js";
 import { Lab } from "../../hal/platform/node/lab.js";
 import type { TapDevice } from "../../hal/tap/tap.js";
 import { labOrSkip } from "../support/lab.js";
@@ -214,6 +215,36 @@ test("a closed device reports no link and does nothing", async ({ lab }) => {
   assert.not.ok(tap.transmit(new Uint8Array(60), 0, 60));
   assert.is(tap.receive(new Uint8Array(60), 0, 60), 0);
   assert.is(lab.readSys("class/net/gone0/carrier"), "", "the kernel removed the interface");
+});
+
+test("NodeDriver polls when the kernel sends the TapDevice a frame", async ({ lab }) => {
+  const tap = await lab.tap("drive0", { kernelIp: "192.0.2.1/24" });
+  const driver = new NodeDriver();
+  const frame = new Uint8Array(1514);
+  let arpRequests = 0;
+  const drainer = {
+    poll(): void {
+      for (let n = tap.receive(frame, 0, frame.length); n > 0;) {
+        if (u16(frame, 12) === ETHERTYPE_ARP) arpRequests++;
+        n = tap.receive(frame, 0, frame.length);
+      }
+    },
+    nextDeadline: (): number => Infinity,
+  };
+  driver.add(drainer);
+  driver.attach(tap);
+  await sleep(10);
+  assert.is(driver.polls, 1, "one poll at start, none while idle");
+  const ping = lab.spawn("ping", ["-c", "1", "-W", "1", "192.0.2.2"], { stdio: "ignore" });
+  try {
+    for (let tries = 0; arpRequests === 0 && tries < 200; tries++) await sleep(10);
+    assert.ok(arpRequests > 0, "the ARP request was polled");
+    assert.ok(driver.polls >= 2, "readiness made another poll");
+  } finally {
+    driver.stop();
+    ping.kill("SIGKILL");
+    lab.closeTap(tap);
+  }
 });
 
 test("close() ends the holder and every program started in the lab", async () => {
