@@ -13,7 +13,10 @@ export interface StackOptions {
   bufferSize?: number;
   /** Neighbor (ARP) cache entries. */
   neighbors?: number;
-  /** Frames that may wait for address resolution, over all neighbors. */
+  /**
+   * Frames that may wait for address resolution, over all neighbors; at most buffers - 1, since
+   * the reply that releases them needs a buffer to be received into.
+   */
   arpQueue?: number;
   /** Datagrams that may be in reassembly at once. */
   reassemblySlots?: number;
@@ -83,7 +86,8 @@ export class StackConfig {
     this.buffers = options.buffers ?? DEFAULTS.buffers;
     this.bufferSize = options.bufferSize ?? DEFAULTS.bufferSize;
     this.neighbors = options.neighbors ?? DEFAULTS.neighbors;
-    this.arpQueue = options.arpQueue ?? DEFAULTS.arpQueue;
+    const arpQueue = options.arpQueue ?? DEFAULTS.arpQueue;
+    this.arpQueue = arpQueue < this.buffers - 1 ? arpQueue : this.buffers - 1;
     this.reassemblySlots = options.reassemblySlots ?? DEFAULTS.reassemblySlots;
     this.reassemblySize = options.reassemblySize ?? DEFAULTS.reassemblySize;
     this.reassemblyFragments = options.reassemblyFragments ?? DEFAULTS.reassemblyFragments;

@@ -408,4 +408,19 @@ test("without an address, requests are not answered", () => {
   assert.equal(solo.take(), []);
 });
 
+
+test("frames waiting for ARP never take the last buffer: the reply can still be received", () => {
+  // Four buffers and the default queue of eight: the queue must stop short of the whole pool,
+  // or the reply that would release the frames could not be received.
+  const solo = new Solo({ stack: { buffers: 4 } }).warm(false);
+  const send = sender(solo);
+  for (let i = 0; i < 6; i++) send(PEER_IP, i);
+  assert.ok(solo.stack.pool.available >= 1, "a buffer is left for receiving");
+  solo.take();
+  solo.peerAnswers();
+  const out = ips(solo.take()).map((s) => s.ip!.payload[8]);
+  assert.equal(out, [3, 4, 5], "the newest that fit, delivered once the reply is in");
+  assert.is(solo.iface.link.noBuffer, 0);
+  assert.ok(solo.poolFull());
+});
 test.run();
