@@ -424,7 +424,9 @@ export class UdpTable implements PortSpace {
    * connected socket (without IP_RECVERR), as a pending error.
    */
   icmpError(type: number, code: number, bytes: Uint8Array, at: number): void {
-    if (type !== ICMP_DEST_UNREACHABLE) return;
+    // Soft errors (a router's net or host unreachable, which may pass) are not reported without
+    // IP_RECVERR: Linux's __udp4_lib_err sets sk_err only for icmp_err_convert's fatal codes.
+    if (type !== ICMP_DEST_UNREACHABLE || !unreachableIsHard(code)) return;
     const headerLength = (bytes[at] & 15) << 2;
     if (bytes[at + 9] !== PROTOCOL_UDP) return;
     const destination =
@@ -440,6 +442,23 @@ export class UdpTable implements PortSpace {
       ep.error = unreachableErrno(code);
       if (ep.waiter !== null) ep.waiter.notify(EVENT_ERR);
     }
+  }
+}
+
+/**
+ * Whether a destination unreachable code is a hard error for a UDP socket: icmp_err_convert's
+ * `fatal`, plus fragmentation needed, which UDP reports as EMSGSIZE under path MTU discovery.
+ */
+export function unreachableIsHard(code: number): boolean {
+  switch (code) {
+    case ICMP_NET_UNREACHABLE:
+    case ICMP_HOST_UNREACHABLE:
+    case 5: // source route failed
+    case 11: // network unreachable for TOS
+    case 12: // host unreachable for TOS
+      return false;
+    default:
+      return code <= 15;
   }
 }
 

@@ -10,8 +10,12 @@ import {
   EAGAIN,
   ECONNREFUSED,
   EDESTADDRREQ,
+  EHOSTDOWN,
+  EHOSTUNREACH,
   EINVAL,
   EMSGSIZE,
+  ENETUNREACH,
+  ENOPROTOOPT,
 } from "../../src/errno.js";
 import { EPHEMERAL_FIRST, EPHEMERAL_LAST } from "../../src/transport/ports.js";
 import { MSG_PEEK, MSG_TRUNC } from "../../src/transport/datagram-queue.js";
@@ -261,6 +265,48 @@ test("an ICMP error is matched on the whole quoted 4-tuple", () => {
     ipFrame({ protocol: 1, payload: icmp({ type: 3, code: 3, payload: quote(5000, 4000) }) }),
   );
   assert.is(recv(u), -ECONNREFUSED);
+});
+
+test("only hard ICMP errors reach a connected socket, with Linux's errno", () => {
+  const solo = ready();
+  const u = solo.stack.openUdp()!;
+  assert.is(u.bind(null, 5000), 0);
+  assert.is(u.connect(to(PEER_IP, 4000)), 0);
+  const quoted = ipv4({
+    source: STACK_IP,
+    destination: PEER_IP,
+    protocol: 17,
+    payload: udp({
+      source: STACK_IP,
+      destination: PEER_IP,
+      sourcePort: 5000,
+      destinationPort: 4000,
+      payload: pattern(4),
+    }),
+  });
+  const expected: [number, number][] = [
+    [0, -EAGAIN], // net unreachable: soft
+    [1, -EAGAIN], // host unreachable: soft
+    [2, -ENOPROTOOPT],
+    [3, -ECONNREFUSED],
+    [4, -EMSGSIZE],
+    [5, -EAGAIN],
+    [6, -ENETUNREACH],
+    [7, -EHOSTDOWN],
+    [9, -ENETUNREACH],
+    [10, -EHOSTUNREACH],
+    [11, -EAGAIN],
+    [12, -EAGAIN],
+    [13, -EHOSTUNREACH],
+    [16, -EAGAIN], // past the table: soft
+  ];
+  for (const [code, result] of expected) {
+    solo.send(ipFrame({ protocol: 1, payload: icmp({ type: 3, code, payload: quoted }) }));
+    assert.is(u.recvFrom(buffer, 0, 10, null, 0), result, `code ${code}`);
+  }
+  // Time exceeded is soft too.
+  solo.send(ipFrame({ protocol: 1, payload: icmp({ type: 11, payload: quoted }) }));
+  assert.is(u.recvFrom(buffer, 0, 10, null, 0), -EAGAIN);
 });
 
 // ---------------------------------------------------------------- receive
