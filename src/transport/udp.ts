@@ -61,6 +61,8 @@ export class UdpEndpoint {
    */
   addressLocked = false;
   portLocked = false;
+  /** When it was bound, in binds of its table: among equal matches the latest bound wins. */
+  bindOrder = 0;
   /** IP_TTL; -1 means the stack's default. */
   ttl = -1;
   tos = 0;
@@ -98,6 +100,7 @@ export class UdpEndpoint {
     if (address !== null) this.local.copyFrom(address);
     else this.local.clear();
     this.localPort = port;
+    this.bindOrder = ++this.table.binds;
     return 0;
   }
 
@@ -240,6 +243,7 @@ export class UdpEndpoint {
     this.reuseAddress = false;
     this.addressLocked = false;
     this.portLocked = false;
+    this.bindOrder = 0;
     this.ttl = -1;
     this.tos = 0;
     this.error = 0;
@@ -276,6 +280,8 @@ export class UdpTable implements PortSpace {
   iface: Interface | null = null;
   /** The time of the stack's latest poll, for sends made between polls. */
   now = 0;
+  /** Binds so far, to order endpoints bound to the same port. */
+  binds = 0;
   private readonly summer: Checksum;
   private readonly udp = new UdpDatagram();
 
@@ -408,7 +414,12 @@ export class UdpTable implements PortSpace {
       if (info.groupDestination) {
         if (!ep.deliver(bytes, payloadAt, payloadLength, sourcePort, info, port))
           stats.receiveBufferErrors++;
-      } else if (score > bestScore) {
+      } else if (
+        score > bestScore ||
+        // Ties go to the endpoint bound last: Linux hashes new sockets at the head of the chain,
+        // so with SO_REUSEADDR the latest bind takes the unicast traffic.
+        (best !== null && score === bestScore && ep.bindOrder > best.bindOrder)
+      ) {
         best = ep;
         bestScore = score;
       }
