@@ -1,0 +1,238 @@
+// The desktop simulator: the stack on a Linux TAP device, driven by Node's event loop.
+//
+// Without --tap it builds a private network namespace (gone when the simulator exits) with a TAP,
+// the kernel at .1 of the stack's subnet, shows the stack answering a ping and a UDP echo from the
+// kernel side, and then runs with a live status line until Ctrl-C. With --tap NAME it attaches to
+// an existing TAP in the current namespace and makes no lab.
+
+import type { NetDevice } from "../hal/device.js";
+import { ImpairedDevice, ImpairOptions } from "../hal/impair.js";
+import { PcapDevice } from "../hal/pcap.js";
+import { NodeDriver } from "../hal/platform/node/driver.js";
+import { Lab } from "../hal/platform/node/lab.js";
+import { PcapFileSink } from "../hal/platform/node/pcap-file.js";
+import { TapDevice } from "../hal/tap/tap.js";
+import { UdpEcho } from "../src/apps/udp-echo.js";
+import { Stack } from "../src/stack.js";
+import { formatIPv4, formatMac, parseIPv4, parseMac, prefixMask } from "../src/wire/address.js";
+import { dropTotal } from "./status.js";
+
+const USAGE = `usage: npm start -- [options]        (as root)
+  --tap NAME            attach to an existing TAP in this namespace; make no lab
+  --ip A.B.C.D/N        the stack's address (default 192.0.2.2/24)
+  --gw A.B.C.D          default gateway
+  --mac-addr MAC        the stack's MAC address (default 02:54:41:50:00:02)
+  --pcap FILE           record every frame on the link to FILE
+  --impair SPEC         seeded faults, e.g. loss=0.1,reorder=0.05,dup=0.02,corrupt=0,delay=0,seed=1
+  --help`;
+
+interface Options {
+  tap: string | null;
+  address: number;
+  prefix: number;
+  gateway: number;
+  mac: Uint8Array;
+  pcap: string | null;
+  impair: ImpairOptions | null;
+}
+
+function fail(message: string): never {
+  console.error(`netstack-sim: ${message}`);
+  process.exit(2);
+}
+
+function parseArgs(argv: string[]): Options {
+  const options: Options = {
+    tap: null,
+    address: parseIPv4("192.0.2.2"),
+    prefix: 24,
+    gateway: 0,
+    mac: Uint8Array.of(0x02, 0x54, 0x41, 0x50, 0x00, 0x02),
+    pcap: null,
+    impair: null,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) fail(`${arg} needs a value`);
+      return v;
+    };
+    switch (arg) {
+      case "--tap":
+        options.tap = value();
+        break;
+      case "--ip": {
+        const [address, prefix = "24"] = value().split("/");
+        options.address = parseIPv4(address);
+        options.prefix = Number(prefix);
+        if (options.address < 0 || !(options.prefix >= 1 && options.prefix <= 30))
+          fail(`bad --ip ${argv[i]} (want A.B.C.D/N with N from 1 to 30)`);
+        break;
+      }
+      case "--gw":
+        options.gateway = parseIPv4(value());
+        if (options.gateway < 0) fail(`bad --gw ${argv[i]}`);
+        break;
+      case "--mac-addr":
+        if (!parseMac(value(), options.mac) || (options.mac[0] & 1) !== 0)
+          fail(`bad --mac-addr ${argv[i]} (want a unicast XX:XX:XX:XX:XX:XX)`);
+        break;
+      case "--pcap":
+        options.pcap = value();
+        break;
+      case "--impair": {
+        const parsed = ImpairedDevice.parse(value());
+        if (typeof parsed === "string") fail(`bad --impair: ${parsed}`);
+        options.impair = parsed;
+        break;
+      }
+      case "--help":
+      case "-h":
+        console.log(USAGE);
+        process.exit(0);
+      default:
+        fail(`unknown option ${arg}\n${USAGE}`);
+    }
+  }
+  return options;
+}
+
+/** The kernel's address in the lab: the subnet's first host, or its second if the stack has that. */
+function kernelAddress(address: number, prefix: number): number {
+  const network = (address & prefixMask(prefix)) >>> 0;
+  return network + 1 === address ? network + 2 : network + 1;
+}
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2));
+  const ip = formatIPv4(options.address);
+  let lab: Lab | null = null;
+  let tap: TapDevice;
+  if (options.tap === null) {
+    const check = Lab.check();
+    if (!check.ok) fail(`cannot make a lab here: ${check.reason} (run as root, or use --tap NAME)`);
+    lab = await Lab.create();
+    const kernel = kernelAddress(options.address, options.prefix);
+    tap = await lab.tap("tap0", {
+      kernelIp: `${formatIPv4(kernel)}/${options.prefix}`,
+      mac: options.mac,
+    });
+    console.log(`lab: namespace of pid ${lab.pid}, tap0 with the kernel at ${formatIPv4(kernel)}`);
+  } else {
+    tap = new TapDevice({ name: options.tap, mac: options.mac });
+    console.log(`attached to ${options.tap}`);
+  }
+
+  let device: NetDevice = tap;
+  let sink: PcapFileSink | null = null;
+  if (options.pcap !== null) {
+    sink = new PcapFileSink(options.pcap);
+    device = new PcapDevice(device, sink, { epoch: Date.now() - performance.now() });
+  }
+  let impaired: ImpairedDevice | null = null;
+  if (options.impair !== null) {
+    impaired = new ImpairedDevice(device, options.impair);
+    device = impaired;
+  }
+
+  // Desktop sizing: room for bursts from the kernel and for 64 KiB datagrams.
+  const stack = new Stack({
+    seed: (Math.random() * 0x100000000) >>> 0,
+    buffers: 512,
+    neighbors: 32,
+    arpQueue: 128,
+    reassemblySlots: 8,
+    reassemblySize: 65535,
+    udpSockets: 16,
+    udpReceiveBuffer: 256 * 1024,
+    appMemory: 65536,
+  });
+  stack.attach(device, {
+    address: options.address,
+    prefix: options.prefix,
+    gateway: options.gateway,
+  });
+  const echo = new UdpEcho(stack, 7);
+  const driver = new NodeDriver();
+  driver.add(stack);
+  driver.add(echo);
+  driver.attach(device);
+  console.log(`stack: ${ip}/${options.prefix} mac ${formatMac(options.mac)}, UDP echo on port 7`);
+
+  let status: ReturnType<typeof setInterval> | null = null;
+  let closing = false;
+  const shutdown = async (code: number): Promise<void> => {
+    if (closing) return;
+    closing = true;
+    if (status !== null) clearInterval(status);
+    if (process.stdout.isTTY) process.stdout.write("\n");
+    driver.stop();
+    console.log(statusLine(stack, echo));
+    if (sink !== null) sink.close();
+    if (lab !== null) await lab.close();
+    else tap.close();
+    process.exit(code);
+  };
+  process.on("SIGINT", () => void shutdown(0));
+  process.on("SIGTERM", () => void shutdown(0));
+
+  if (lab !== null) {
+    // With --impair some of these may be lost or doubled: one answer of each kind is enough.
+    const ping = await lab.run("ping", ["-c", "5", "-i", "0.2", "-W", "2", ip], {
+      timeoutMs: 15000,
+    });
+    const summary = /(\d+) packets transmitted, (\d+) received.*\n.*= ([\d./]+) ms/s.exec(
+      ping.stdout,
+    );
+    console.log(
+      summary
+        ? `ping from the kernel: ${summary[2]} of ${summary[1]} answered, rtt min/avg/max/mdev ${summary[3]} ms`
+        : `ping from the kernel: no answer\n${ping.stdout}${ping.stderr}`,
+    );
+    let echoed = false;
+    for (let attempt = 0; attempt < 3 && !echoed; attempt++) {
+      const reply = await lab.run("socat", ["-t", "1", "-T", "1", "-", `UDP4:${ip}:7`], {
+        input: "hello from the kernel\n",
+        timeoutMs: 5000,
+      });
+      echoed = reply.stdout.startsWith("hello from the kernel\n");
+      console.log(`UDP echo from the kernel: ${JSON.stringify(reply.stdout)}`);
+    }
+    if (summary === null || !echoed) {
+      console.error("netstack-sim: the stack did not answer");
+      await shutdown(1);
+      return;
+    }
+    console.log(`reach it from a shell: sudo nsenter -t ${lab.pid} -n -m ping ${ip}`);
+    console.log(`                       sudo nsenter -t ${lab.pid} -n -m socat - UDP4:${ip}:7`);
+  } else {
+    console.log(`reach it at ${ip} through ${options.tap}`);
+  }
+  console.log(`ready ${ip}`);
+
+  status = setInterval(
+    () => {
+      const line = statusLine(stack, echo);
+      if (process.stdout.isTTY) process.stdout.write(`\r\x1b[K${line}`);
+      else console.log(line);
+    },
+    process.stdout.isTTY ? 500 : 10000,
+  );
+}
+
+function statusLine(stack: Stack, echo: UdpEcho): string {
+  const iface = stack.iface!;
+  const pool = stack.pool;
+  return (
+    `frames in ${iface.link.framesIn} out ${iface.link.framesOut}` +
+    ` | drops ${dropTotal(iface, stack.udp.stats)}` +
+    ` | pool ${pool.count - pool.available}/${pool.count} in use` +
+    ` | arp ${iface.neighbors.queued} waiting | udp echoed ${echo.echoed}`
+  );
+}
+
+main().catch((error: unknown) => {
+  console.error(`netstack-sim: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});
