@@ -54,26 +54,32 @@ export function importsOf(code: string): string[] {
   return ts.preProcessFile(code, true, true).importedFiles.map((file) => file.fileName);
 }
 
+export interface Skipped {
+  reason: string;
+  /** Left out only because it needs a Moddable module (directly or through an import). */
+  deviceOnly: boolean;
+}
+
 export interface Runnable {
   /** Compiled files that Node and the xsnap CLI can load, in source-tree order. */
   files: string[];
-  /** Compiled files left out, with the reason. */
-  skipped: Map<string, string>;
+  /** Compiled files left out, and why. */
+  skipped: Map<string, Skipped>;
 }
 
 /** The portable compiled modules that can be loaded outside a Moddable device. */
 export function runnableModules(): Runnable {
   const files = portableCompiled();
-  const skipped = new Map<string, string>();
+  const skipped = new Map<string, Skipped>();
   const imports = new Map<string, string[]>();
   for (const file of files) {
     if (!existsSync(file)) {
-      skipped.set(file, "not compiled");
+      skipped.set(file, { reason: "not compiled", deviceOnly: false });
       continue;
     }
     const specifiers = importsOf(readFileSync(file, "utf8"));
     const bare = specifiers.find((s) => !s.startsWith("./") && !s.startsWith("../"));
-    if (bare !== undefined) skipped.set(file, `imports "${bare}"`);
+    if (bare !== undefined) skipped.set(file, { reason: `imports "${bare}"`, deviceOnly: true });
     imports.set(
       file,
       specifiers.filter((s) => s.startsWith(".")).map((s) => resolve(dirname(file), s)),
@@ -86,7 +92,10 @@ export function runnableModules(): Runnable {
       if (skipped.has(file)) continue;
       const missing = targets.find((t) => skipped.has(t) || !existsSync(t));
       if (missing !== undefined) {
-        skipped.set(file, `imports ${relative(buildRoot, missing)}`);
+        skipped.set(file, {
+          reason: `imports ${relative(buildRoot, missing)}`,
+          deviceOnly: skipped.get(missing)?.deviceOnly === true,
+        });
         changed = true;
       }
     }

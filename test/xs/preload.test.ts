@@ -72,7 +72,10 @@ if (summary !== null) {
 
 test("every portable module loads and freezes deeply", () => {
   assert.is(freezeError, null, String(freezeError));
-  assert.equal([...runnable.skipped.entries()], [], "no portable module was left out");
+  // Only modules that need Moddable's own modules ("timer", "embedded:io/spi") stay out; the
+  // static scan below still reads them.
+  const leftOut = [...runnable.skipped].filter(([, why]) => !why.deviceOnly);
+  assert.equal(leftOut, [], "no portable module was left out for another reason");
   assert.ok(runnable.files.some((f) => f.endsWith("src/storage/pool.js")));
   assert.ok(summary !== null && summary.functions > 10, JSON.stringify(summary));
   namespaces.forEach((namespace, i) =>
