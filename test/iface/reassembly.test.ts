@@ -133,6 +133,44 @@ test("property: any order, any 8-byte-aligned cut, reassembles byte-exact", () =
   );
 });
 
+test("property: duplicates anywhere before completion are dropped alone", () => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 1500, max: 8000 }),
+      fc.integer({ min: 1, max: 185 }).map((n) => n * 8),
+      fc.infiniteStream(fc.boolean()),
+      fc.nat(),
+      (size, piece, coin, salt) => {
+        const { solo, receive } = setup({ reassemblyFragments: 1001 });
+        const data = pattern(size, salt & 255);
+        const pieces = evenly(udpPacket(data), piece);
+        // A random order: rotate, and send each piece twice when the coin says so, except the
+        // piece that completes the datagram.
+        const start = salt % pieces.length;
+        const order = pieces.map((_, i) => (start + i) % pieces.length);
+        let duplicates = 0;
+        const flips = coin[Symbol.iterator]();
+        order.forEach((i, k) => {
+          solo.send(fragment(pieces[i], 0x600d));
+          if (k < order.length - 1 && flips.next().value) {
+            solo.send(fragment(pieces[i], 0x600d));
+            duplicates++;
+          }
+        });
+        const got = receive();
+        return (
+          got !== null &&
+          sameBytes(got, data) &&
+          solo.iface.ipStats.duplicateFragments === duplicates &&
+          solo.iface.ipStats.reassemblyFailures === 0 &&
+          solo.poolFull()
+        );
+      },
+    ),
+    { numRuns: 100, seed: 11 },
+  );
+});
+
 test("an exact duplicate is dropped alone and the datagram still completes", () => {
   const { solo, receive } = setup();
   const data = pattern(3000 - 8, 1);
