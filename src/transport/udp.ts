@@ -104,6 +104,18 @@ export class UdpEndpoint {
     return 0;
   }
 
+  /**
+   * An ephemeral port for a socket that sends or connects unbound, keeping any address it has and
+   * locking nothing (Linux's inet_autobind).
+   */
+  private autobind(): number {
+    const port = allocatePort(this.table, this.table.random);
+    if (port === 0) return -EAGAIN;
+    this.localPort = port;
+    this.bindOrder = ++this.table.binds;
+    return 0;
+  }
+
   /** Fixes the peer: only its datagrams are received, and sends need no address. */
   connect(to: FullAddress): number {
     if (to.address.family !== AF_INET) return -EAFNOSUPPORT;
@@ -111,7 +123,7 @@ export class UdpEndpoint {
     const iface = this.table.iface;
     if (iface === null || iface.route(destination) < 0) return -ENETUNREACH;
     if (this.localPort === 0) {
-      const result = this.bind(null, 0);
+      const result = this.autobind();
       if (result < 0) return result;
     }
     if (this.local.isUnspecified && destination !== IPV4_BROADCAST && !isMulticastV4(destination))
@@ -161,10 +173,19 @@ export class UdpEndpoint {
     if ((destination === IPV4_BROADCAST || destination === iface.broadcast) && !this.broadcast)
       return -EACCES;
     if (this.localPort === 0) {
-      const result = this.bind(null, 0);
+      const result = this.autobind();
       if (result < 0) return result;
     }
-    const source = this.local.isUnspecified ? iface.address : this.local.v4;
+    // Bound to a broadcast or multicast address, a socket receives there but sends from the
+    // interface's address (Linux's inet_bind leaves inet_saddr 0 for those).
+    const local = this.local.v4;
+    const source =
+      this.local.isUnspecified ||
+      local === IPV4_BROADCAST ||
+      local === iface.broadcast ||
+      isMulticastV4(local)
+        ? iface.address
+        : local;
     const header = table.headerAt;
     const bytes = table.bytes;
     writeU16(bytes, header, this.localPort);

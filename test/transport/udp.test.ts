@@ -157,6 +157,46 @@ test("sending from an unbound socket binds it to an ephemeral port", () => {
   assert.is(u.sendTo(pattern(4), 0, 4, to(PEER_IP, 0)), -EINVAL, "port 0 (Linux: EINVAL)");
 });
 
+test("a socket bound to a broadcast or multicast address sends from the interface address", () => {
+  const solo = ready();
+  const s = solo.stack;
+  for (const [bound, port] of [
+    ["255.255.255.255", 67],
+    ["192.0.2.255", 68],
+    ["224.0.0.251", 5353],
+  ] as const) {
+    const u = s.openUdp()!;
+    assert.is(u.bind(address(bound), port), 0);
+    assert.is(u.sendTo(pattern(2), 0, 2, to(PEER_IP, 9)), 2);
+    const sent = solo.take();
+    assert.is(sent.length, 1);
+    assert.is(sent[0].ip!.source, STACK_IP, `bound to ${bound}`);
+  }
+});
+
+test("sending after disconnect keeps an address bind() fixed, with a new ephemeral port", () => {
+  const solo = ready();
+  const u = solo.stack.openUdp()!;
+  assert.is(u.bind(address("192.0.2.1"), 0), 0);
+  u.connect(to(PEER_IP, 4000));
+  u.disconnect();
+  assert.is(u.sendTo(pattern(2), 0, 2, to(PEER_IP, 9)), 2);
+  const local = new FullAddress();
+  u.getLocal(local);
+  assert.is(local.address.v4, STACK_IP, "still bound to the address");
+  assert.ok(local.port >= EPHEMERAL_FIRST);
+  assert.is(solo.take()[0].ip!.source, STACK_IP);
+  // Still deaf to a broadcast, as a socket bound to 192.0.2.1 is.
+  solo.send(
+    udpFrame(pattern(2), {
+      port: local.port,
+      destination: SUBNET_BROADCAST,
+      dstMac: BROADCAST_MAC,
+    }),
+  );
+  assert.is(recv(u), -EAGAIN);
+});
+
 // ---------------------------------------------------------------- connect
 
 test("a connected socket receives only from its peer", () => {
