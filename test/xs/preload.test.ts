@@ -20,8 +20,8 @@ import {
 } from "./portable.js";
 import { checkPreloadable, type Violation } from "./preload-rules.js";
 
-/** Unit suites that run a second time here, over frozen modules. */
-const rerun = ["test/storage", "test/wire"];
+/** Unit suites that run a second time here, over frozen modules (not hal/: TAP needs a lab). */
+const rerun = ["test/storage", "test/wire", "test/iface", "test/transport", "test/apps"];
 
 type Print = (...values: unknown[]) => void;
 
@@ -64,6 +64,8 @@ try {
 const rerunSuites: string[] = [];
 if (summary !== null) {
   for (const dir of rerun) suitesUnder(join(root, dir), rerunSuites);
+  // Their failures print under their own test names; this line says why they ran here.
+  console.log(`preload: ${rerunSuites.length} unit suites run again over frozen modules`);
   for (const suite of rerunSuites)
     await import(
       pathToFileURL(join(buildRoot, relative(root, suite).replace(/\.ts$/, ".js"))).href
