@@ -4,7 +4,9 @@
 // included, with the sender's address (port 0), as Linux returns them.
 
 import {
+  EACCES,
   EADDRINUSE,
+  EADDRNOTAVAIL,
   EAFNOSUPPORT,
   EAGAIN,
   EDESTADDRREQ,
@@ -17,7 +19,7 @@ import { Random } from "../random.js";
 import { Memory, copy } from "../storage/memory.js";
 import { AF_INET, FullAddress, IpAddress, readU16, writeU16 } from "../wire/address.js";
 import { ICMP_ECHO_REQUEST, ICMP_HEADER_LENGTH } from "../wire/icmpv4.js";
-import { PROTOCOL_ICMP } from "../wire/ipv4.js";
+import { IPV4_BROADCAST, PROTOCOL_ICMP, isMulticastV4 } from "../wire/ipv4.js";
 import { DatagramQueue, RECORD_HEADER } from "./datagram-queue.js";
 import { PortSpace, allocatePort } from "./ports.js";
 import { EVENT_IN, Waiter } from "./waiter.js";
@@ -30,6 +32,8 @@ export class PingEndpoint {
   identifier = 0;
   readonly remote = new IpAddress();
   connected = false;
+  /** SO_BROADCAST: pinging a broadcast address is refused (EACCES) without it, as on Linux. */
+  broadcast = false;
   ttl = -1;
   waiter: Waiter | null = null;
   readonly queue: DatagramQueue;
@@ -44,6 +48,22 @@ export class PingEndpoint {
   bind(address: IpAddress | null, identifier: number): number {
     if (this.identifier !== 0) return -EINVAL;
     if (identifier < 0 || identifier > 0xffff) return -EINVAL;
+    if (address !== null && !address.isUnspecified) {
+      // Linux's ping_check_bind_addr: an address of ours, a broadcast or a group.
+      if (address.family !== AF_INET) return -EAFNOSUPPORT;
+      const iface = this.table.iface;
+      const v4 = address.v4;
+      if (
+        iface === null ||
+        !(
+          (v4 === iface.address && v4 !== 0) ||
+          v4 === IPV4_BROADCAST ||
+          (iface.broadcast !== 0 && v4 === iface.broadcast) ||
+          isMulticastV4(v4)
+        )
+      )
+        return -EADDRNOTAVAIL;
+    }
     if (identifier === 0) identifier = allocatePort(this.table, this.table.random);
     else if (this.table.portInUse(identifier)) return -EADDRINUSE;
     if (address !== null) this.local.copyFrom(address);
@@ -82,6 +102,8 @@ export class PingEndpoint {
     const table = this.table;
     const iface = table.iface;
     if (iface === null) return -ENETUNREACH;
+    if ((destination === IPV4_BROADCAST || destination === iface.broadcast) && !this.broadcast)
+      return -EACCES;
     if (this.identifier === 0) {
       const result = this.bind(null, 0);
       if (result < 0) return result;
@@ -131,6 +153,7 @@ export class PingEndpoint {
     this.identifier = 0;
     this.remote.clear();
     this.connected = false;
+    this.broadcast = false;
     this.ttl = -1;
     this.waiter = null;
     this.queue.clear();

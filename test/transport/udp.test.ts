@@ -5,6 +5,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import {
+  EACCES,
   EADDRINUSE,
   EADDRNOTAVAIL,
   EAGAIN,
@@ -545,6 +546,22 @@ test("ping endpoints: identifiers, replies routed by identifier, connect filteri
     -EMSGSIZE,
   );
   assert.ok(poolFull(a) && poolFull(b));
+});
+
+test("ping endpoints: bind only to our addresses; broadcast pings need SO_BROADCAST", () => {
+  const solo = ready();
+  const ping = solo.stack.openPing()!;
+  assert.is(ping.bind(address("192.0.2.77"), 5), -EADDRNOTAVAIL);
+  assert.is(ping.bind(address("192.0.2.1"), 5), 0);
+  const request = Uint8Array.of(8, 0, 0, 0, 0, 0, 0, 1);
+  assert.is(ping.sendTo(request, 0, 8, to(0xffffffff, 0)), -EACCES);
+  assert.is(ping.sendTo(request, 0, 8, to(SUBNET_BROADCAST, 0)), -EACCES);
+  assert.equal(solo.take(), []);
+  ping.broadcast = true;
+  assert.is(ping.sendTo(request, 0, 8, to(SUBNET_BROADCAST, 0)), 8);
+  const sent = solo.take();
+  assert.is(sent.length, 1);
+  assert.equal([...sent[0].dst], [...BROADCAST_MAC]);
 });
 
 test("a connected ping endpoint ignores replies from other hosts", () => {
