@@ -692,7 +692,10 @@ export class Interface {
       return;
     }
     const nextHop = this.route(info.source);
-    if (nextHop < 0) return;
+    if (nextHop < 0) {
+      this.ipStats.noRoute++;
+      return;
+    }
     // Body: the offending header, then as much of its payload as fits in 576 bytes.
     const body = this.scratchAt + ICMP_HEADER_LENGTH;
     const room = ICMP_ERROR_MAX - IPV4_HEADER_LENGTH - ICMP_HEADER_LENGTH - info.headerLength;

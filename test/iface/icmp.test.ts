@@ -166,6 +166,16 @@ test("the reply to a peer not in the ARP cache waits for resolution", () => {
   assert.ok(solo.poolFull());
 });
 
+test("no way back to an off-subnet sender: no port unreachable, counted as no route", () => {
+  const solo = new Solo().warm();
+  const moved = measure(solo.stack, () =>
+    solo.send(udpFrame(pattern(8), { source: ip("198.51.100.7"), port: 9999 })),
+  );
+  assert.is(moved["udp.noPort"], 1);
+  assert.is(moved["ip.noRoute"], 1);
+  assert.equal(solo.take(), []);
+});
+
 test("an echo request from off the subnet goes back through the gateway, or not at all", () => {
   const far = ip("198.51.100.7");
   const without = new Solo().warm();
