@@ -42,4 +42,13 @@ test("the storage path allocates nothing per step, frozen or not", async () => {
   }
 });
 
+test("a UDP echo round trip over the pair keeps nothing; only boundary copies take views", async () => {
+  const figures = await measureXsSlots(steps("udp-pair"), { steps: 300, freeze: true });
+  console.log(`  UDP echo round trip: ${JSON.stringify(figures)}`);
+  assert.is(figures.retainedSlotsPerStep, 0, "no slot kept per packet");
+  // Three copies between the arena and a caller's buffer (server receive, server send from an
+  // offset, client receive) each take a 4-slot view on XS; the stack itself takes none.
+  assert.ok(figures.allocatedSlotsPerStep <= 12, JSON.stringify(figures));
+});
+
 test.run();
