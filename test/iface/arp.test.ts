@@ -408,7 +408,6 @@ test("without an address, requests are not answered", () => {
   assert.equal(solo.take(), []);
 });
 
-
 test("frames waiting for ARP never take the last buffer: the reply can still be received", () => {
   // Four buffers and the default queue of eight: the queue must stop short of the whole pool,
   // or the reply that would release the frames could not be received.
