@@ -1,7 +1,8 @@
 // Seeded link faults around any NetDevice, in both directions: loss, duplication, reordering, bit
 // corruption, delay and jitter. This kernel has no netem, so tests get their bad networks here, and
-// a run is reproduced exactly from its seed (each direction draws from its own generator, in a fixed
-// order per frame).
+// a run is reproduced exactly from its seed. Every decision (loss, corruption, duplication, delay,
+// reordering, in each direction) draws from its own stream, so turning one fault on or off leaves
+// the others' choices unchanged, and a frame costs only the draws of the faults that are on.
 //
 // Frames that cannot pass straight through (held back, duplicated, or corrupted on the way out)
 // wait in preallocated slots; poll(now) releases them and nextDeadline() says when. Put the device
@@ -54,7 +55,7 @@ const REFUSED = -1;
 const TAKEN = 0;
 const DIRECT = 1;
 
-// The uniforms each frame draws, by use
+// The decisions, each with its own random stream
 const U_LOSS = 0;
 const U_CORRUPT = 1;
 const U_CORRUPT_BYTE = 2;
@@ -103,10 +104,14 @@ export class ImpairLane {
   readonly slotSize: number;
   readonly slots: number;
 
-  private readonly rng: Random;
+  private readonly streams: Random[] = [];
   private readonly u = new Float64Array(DRAWS);
+  /** The streams every frame draws from: those of the faults that are on. */
+  private readonly everyFrame: number;
   /** Whether any fault is configured; a clean lane passes frames without drawing. */
   private readonly active: boolean;
+  /** No held frame is due before this (a lower bound, exact after a scan finds none due). */
+  private minDue = Infinity;
   private readonly length: Int32Array;
   private readonly due: Float64Array;
   private readonly order: Float64Array;
@@ -126,6 +131,7 @@ export class ImpairLane {
     slots: number,
     slotSize: number,
     reorderTimeout: number,
+    stream: number,
   ) {
     this.loss = probability(faults.loss, "loss");
     this.duplicate = probability(faults.duplicate, "duplicate");
@@ -141,7 +147,16 @@ export class ImpairLane {
       this.corrupt > 0 ||
       this.delay > 0 ||
       this.jitter > 0;
-    this.rng = new Random(seed);
+    // splitmix32 seeds a generator from seed + k * golden for k = 1..4, so streams 4 apart in that
+    // sequence start from disjoint inputs.
+    for (let i = 0; i < DRAWS; i++)
+      this.streams.push(new Random((seed + Math.imul(4 * (stream + i), 0x9e3779b9)) >>> 0));
+    this.everyFrame =
+      (this.loss > 0 ? 1 << U_LOSS : 0) |
+      (this.corrupt > 0 ? 1 << U_CORRUPT : 0) |
+      (this.duplicate > 0 ? 1 << U_DUPLICATE : 0) |
+      (this.jitter > 0 ? 1 << U_HOLD : 0) |
+      (this.reorder > 0 ? 1 << U_LATE : 0);
     this.slots = slots;
     this.slotSize = slotSize;
     this.bytes = memory.bytes;
@@ -165,21 +180,28 @@ export class ImpairLane {
   admit(frame: Uint8Array, offset: number, length: number, now: number, inPlace: boolean): number {
     this.frames++;
     if (!this.active) return DIRECT;
-    this.draw();
     const u = this.u;
+    this.draw(this.everyFrame);
+    // Drawn before any early return, so a frame's other decisions do not depend on it being lost.
+    const corrupting = u[U_CORRUPT] < this.corrupt;
+    const duplicating = u[U_DUPLICATE] < this.duplicate;
+    let extra = 0;
+    if (corrupting) extra |= (1 << U_CORRUPT_BYTE) | (1 << U_CORRUPT_BIT);
+    if (duplicating) extra |= (this.everyFrame & ((1 << U_HOLD) | (1 << U_LATE))) << 1;
+    if (extra !== 0) this.draw(extra);
     if (u[U_LOSS] < this.loss) {
       this.lost++;
       return TAKEN;
     }
     let flipAt = -1;
     let flipMask = 0;
-    if (u[U_CORRUPT] < this.corrupt && length > ETHERNET_HEADER) {
+    if (corrupting && length > ETHERNET_HEADER) {
       this.corrupted++;
       flipAt = ETHERNET_HEADER + Math.floor(u[U_CORRUPT_BYTE] * (length - ETHERNET_HEADER));
       flipMask = 1 << Math.floor(u[U_CORRUPT_BIT] * 8);
     }
     let copies = 1;
-    if (u[U_DUPLICATE] < this.duplicate) {
+    if (duplicating) {
       this.duplicated++;
       copies = 2;
     }
@@ -207,7 +229,9 @@ export class ImpairLane {
       copy(this.bytes, at, frame, offset, length);
       if (flipAt >= 0) this.bytes[at + flipAt] ^= flipMask;
       this.length[slot] = length;
-      this.due[slot] = late ? now + hold + this.reorderTimeout : now + hold;
+      const due = late ? now + hold + this.reorderTimeout : now + hold;
+      this.due[slot] = due;
+      if (due < this.minDue) this.minDue = due;
       this.order[slot] = this.sequence++;
       this.late[slot] = late ? 1 : 0;
       if (late) this.lateCount++;
@@ -219,26 +243,32 @@ export class ImpairLane {
 
   /** The held slot to release next at `now` (earliest due, then oldest), or -1. */
   nextDue(now: number): number {
-    if (this.held === 0) return -1;
+    if (this.held === 0 || now < this.minDue) return -1;
     let best = -1;
+    let lowest = Infinity;
     for (let s = 0; s < this.slots; s++) {
-      if (this.state[s] !== HELD || this.due[s] > now) continue;
+      if (this.state[s] !== HELD) continue;
+      const due = this.due[s];
+      if (due < lowest) lowest = due;
+      if (due > now) continue;
       if (
         best < 0 ||
-        this.due[s] < this.due[best] ||
-        (this.due[s] === this.due[best] && this.order[s] < this.order[best])
+        due < this.due[best] ||
+        (due === this.due[best] && this.order[s] < this.order[best])
       )
         best = s;
     }
+    if (best < 0) this.minDue = lowest;
     return best;
   }
 
   /** The earliest time a held frame is due, or Infinity. */
   earliest(): number {
     let t = Infinity;
-    if (this.held === 0) return t;
-    for (let s = 0; s < this.slots; s++)
-      if (this.state[s] === HELD && this.due[s] < t) t = this.due[s];
+    if (this.held > 0)
+      for (let s = 0; s < this.slots; s++)
+        if (this.state[s] === HELD && this.due[s] < t) t = this.due[s];
+    this.minDue = t;
     return t;
   }
 
@@ -263,6 +293,7 @@ export class ImpairLane {
     for (let s = 0; s < this.slots; s++) {
       if (this.state[s] === HELD && this.late[s] === 1) this.due[s] = -Infinity;
     }
+    this.minDue = -Infinity;
   }
 
   /** Returns a held slot to the free list. */
@@ -308,12 +339,12 @@ export class ImpairLane {
     return this.freeTop === 0 ? -1 : this.freeList[--this.freeTop];
   }
 
-  // Every frame draws the same set of uniforms, whichever faults are on, so each fault's decisions
-  // depend on the seed alone (turning on corruption does not change which frames are lost). One
-  // call site fills a Float64Array: a number returned from a call that is not inlined is boxed on V8.
-  private draw(): void {
+  // One call site fills a Float64Array: on V8 a number returned from a call that is not inlined is
+  // boxed, so the draws must not be spread over many small calls.
+  private draw(mask: number): void {
     const u = this.u;
-    for (let i = 0; i < DRAWS; i++) u[i] = this.rng.float();
+    const streams = this.streams;
+    for (let i = 0; i < DRAWS; i++) if (((mask >>> i) & 1) !== 0) u[i] = streams[i].float();
   }
 
   // Rounded to whole milliseconds, the unit of platform clocks, so deadlines stay integers.
@@ -349,14 +380,16 @@ export class ImpairedDevice implements NetDevice {
       slots,
       slotSize,
       reorderTimeout,
+      0,
     );
     this.rx = new ImpairLane(
       merge(options, options.rx),
-      (seed ^ 0x6a09e667) >>> 0,
+      seed,
       memory,
       slots,
       slotSize,
       reorderTimeout,
+      DRAWS,
     );
     inner.onReceivable = () => {
       if (this.onReceivable !== null) this.onReceivable();
