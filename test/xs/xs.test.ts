@@ -96,3 +96,4 @@ test("harness: refuses what is not a compiled module", async () => {
 });
 
 test.run();
+scenario("duo");
