@@ -448,12 +448,14 @@ test("100k frames through a pair of impaired ends allocate nothing in steady sta
     collections += list.getEntries().length;
   });
   observer.observe({ entryTypes: ["gc"] });
-  // Two warm-up rounds: the first includes the engine compiling and optimizing the loop. Then three
-  // measured windows: allocation per frame shows in every one, a late recompilation in one only.
+  // Two warm-up rounds: the first includes the engine compiling and optimizing the loop. Then up to
+  // five measured windows, until one is clean: allocation per frame (even one boxed number per
+  // hundred frames, 16 KB a window) shows in every window, a one-off recompilation in one only.
   step(100_000);
   step(100_000);
-  let least = Infinity;
-  for (let window = 0; window < 3; window++) {
+  const windows: string[] = [];
+  let clean = false;
+  for (let window = 0; window < 5 && !clean; window++) {
     gc();
     // The observer reports asynchronously: let the forced collection's entry arrive first.
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -463,11 +465,12 @@ test("100k frames through a pair of impaired ends allocate nothing in steady sta
     step(100_000);
     const grown = process.memoryUsage().heapUsed - before;
     await new Promise((resolve) => setTimeout(resolve, 20));
-    assert.is(collections, 0, "no garbage collection while frames flowed");
-    least = Math.min(least, grown);
+    windows.push(`${grown} B, ${collections} GC`);
+    clean = collections === 0 && grown < 16 * 1024;
   }
   observer.disconnect();
-  assert.ok(least < 16 * 1024, `heap grew by ${least} bytes per 100k frames`);
+  console.log(`  pair + impair, 100k frames per window: ${windows.join("; ")}`);
+  assert.ok(clean, `every window allocated: ${windows.join("; ")}`);
   assert.ok(received > 150_000, `${received} frames received in the last window`);
 });
 
