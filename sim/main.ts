@@ -44,7 +44,7 @@ function fail(message: string): never {
 function parseArgs(argv: string[]): Options {
   const options: Options = {
     tap: null,
-    address: parseIPv4("192.0.2.2"),
+    address: parseIPv4("192.0.2.2")!,
     prefix: 24,
     gateway: 0,
     mac: Uint8Array.of(0x02, 0x54, 0x41, 0x50, 0x00, 0x02),
@@ -64,16 +64,19 @@ function parseArgs(argv: string[]): Options {
         break;
       case "--ip": {
         const [address, prefix = "24"] = value().split("/");
-        options.address = parseIPv4(address);
+        const parsed = parseIPv4(address);
         options.prefix = Number(prefix);
-        if (options.address < 0 || !(options.prefix >= 1 && options.prefix <= 30))
+        if (parsed === null || !(options.prefix >= 1 && options.prefix <= 30))
           fail(`bad --ip ${argv[i]} (want A.B.C.D/N with N from 1 to 30)`);
+        options.address = parsed;
         break;
       }
-      case "--gw":
-        options.gateway = parseIPv4(value());
-        if (options.gateway < 0) fail(`bad --gw ${argv[i]}`);
+      case "--gw": {
+        const gateway = parseIPv4(value());
+        if (gateway === null) fail(`bad --gw ${argv[i]}`);
+        options.gateway = gateway;
         break;
+      }
       case "--mac-addr":
         if (!parseMac(value(), options.mac) || (options.mac[0] & 1) !== 0)
           fail(`bad --mac-addr ${argv[i]} (want a unicast XX:XX:XX:XX:XX:XX)`);
@@ -100,8 +103,8 @@ function parseArgs(argv: string[]): Options {
 
 /** The kernel's address in the lab: the subnet's first host, or its second if the stack has that. */
 function kernelAddress(address: number, prefix: number): number {
-  const network = (address & prefixMask(prefix)) >>> 0;
-  return network + 1 === address ? network + 2 : network + 1;
+  const network = address & prefixMask(prefix);
+  return (network | 1) === address ? network | 2 : network | 1;
 }
 
 async function main(): Promise<void> {

@@ -14,6 +14,7 @@ import { Checksum } from "./wire/checksum.js";
 
 /** IPv4 settings for an interface; text for configuration files and command lines. */
 export interface Ipv4Settings {
+  /** Text, or a number (signed or unsigned 32-bit). */
   address: number | string;
   /** Prefix length, 0..32. */
   prefix: number;
@@ -103,9 +104,10 @@ export class Stack implements Pollable, TransportInput {
         : typeof ipv4.gateway === "string"
           ? parseIPv4(ipv4.gateway)
           : ipv4.gateway;
-    if (address < 0 || gateway < 0 || !(ipv4.prefix >= 0 && ipv4.prefix <= 32))
+    if (address === null || gateway === null || !(ipv4.prefix >= 0 && ipv4.prefix <= 32))
       throw new RangeError("stack: bad IPv4 settings");
-    iface.configure(address, ipv4.prefix, gateway);
+    // Numbers given as unsigned (0xc0000202) become the signed form the stack keeps.
+    iface.configure(address | 0, ipv4.prefix, gateway | 0);
   }
 
   poll(now: number): void {

@@ -66,9 +66,12 @@ const ICMP_ERROR_MAX = 576;
 /** Multicast groups an interface can join. */
 const MAX_GROUPS = 8;
 /** 224.0.0.1, all hosts, joined by every IPv4 host (RFC 1112). */
-const ALL_HOSTS = 0xe0000001;
+const ALL_HOSTS = 0xe0000001 | 0;
 /** Scratch in the arena for transport headers and ICMP error bodies. */
 const SCRATCH = 64 + ICMP_ERROR_MAX;
+
+/** route()'s answer when there is none: 0.0.0.0 is never a next hop. */
+export const NO_ROUTE = 0;
 
 /** What the IP layer knows about a datagram it hands to a transport. */
 export class Ipv4Info {
@@ -145,7 +148,7 @@ export class Interface {
 
   readonly neighbors: NeighborCache;
   readonly reassembly: Reassembler;
-  readonly groups = new Uint32Array(MAX_GROUPS);
+  readonly groups = new Int32Array(MAX_GROUPS);
   groupCount = 0;
 
   /** The frame being received; -1 once a handler has taken it. */
@@ -222,29 +225,29 @@ export class Interface {
 
   /** Sets the IPv4 address, prefix length and default gateway (0 for none), and announces it. */
   configure(address: number, prefix: number, gateway: number): void {
-    this.address = address >>> 0;
+    this.address = address | 0;
     this.prefix = prefix;
     this.mask = prefixMask(prefix);
-    this.gateway = gateway >>> 0;
+    this.gateway = gateway | 0;
     this.announcements = 0;
     this.announceAt = address !== 0 && this.device.linkUp ? 0 : Infinity;
   }
 
   /** The subnet's directed broadcast address, or 0 on a /31 or /32 where there is none. */
   get broadcast(): number {
-    return this.prefix < 31 && this.address !== 0 ? (this.address | ~this.mask) >>> 0 : 0;
+    return this.prefix < 31 && this.address !== 0 ? this.address | ~this.mask : 0;
   }
 
   joinGroup(group: number): boolean {
     if (this.isGroupMember(group)) return true;
     if (this.groupCount === MAX_GROUPS) return false;
-    this.groups[this.groupCount++] = group >>> 0;
+    this.groups[this.groupCount++] = group | 0;
     return true;
   }
 
   leaveGroup(group: number): void {
     for (let i = 1; i < this.groupCount; i++) {
-      if (this.groups[i] === group >>> 0) {
+      if (this.groups[i] === (group | 0)) {
         this.groups[i] = this.groups[--this.groupCount];
         return;
       }
@@ -252,6 +255,7 @@ export class Interface {
   }
 
   isGroupMember(group: number): boolean {
+    group |= 0;
     for (let i = 0; i < this.groupCount; i++) if (this.groups[i] === group) return true;
     return false;
   }
@@ -609,7 +613,7 @@ export class Interface {
     now: number,
   ): void {
     const nextHop = this.route(info.source);
-    if (nextHop < 0) {
+    if (nextHop === NO_ROUTE) {
       this.ipStats.noRoute++;
       return;
     }
@@ -692,7 +696,7 @@ export class Interface {
       return;
     }
     const nextHop = this.route(info.source);
-    if (nextHop < 0) {
+    if (nextHop === NO_ROUTE) {
       this.ipStats.noRoute++;
       return;
     }
@@ -763,17 +767,17 @@ export class Interface {
 
   /**
    * The next hop for `destination`: itself when on-link, the gateway otherwise, IPV4_BROADCAST
-   * for broadcasts, the group for multicast; -1 when there is no route.
+   * for broadcasts, the group for multicast; NO_ROUTE (0.0.0.0) when there is none.
    */
   route(destination: number): number {
     if (destination === IPV4_BROADCAST) return IPV4_BROADCAST;
     if (isMulticastV4(destination)) return destination;
     const address = this.address;
-    if (address === 0) return -1;
+    if (address === 0) return NO_ROUTE;
     if (((destination ^ address) & this.mask) === 0) {
       return destination === this.broadcast ? IPV4_BROADCAST : destination;
     }
-    return this.gateway !== 0 ? this.gateway : -1;
+    return this.gateway;
   }
 
   nextId(): number {
@@ -803,7 +807,7 @@ export class Interface {
     now: number,
   ): number {
     const nextHop = this.route(destination);
-    if (nextHop < 0) {
+    if (nextHop === NO_ROUTE) {
       this.ipStats.noRoute++;
       return -ENETUNREACH;
     }

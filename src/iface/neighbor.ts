@@ -25,7 +25,7 @@ export const ARP_DELAY_MS = 5000;
 
 export class NeighborCache {
   readonly capacity: number;
-  readonly address: Uint32Array;
+  readonly address: Int32Array;
   readonly state: Uint8Array;
   /** Six bytes per entry. */
   readonly mac: Uint8Array;
@@ -41,7 +41,7 @@ export class NeighborCache {
   constructor(capacity: number, queueLimit: number) {
     this.capacity = capacity;
     this.queueLimit = queueLimit;
-    this.address = new Uint32Array(capacity);
+    this.address = new Int32Array(capacity);
     this.state = new Uint8Array(capacity);
     this.mac = new Uint8Array(capacity * 6);
     this.deadline = new Float64Array(capacity).fill(Infinity);

@@ -22,8 +22,8 @@ export class Reassembler {
   readonly headerAt: Int32Array;
   readonly headerLength: Uint8Array;
   readonly active: Uint8Array;
-  readonly source: Uint32Array;
-  readonly destination: Uint32Array;
+  readonly source: Int32Array;
+  readonly destination: Int32Array;
   readonly identification: Uint16Array;
   readonly protocol: Uint8Array;
   readonly deadline: Float64Array;
@@ -50,8 +50,8 @@ export class Reassembler {
     }
     this.headerLength = new Uint8Array(slots);
     this.active = new Uint8Array(slots);
-    this.source = new Uint32Array(slots);
-    this.destination = new Uint32Array(slots);
+    this.source = new Int32Array(slots);
+    this.destination = new Int32Array(slots);
     this.identification = new Uint16Array(slots);
     this.protocol = new Uint8Array(slots);
     this.deadline = new Float64Array(slots).fill(Infinity);

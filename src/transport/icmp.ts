@@ -14,7 +14,7 @@ import {
   EMSGSIZE,
   ENETUNREACH,
 } from "../errno.js";
-import type { Interface, Ipv4Info } from "../iface/interface.js";
+import { NO_ROUTE, type Interface, type Ipv4Info } from "../iface/interface.js";
 import { Random } from "../random.js";
 import { Memory, copy } from "../storage/memory.js";
 import { AF_INET, FullAddress, IpAddress, readU16, writeU16 } from "../wire/address.js";
@@ -75,7 +75,7 @@ export class PingEndpoint {
   connect(to: FullAddress): number {
     if (to.address.family !== AF_INET) return -EAFNOSUPPORT;
     const iface = this.table.iface;
-    if (iface === null || iface.route(to.address.v4) < 0) return -ENETUNREACH;
+    if (iface === null || iface.route(to.address.v4) === NO_ROUTE) return -ENETUNREACH;
     if (this.identifier === 0) {
       const result = this.bind(null, 0);
       if (result < 0) return result;

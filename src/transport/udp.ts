@@ -20,11 +20,11 @@ import {
   ENOTCONN,
   EOPNOTSUPP,
 } from "../errno.js";
-import type { Interface, Ipv4Info } from "../iface/interface.js";
+import { NO_ROUTE, type Interface, type Ipv4Info } from "../iface/interface.js";
 import { Random } from "../random.js";
 import { UdpStats } from "../stats.js";
 import { Memory } from "../storage/memory.js";
-import { AF_INET, FullAddress, IpAddress, readU16, writeU16 } from "../wire/address.js";
+import { AF_INET, FullAddress, IpAddress, readI32, readU16, writeU16 } from "../wire/address.js";
 import { Checksum, pseudoHeaderSumV4 } from "../wire/checksum.js";
 import {
   ICMP_DEST_UNREACHABLE,
@@ -121,7 +121,7 @@ export class UdpEndpoint {
     if (to.address.family !== AF_INET) return -EAFNOSUPPORT;
     const destination = to.address.v4;
     const iface = this.table.iface;
-    if (iface === null || iface.route(destination) < 0) return -ENETUNREACH;
+    if (iface === null || iface.route(destination) === NO_ROUTE) return -ENETUNREACH;
     if (this.localPort === 0) {
       const result = this.autobind();
       if (result < 0) return result;
@@ -461,9 +461,7 @@ export class UdpTable implements PortSpace {
     if (type !== ICMP_DEST_UNREACHABLE || !unreachableIsHard(code)) return;
     const headerLength = (bytes[at] & 15) << 2;
     if (bytes[at + 9] !== PROTOCOL_UDP) return;
-    const destination =
-      ((bytes[at + 16] << 24) | (bytes[at + 17] << 16) | (bytes[at + 18] << 8) | bytes[at + 19]) >>>
-      0;
+    const destination = readI32(bytes, at + 16);
     const sourcePort = readU16(bytes, at + headerLength);
     const destinationPort = readU16(bytes, at + headerLength + 2);
     const endpoints = this.endpoints;

@@ -1,6 +1,8 @@
 // Addresses. An IpAddress is 16 bytes so every endpoint table holds IPv4 and IPv6 alike; IPv4 is
 // kept v4-mapped (::ffff:a.b.c.d), the form a Linux dual-stack socket reports. IPv4 addresses in
-// the per-packet paths are plain unsigned 32-bit numbers read from the header.
+// the per-packet paths are numbers: the address's 32 bits as a signed integer (192.0.2.1 is
+// -1073741311), which both V8 and XS keep unboxed; as unsigned values above 2^31, every address
+// passed to a function would be a heap-allocated double on V8.
 //
 // Parsing and formatting build strings and are for configuration and diagnostics, never per packet.
 
@@ -18,7 +20,7 @@ export class IpAddress {
 
   /** The IPv4 address as a number; meaningful when family is AF_INET. */
   get v4(): number {
-    return readU32(this.bytes, 12);
+    return readI32(this.bytes, 12);
   }
 
   setV4(address: number): this {
@@ -51,7 +53,7 @@ export class IpAddress {
   /** 0.0.0.0 or :: — a wildcard in a bind or a filter. */
   get isUnspecified(): boolean {
     const b = this.bytes;
-    if (this.family === AF_INET) return readU32(b, 12) === 0;
+    if (this.family === AF_INET) return readI32(b, 12) === 0;
     for (let i = 0; i < 16; i++) if (b[i] !== 0) return false;
     return true;
   }
@@ -59,7 +61,7 @@ export class IpAddress {
   /** Parses dotted-quad IPv4 text; returns false (and leaves the address as it was) on bad input. */
   parse(text: string): boolean {
     const v4 = parseIPv4(text);
-    if (v4 < 0) return false;
+    if (v4 === null) return false;
     this.setV4(v4);
     return true;
   }
@@ -78,8 +80,9 @@ export function writeU16(b: Uint8Array, at: number, value: number): void {
   b[at + 1] = value;
 }
 
-export function readU32(b: Uint8Array, at: number): number {
-  return ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
+/** Four bytes as a signed 32-bit integer: the form IPv4 addresses take in the stack. */
+export function readI32(b: Uint8Array, at: number): number {
+  return (b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3];
 }
 
 export function writeU32(b: Uint8Array, at: number, value: number): void {
@@ -89,16 +92,16 @@ export function writeU32(b: Uint8Array, at: number, value: number): void {
   b[at + 3] = value;
 }
 
-/** Dotted-quad text to a number, or -1. */
-export function parseIPv4(text: string): number {
+/** Dotted-quad text to an address (a signed 32-bit integer), or null. */
+export function parseIPv4(text: string): number | null {
   const parts = text.split(".");
-  if (parts.length !== 4) return -1;
+  if (parts.length !== 4) return null;
   let value = 0;
   for (const part of parts) {
-    if (!/^\d{1,3}$/.test(part)) return -1;
+    if (!/^\d{1,3}$/.test(part)) return null;
     const n = Number(part);
-    if (n > 255) return -1;
-    value = value * 256 + n;
+    if (n > 255) return null;
+    value = (value << 8) | n;
   }
   return value;
 }
@@ -133,7 +136,7 @@ export function formatMac(b: Uint8Array, at = 0): string {
 
 /** Prefix length (0..32) to a netmask number. */
 export function prefixMask(prefix: number): number {
-  return prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+  return prefix === 0 ? 0 : -1 << (32 - prefix);
 }
 
 /** An address and port (and interface, for link-local scopes): gVisor's tcpip.FullAddress. */

@@ -1,6 +1,6 @@
 // ARP for IPv4 over Ethernet (RFC 826): the only form a Linux host sends on Ethernet.
 
-import { readU16, readU32, writeU16, writeU32 } from "./address.js";
+import { readI32, readU16, writeU16, writeU32 } from "./address.js";
 import { EMPTY } from "./ethernet.js";
 
 export const ARP_LENGTH = 28;
@@ -35,7 +35,7 @@ export class ArpPacket {
   }
 
   get senderProtocolAddress(): number {
-    return readU32(this.bytes, this.at + 14);
+    return readI32(this.bytes, this.at + 14);
   }
 
   get targetHardwareOffset(): number {
@@ -43,7 +43,7 @@ export class ArpPacket {
   }
 
   get targetProtocolAddress(): number {
-    return readU32(this.bytes, this.at + 24);
+    return readI32(this.bytes, this.at + 24);
   }
 
   /** Writes a whole packet; a null target hardware address is written as zeros (a request). */

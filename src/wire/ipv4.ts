@@ -1,7 +1,7 @@
 // The IPv4 header (RFC 791). Options are carried but never interpreted: the header length says
 // where the payload starts, which is all a host needs (RFC 1122 §3.2.1.8 lets a host ignore them).
 
-import { readU16, readU32, writeU16, writeU32 } from "./address.js";
+import { readI32, readU16, writeU16, writeU32 } from "./address.js";
 import { Checksum } from "./checksum.js";
 import { EMPTY } from "./ethernet.js";
 
@@ -16,7 +16,8 @@ export const IPV4_DONT_FRAGMENT = 0x4000;
 export const IPV4_MORE_FRAGMENTS = 0x2000;
 export const IPV4_OFFSET_MASK = 0x1fff;
 
-export const IPV4_BROADCAST = 0xffffffff;
+/** 255.255.255.255, as the signed integer the stack keeps addresses in. */
+export const IPV4_BROADCAST = -1;
 
 export class Ipv4Packet {
   bytes: Uint8Array = EMPTY;
@@ -92,11 +93,11 @@ export class Ipv4Packet {
   }
 
   get source(): number {
-    return readU32(this.bytes, this.at + 12);
+    return readI32(this.bytes, this.at + 12);
   }
 
   get destination(): number {
-    return readU32(this.bytes, this.at + 16);
+    return readI32(this.bytes, this.at + 16);
   }
 
   get sourceOffset(): number {

@@ -14,7 +14,7 @@ export function mac(text: string): Uint8Array {
 
 export function ip(text: string): number {
   const v = parseIPv4(text);
-  if (v < 0) throw new Error(`bad address ${text}`);
+  if (v === null) throw new Error(`bad address ${text}`);
   return v;
 }
 
@@ -23,7 +23,8 @@ export function u16(b: Uint8Array, at: number): number {
 }
 
 export function u32(b: Uint8Array, at: number): number {
-  return ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
+  // Signed, the form the stack keeps IPv4 addresses in.
+  return (b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3];
 }
 
 function put16(b: Uint8Array, at: number, v: number): void {

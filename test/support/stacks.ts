@@ -15,8 +15,9 @@ export interface Duo {
   memory: Memory;
 }
 
-export function duo(options: StackOptions = {}, slots = 64): Duo {
-  const bytes = 2 * Stack.memoryNeeded(options) + slots * 2 * 1600 + 4096;
+/** `spare`: arena bytes left over for the test's own buffers (`memory.take`). */
+export function duo(options: StackOptions = {}, slots = 64, spare = 0): Duo {
+  const bytes = 2 * Stack.memoryNeeded(options) + slots * 2 * 1600 + 4096 + spare;
   const memory = new Memory(new Uint8Array(bytes));
   const pair = new LinkPair({ memory, slots });
   const a = new Stack({ ...options, memory, seed: 11 });

@@ -1,0 +1,68 @@
+// UDP echo against the Linux kernel over the TAP: the stack's echo service on port 7, loaded from
+// the kernel side by a small C client that keeps a window of datagrams in flight.
+
+import { execFileSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Lab } from "../hal/platform/node/lab.js";
+import { tapStack } from "../test/support/tap-stack.js";
+
+export interface TapEchoFigure {
+  size: number;
+  window: number;
+  echoesPerSecond: number;
+  /** Of the 2 cores, what this process used while the stack echoed. */
+  cpu: number;
+}
+
+function buildLoad(): string {
+  const source = fileURLToPath(new URL("../../bench/native/udp-echo-load.c", import.meta.url));
+  const binary = join(mkdtempSync(join(tmpdir(), "netstack-bench-")), "udp-echo-load");
+  execFileSync("cc", ["-O2", "-o", binary, source]);
+  return binary;
+}
+
+export async function tapEcho(
+  sizes: readonly number[],
+  seconds: number,
+  window = 32,
+): Promise<TapEchoFigure[]> {
+  const load = buildLoad();
+  const lab = await Lab.create();
+  const figures: TapEchoFigure[] = [];
+  try {
+    const run = await tapStack(lab, "tap0");
+    try {
+      // Resolve ARP and warm up before measuring.
+      await lab.run(load, ["192.0.2.2", "7", "64", "4", "0.3"], { timeoutMs: 5000 });
+      for (const size of sizes) {
+        const cpuBefore = process.cpuUsage();
+        const started = performance.now();
+        const result = await lab.run(
+          load,
+          ["192.0.2.2", "7", String(size), String(window), String(seconds)],
+          {
+            timeoutMs: seconds * 1000 + 10000,
+          },
+        );
+        const elapsed = (performance.now() - started) / 1000;
+        const cpu = process.cpuUsage(cpuBefore);
+        const match = /echoes (\d+) seconds ([\d.]+)/.exec(result.stdout);
+        if (match === null) throw new Error(`load failed: ${result.stdout}${result.stderr}`);
+        figures.push({
+          size,
+          window,
+          echoesPerSecond: Number(match[1]) / Number(match[2]),
+          cpu: (cpu.user + cpu.system) / 1e6 / elapsed,
+        });
+      }
+    } finally {
+      run.stop();
+    }
+  } finally {
+    await lab.close();
+  }
+  return figures;
+}

@@ -1,0 +1,79 @@
+// The benchmarks, in one run: figures printed side by side with their baselines, never pass/fail.
+//   npm run bench            (as root for the TAP figures)
+// 1. Two stacks over the in-memory pair on V8: UDP echo round trips per second beside the pair's
+//    own frame ceiling, and steady-state allocation over one million echoed datagrams.
+// 2. The same step under the real XS engine: slots allocated and kept per echoed datagram.
+// 3. The stack against the Linux kernel over the TAP: UDP echoes per second beside the raw TAP
+//    frame ceiling.
+
+import { execFileSync } from "node:child_process";
+import { cpus, release } from "node:os";
+import { fileURLToPath } from "node:url";
+import { Lab } from "../hal/platform/node/lab.js";
+import { pairCeiling, pairEcho } from "./echo-pair.js";
+import { tapEcho } from "./echo-tap.js";
+import { tapCeiling } from "./tap-ceiling.js";
+
+const quick = process.argv.includes("--quick");
+const fmt = (n: number): string => Math.round(n).toLocaleString("en-US");
+
+console.log(`netstack benchmarks, ${new Date().toISOString().slice(0, 10)}`);
+console.log(
+  `machine: ${cpus()[0]?.model ?? "?"} x${cpus().length}, Linux ${release()}, Node ${process.version}`,
+);
+console.log("");
+
+console.log("1. In-memory pair, V8 (two stacks and the link in one arena)");
+console.log(
+  `   pair ceiling, no stack:   ${fmt(pairCeiling(60, 2_000_000))} frames/s of 60 B, ${fmt(pairCeiling(1514, 1_000_000))} frames/s of 1514 B`,
+);
+for (const [size, trips] of [
+  [64, quick ? 100_000 : 1_000_000],
+  [1472, quick ? 50_000 : 300_000],
+  [8000, quick ? 10_000 : 50_000],
+] as const) {
+  const f = await pairEcho(size, trips);
+  console.log(
+    `   UDP echo ${String(size).padStart(4)} B: ${fmt(f.roundTripsPerSecond)} round trips/s` +
+      ` (${fmt(f.roundTrips)} round trips: ${f.garbageCollections} GCs, heap +${fmt(f.heapGrowth)} B,` +
+      ` kept +${fmt(f.heapRetained)} B, ${f.leakedBuffers} buffers leaked)`,
+  );
+}
+console.log("");
+
+console.log("2. XS engine (xsnap, XS 13.3), the 512-byte echo step after a preload-like freeze");
+const xsAlloc = fileURLToPath(new URL("./xs-alloc.js", import.meta.url));
+const step = fileURLToPath(new URL("./steps/udp-echo.js", import.meta.url));
+// In a child: the worker API locks down this process's intrinsics.
+const xs = JSON.parse(
+  execFileSync(process.execPath, [xsAlloc, step, quick ? "200" : "1000", "--freeze"], {
+    encoding: "utf8",
+  }),
+) as {
+  steps: number;
+  allocatedSlotsPerStep: number;
+  retainedSlotsPerStep: number;
+  computePerStep: number;
+};
+console.log(
+  `   per echoed datagram: ${xs.allocatedSlotsPerStep} slots allocated, ${xs.retainedSlotsPerStep} kept,` +
+    ` ${fmt(xs.computePerStep)} compute units (over ${xs.steps} steps)`,
+);
+console.log("");
+
+console.log("3. Against the Linux kernel over the TAP");
+const check = Lab.check();
+if (!check.ok) {
+  console.log(`   skipped: ${check.reason}`);
+} else {
+  const ceiling = await tapCeiling(quick ? 1 : 2);
+  console.log(
+    `   TAP ceiling, no stack:    ${fmt(ceiling.txFps)} frames/s out, ${fmt(ceiling.rxFps)} frames/s in (1514 B)`,
+  );
+  for (const f of await tapEcho([64, 1472, 8000], quick ? 1 : 3)) {
+    console.log(
+      `   UDP echo ${String(f.size).padStart(4)} B: ${fmt(f.echoesPerSecond)} echoes/s` +
+        ` (window ${f.window}, stack process at ${(f.cpu * 100).toFixed(0)}% of a core)`,
+    );
+  }
+}
