@@ -25,8 +25,9 @@ function collect(): void {
   gc();
 }
 
-function tick(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
+/** GC entries reach observers asynchronously; give them time to arrive. */
+function settle(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 50));
 }
 
 export async function pairEcho(size: number, roundTrips: number): Promise<PairEchoFigure> {
@@ -36,7 +37,7 @@ export async function pairEcho(size: number, roundTrips: number): Promise<PairEc
   const observer = new PerformanceObserver((list) => (collections += list.getEntries().length));
   observer.observe({ entryTypes: ["gc"] });
   collect();
-  await tick();
+  await settle();
   collections = 0;
   const retainedBefore = process.memoryUsage().heapUsed;
   const before = process.memoryUsage().heapUsed;
@@ -44,7 +45,7 @@ export async function pairEcho(size: number, roundTrips: number): Promise<PairEc
   for (let i = 0; i < roundTrips; i++) echo.step(i);
   const seconds = (performance.now() - started) / 1000;
   const after = process.memoryUsage().heapUsed;
-  await tick();
+  await settle();
   const gcs = collections;
   collect();
   const retainedAfter = process.memoryUsage().heapUsed;

@@ -6,6 +6,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { PerformanceObserver } from "node:perf_hooks";
 import { Lab } from "../hal/platform/node/lab.js";
 import { tapStack } from "../test/support/tap-stack.js";
 
@@ -13,8 +14,10 @@ export interface TapEchoFigure {
   size: number;
   window: number;
   echoesPerSecond: number;
-  /** Of the 2 cores, what this process used while the stack echoed. */
+  /** Of one core, what this process used while the stack echoed. */
   cpu: number;
+  /** Garbage collections in this process during the run (the Node driver's timers included). */
+  garbageCollections: number;
 }
 
 function buildLoad(): string {
@@ -37,7 +40,12 @@ export async function tapEcho(
     try {
       // Resolve ARP and warm up before measuring.
       await lab.run(load, ["192.0.2.2", "7", "64", "4", "0.3"], { timeoutMs: 5000 });
+      let collections = 0;
+      const observer = new PerformanceObserver((list) => (collections += list.getEntries().length));
+      observer.observe({ entryTypes: ["gc"] });
       for (const size of sizes) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        collections = 0;
         const cpuBefore = process.cpuUsage();
         const started = performance.now();
         const result = await lab.run(
@@ -56,8 +64,10 @@ export async function tapEcho(
           window,
           echoesPerSecond: Number(match[1]) / Number(match[2]),
           cpu: (cpu.user + cpu.system) / 1e6 / elapsed,
+          garbageCollections: collections,
         });
       }
+      observer.disconnect();
     } finally {
       run.stop();
     }

@@ -56,7 +56,7 @@ const xs = JSON.parse(
   computePerStep: number;
 };
 console.log(
-  `   per echoed datagram: ${xs.allocatedSlotsPerStep} slots allocated, ${xs.retainedSlotsPerStep} kept,` +
+  `   per round trip (a datagram and its echo): ${xs.allocatedSlotsPerStep} slots allocated, ${xs.retainedSlotsPerStep} kept,` +
     ` ${fmt(xs.computePerStep)} compute units (over ${xs.steps} steps)`,
 );
 console.log("");
@@ -73,7 +73,7 @@ if (!check.ok) {
   for (const f of await tapEcho([64, 1472, 8000], quick ? 1 : 3)) {
     console.log(
       `   UDP echo ${String(f.size).padStart(4)} B: ${fmt(f.echoesPerSecond)} echoes/s` +
-        ` (window ${f.window}, stack process at ${(f.cpu * 100).toFixed(0)}% of a core)`,
+        ` (window ${f.window}, stack process at ${(f.cpu * 100).toFixed(0)}% of a core, ${f.garbageCollections} GCs)`,
     );
   }
 }

@@ -49,7 +49,8 @@ export const ETHERNET_MIN_FRAME = 60;
 
 /**
  * What a platform adapter or test loop drives: the Stack, or anything else with deadlines. Times are
- * milliseconds on a monotonic clock chosen by the driver (a virtual one in tests).
+ * whole milliseconds on a monotonic clock chosen by the driver (a virtual one in tests), as
+ * Moddable's Time.ticks are: integers stay unboxed in V8 and XS alike.
  */
 export interface Pollable {
   /** Does all work that is due: received frames, expired timers. Never blocks. */

@@ -412,7 +412,7 @@ export class Interface {
     let previous: number;
     if (confirmed) {
       // Linux randomizes reachable time over [0.5, 1.5) x base so entries do not expire in step.
-      const reachable = ARP_REACHABLE_MS * (0.5 + this.random.float());
+      const reachable = Math.floor(ARP_REACHABLE_MS * (0.5 + this.random.float()));
       previous = cache.confirm(entry, this.bytes, macAt, now, reachable);
     } else if (
       cache.state[entry] === NEIGHBOR_INCOMPLETE ||

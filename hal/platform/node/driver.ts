@@ -3,7 +3,9 @@
 // The stack never reads a clock or sets a timer itself. This driver calls poll(now) when an attached
 // device says frames wait (coalesced: many signals before the next turn of the loop make one poll)
 // or when the earliest deadline passes, and after every poll re-arms a single timer for the next
-// deadline. The clock is performance.now(): monotonic milliseconds, unaffected by wall-clock changes.
+// deadline. The clock is performance.now() in whole milliseconds: monotonic, unaffected by
+// wall-clock changes, and a small integer, which V8 passes around without boxing it (a fractional
+// time would be a heap-allocated double in every call that carries it).
 import { performance } from "node:perf_hooks";
 import type { NetDevice, Pollable } from "../../device.js";
 
@@ -45,7 +47,7 @@ export class NodeDriver {
 
   /** Monotonic milliseconds. */
   now(): number {
-    return performance.now();
+    return Math.floor(performance.now());
   }
 
   /** Adds something to poll; it is polled on the next turn and whenever its deadline comes. */
@@ -86,7 +88,7 @@ export class NodeDriver {
   run(): void {
     this.immediate = null;
     if (this.stopped) return;
-    const now = performance.now();
+    const now = Math.floor(performance.now());
     this.polls++;
     const pollables = this.pollables;
     for (let i = 0; i < pollables.length; i++) pollables[i].poll(now);
@@ -128,14 +130,10 @@ export class NodeDriver {
       this.schedule();
       return;
     }
-    if (deadline === this.armedFor) return;
+    // A timer already due no later than this deadline stays: firing early costs one poll that
+    // finds little to do, while re-arming on every later deadline would make a Timeout per poll.
+    if (deadline >= this.armedFor) return;
     this.armedFor = deadline;
-    if (deadline === Infinity) {
-      // A cleared Timeout cannot be refreshed, so drop it.
-      if (this.timer !== null) clearTimeout(this.timer);
-      this.timer = null;
-      return;
-    }
     // Timers run on whole milliseconds and may fire up to one early; a poll that finds nothing due
     // simply re-arms, so rounding up is enough.
     const delay = Math.min(MAX_DELAY_MS, Math.ceil(deadline - now));
