@@ -5,6 +5,7 @@
 // kernel side, and then runs with a live status line until Ctrl-C. With --tap NAME it attaches to
 // an existing TAP in the current namespace and makes no lab.
 
+import { spawnSync } from "node:child_process";
 import type { NetDevice } from "../hal/device.js";
 import { ImpairedDevice, ImpairOptions } from "../hal/impair.js";
 import { PcapDevice } from "../hal/pcap.js";
@@ -182,25 +183,18 @@ async function main(): Promise<void> {
 
   if (lab !== null) {
     // With --impair some of these may be lost or doubled: one answer of each kind is enough.
-    const ping = await lab.run("ping", ["-c", "5", "-i", "0.2", "-W", "2", ip], {
-      timeoutMs: 15000,
-    });
-    const summary = /(\d+) packets transmitted, (\d+) received.*\n.*= ([\d./]+) ms/s.exec(
-      ping.stdout,
-    );
+    const ping = await kernelPing(lab, ip, 5);
+    const summary = /(\d+) packets transmitted, (\d+) received.*\n.*= ([\d./]+) ms/s.exec(ping);
     console.log(
       summary
         ? `ping from the kernel: ${summary[2]} of ${summary[1]} answered, rtt min/avg/max/mdev ${summary[3]} ms`
-        : `ping from the kernel: no answer\n${ping.stdout}${ping.stderr}`,
+        : `ping from the kernel: no answer\n${ping}`,
     );
     let echoed = false;
     for (let attempt = 0; attempt < 3 && !echoed; attempt++) {
-      const reply = await lab.run("socat", ["-t", "1", "-T", "1", "-", `UDP4:${ip}:7`], {
-        input: "hello from the kernel\n",
-        timeoutMs: 5000,
-      });
-      echoed = reply.stdout.startsWith("hello from the kernel\n");
-      console.log(`UDP echo from the kernel: ${JSON.stringify(reply.stdout)}`);
+      const reply = await kernelUdpEcho(lab, ip, "hello from the kernel\n");
+      echoed = reply.startsWith("hello from the kernel\n");
+      console.log(`UDP echo from the kernel: ${JSON.stringify(reply)}`);
     }
     if (summary === null || !echoed) {
       console.error("netstack-sim: the stack did not answer");
@@ -222,6 +216,67 @@ async function main(): Promise<void> {
     },
     process.stdout.isTTY ? 500 : 10000,
   );
+}
+
+function hasCommand(name: string): boolean {
+  return spawnSync("sh", ["-c", `command -v ${name}`], { stdio: "ignore" }).status === 0;
+}
+
+/** ICMP echo from Python's raw socket, printing what ping(8) prints, where ping is not installed. */
+const PY_PING = `
+import os, socket, struct, sys, time
+def checksum(b):
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    s = (s >> 16) + (s & 0xffff); s += s >> 16
+    return ~s & 0xffff
+dst, count = sys.argv[1], int(sys.argv[2])
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+s.settimeout(1)
+ident, rtts = os.getpid() & 0xffff, []
+for seq in range(1, count + 1):
+    body = struct.pack("!HH", ident, seq) + b"netstack-sim-ping-payload-56-bytes-long-enough-padding!!"
+    s.sendto(struct.pack("!BBH", 8, 0, checksum(struct.pack("!BBH", 8, 0, 0) + body)) + body, (dst, 0))
+    sent = time.time()
+    try:
+        while True:
+            data, _ = s.recvfrom(2048)
+            h = (data[0] & 15) * 4
+            if data[h] == 0 and struct.unpack("!HH", data[h + 4:h + 8]) == (ident, seq):
+                rtts.append((time.time() - sent) * 1000); break
+    except socket.timeout:
+        pass
+    time.sleep(0.2)
+print("%d packets transmitted, %d received" % (count, len(rtts)))
+if rtts:
+    avg = sum(rtts) / len(rtts)
+    print("rtt min/avg/max/mdev = %.3f/%.3f/%.3f/0.000 ms" % (min(rtts), avg, max(rtts)))
+`;
+
+/** Pings from the kernel's side with ping(8), or with Python where ping is not installed. */
+async function kernelPing(lab: Lab, ip: string, count: number): Promise<string> {
+  const result = hasCommand("ping")
+    ? await lab.run("ping", ["-c", String(count), "-i", "0.2", "-W", "2", ip], { timeoutMs: 15000 })
+    : await lab.run("python3", ["-c", PY_PING, ip, String(count)], { timeoutMs: 15000 });
+  return result.stdout + result.stderr;
+}
+
+const NODE_UDP_CLIENT = `
+const socket = require("node:dgram").createSocket("udp4");
+const [ip, text] = process.argv.slice(1);
+const timer = setTimeout(() => process.exit(0), 1000);
+socket.on("message", (reply) => { process.stdout.write(reply); clearTimeout(timer); setTimeout(() => process.exit(0), 200); });
+socket.send(text, 7, ip);
+`;
+
+/** One datagram to port 7 from the kernel's side, with socat, or with Node where socat is not installed. */
+async function kernelUdpEcho(lab: Lab, ip: string, text: string): Promise<string> {
+  const result = hasCommand("socat")
+    ? await lab.run("socat", ["-t", "1", "-T", "1", "-", `UDP4:${ip}:7`], {
+        input: text,
+        timeoutMs: 5000,
+      })
+    : await lab.run(process.execPath, ["-e", NODE_UDP_CLIENT, ip, text], { timeoutMs: 5000 });
+  return result.stdout;
 }
 
 function statusLine(stack: Stack, echo: UdpEcho): string {
