@@ -3,6 +3,7 @@
 // an impaired link. The kernel and Debian's tools are the judges.
 
 import * as assert from "uvu/assert";
+import { ImpairedDevice } from "../../hal/impair.js";
 import { ECONNREFUSED } from "../../src/errno.js";
 import { Random } from "../../src/random.js";
 import { FullAddress } from "../../src/wire/address.js";
@@ -193,12 +194,10 @@ test("broadcasts: the kernel's reach the stack, the stack's reach the kernel", a
 test("through loss 0.1, reorder 0.05, dup 0.02: every datagram arrives intact or not at all", async ({
   lab,
 }) => {
-  const run = (current = await tapStack(lab, "tap0", {
-    loss: 0.1,
-    reorder: 0.05,
-    duplicate: 0.02,
-    seed: 5,
-  }));
+  // The simulator's --impair text, through the same parser.
+  const impair = ImpairedDevice.parse("loss=0.1,reorder=0.05,dup=0.02,seed=5");
+  if (typeof impair === "string") throw new Error(impair);
+  const run = (current = await tapStack(lab, "tap0", impair));
   const socat = lab.spawn("socat", ["-b", "65536", "UDP4-RECVFROM:9000,fork", "PIPE"], {
     stdio: "ignore",
   });
