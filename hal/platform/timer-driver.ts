@@ -7,7 +7,7 @@
 // whose repeat interval is 0 is freed after it fires, so every schedule passes a non-zero repeat
 // (the idle interval, which also keeps the clock sampled; see now()).
 
-import type { NetDevice, Pollable } from "../device.js";
+import { DriverBase } from "./driver-base.js";
 
 /** Moddable's `Timer` statics, as far as the driver uses them. */
 export interface HostTimer<T> {
@@ -31,16 +31,10 @@ export interface TimerDriverOptions {
   idleInterval?: number;
 }
 
-export class TimerDriver<T = unknown> {
-  /** Polls run so far, for tests and diagnostics. */
-  polls = 0;
-
+export class TimerDriver<T = unknown> extends DriverBase {
   private readonly host: HostTimer<T>;
   private readonly time: HostTime;
   private readonly idleInterval: number;
-  private readonly pollables: Pollable[] = [];
-  private readonly devices: NetDevice[] = [];
-  private readonly scheduleBound: () => void;
   private readonly fireBound: (timer: T) => void;
   private timer: T | null = null;
   private lastTicks: number;
@@ -50,16 +44,15 @@ export class TimerDriver<T = unknown> {
   /** Inside run(): signals then only ask for another turn, given when run() re-arms. */
   private running = false;
   private again = false;
-  private stopped = false;
 
   constructor(timer: HostTimer<T>, time: HostTime, options: TimerDriverOptions = {}) {
+    super();
     this.host = timer;
     this.time = time;
     this.idleInterval = options.idleInterval ?? 60000;
     if (!(this.idleInterval >= 1 && this.idleInterval <= 0x3fffffff))
       throw new RangeError("driver: bad idleInterval");
     this.lastTicks = time.ticks;
-    this.scheduleBound = () => this.schedule();
     this.fireBound = () => this.run();
   }
 
@@ -73,34 +66,6 @@ export class TimerDriver<T = unknown> {
     this.lastTicks = ticks;
     if (delta > 0) this.clock += delta;
     return this.clock;
-  }
-
-  /** Adds something to poll; it is polled on the next turn and whenever its deadline comes. */
-  add(pollable: Pollable): void {
-    if (this.pollables.indexOf(pollable) < 0) this.pollables.push(pollable);
-    this.schedule();
-  }
-
-  remove(pollable: Pollable): void {
-    const at = this.pollables.indexOf(pollable);
-    if (at >= 0) this.pollables.splice(at, 1);
-  }
-
-  /**
-   * Polls whenever `device` has frames waiting. Its own deadlines (a delay line) also wake the
-   * driver, though only the stack polls it.
-   */
-  attach(device: NetDevice): void {
-    if (this.devices.indexOf(device) < 0) this.devices.push(device);
-    device.onReceivable = this.scheduleBound;
-    this.schedule();
-  }
-
-  detach(device: NetDevice): void {
-    const at = this.devices.indexOf(device);
-    if (at < 0) return;
-    this.devices.splice(at, 1);
-    if (device.onReceivable === this.scheduleBound) device.onReceivable = null;
   }
 
   /** Asks for a poll on the next turn; at most one is ever pending, and no call polls in place. */
@@ -122,10 +87,8 @@ export class TimerDriver<T = unknown> {
     this.running = true;
     this.again = false;
     const now = this.now();
-    this.polls++;
     try {
-      const pollables = this.pollables;
-      for (let i = 0; i < pollables.length; i++) pollables[i].poll(now);
+      this.pollAll(now);
     } finally {
       this.running = false;
     }
@@ -134,27 +97,10 @@ export class TimerDriver<T = unknown> {
 
   /** Detaches every device and frees the timer; the driver does nothing afterwards. */
   stop(): void {
-    this.stopped = true;
-    while (this.devices.length > 0) this.detach(this.devices[this.devices.length - 1]);
+    this.detachAll();
     if (this.timer !== null) this.host.clear(this.timer);
     this.timer = null;
     this.immediate = false;
-  }
-
-  /** The earliest deadline of every pollable and attached device, or Infinity. */
-  nextDeadline(): number {
-    let earliest = Infinity;
-    const pollables = this.pollables;
-    for (let i = 0; i < pollables.length; i++) {
-      const deadline = pollables[i].nextDeadline();
-      if (deadline < earliest) earliest = deadline;
-    }
-    const devices = this.devices;
-    for (let i = 0; i < devices.length; i++) {
-      const deadline = devices[i].nextDeadline();
-      if (deadline < earliest) earliest = deadline;
-    }
-    return earliest;
   }
 
   private arm(now: number): void {

@@ -1,22 +1,13 @@
 // ARP for IPv4 over Ethernet (RFC 826): the only form a Linux host sends on Ethernet.
 
 import { readI32, readU16, writeU16, writeU32 } from "./address.js";
-import { EMPTY } from "./ethernet.js";
+import { WireView } from "./view.js";
 
 export const ARP_LENGTH = 28;
 export const ARP_REQUEST = 1;
 export const ARP_REPLY = 2;
 
-export class ArpPacket {
-  bytes: Uint8Array = EMPTY;
-  at = 0;
-
-  wrap(bytes: Uint8Array, at: number): this {
-    this.bytes = bytes;
-    this.at = at;
-    return this;
-  }
-
+export class ArpPacket extends WireView {
   /** Hardware Ethernet (1), protocol IPv4, address lengths 6 and 4. */
   get isEthernetIPv4(): boolean {
     const b = this.bytes;

@@ -1,22 +1,14 @@
 // Ethernet II framing (IEEE 802.3 with an EtherType). The frame starts at `at`; no preamble, no FCS.
 
 import { readU16, writeU16 } from "./address.js";
+import { WireView } from "./view.js";
 
 export const ETHERNET_HEADER_LENGTH = 14;
 export const ETHERTYPE_IPV4 = 0x0800;
 export const ETHERTYPE_ARP = 0x0806;
 export const ETHERTYPE_IPV6 = 0x86dd;
 
-export class EthernetFrame {
-  bytes: Uint8Array = EMPTY;
-  at = 0;
-
-  wrap(bytes: Uint8Array, at: number): this {
-    this.bytes = bytes;
-    this.at = at;
-    return this;
-  }
-
+export class EthernetFrame extends WireView {
   get destinationOffset(): number {
     return this.at;
   }
@@ -72,6 +64,3 @@ export class EthernetFrame {
     writeU16(b, at + 12, etherType);
   }
 }
-
-/** The placeholder every view points at until it wraps real bytes. */
-export const EMPTY: Uint8Array = Object.freeze(new Uint8Array(0));

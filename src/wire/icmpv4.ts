@@ -1,7 +1,7 @@
 // ICMP for IPv4 (RFC 792): the header common to all messages, echo and destination unreachable.
 
 import { readU16, writeU16 } from "./address.js";
-import { EMPTY } from "./ethernet.js";
+import { WireView } from "./view.js";
 
 export const ICMP_HEADER_LENGTH = 8;
 export const ICMP_ECHO_REPLY = 0;
@@ -17,16 +17,7 @@ export const ICMP_PROTOCOL_UNREACHABLE = 2;
 export const ICMP_PORT_UNREACHABLE = 3;
 export const ICMP_FRAGMENTATION_NEEDED = 4;
 
-export class IcmpV4Packet {
-  bytes: Uint8Array = EMPTY;
-  at = 0;
-
-  wrap(bytes: Uint8Array, at: number): this {
-    this.bytes = bytes;
-    this.at = at;
-    return this;
-  }
-
+export class IcmpV4Packet extends WireView {
   get type(): number {
     return this.bytes[this.at];
   }

@@ -3,7 +3,7 @@
 
 import { readI32, readU16, writeU16, writeU32 } from "./address.js";
 import { Checksum } from "./checksum.js";
-import { EMPTY } from "./ethernet.js";
+import { WireView } from "./view.js";
 
 export const IPV4_HEADER_LENGTH = 20;
 export const IPV4_MAX_LENGTH = 65535;
@@ -19,16 +19,7 @@ export const IPV4_OFFSET_MASK = 0x1fff;
 /** 255.255.255.255, as the signed integer the stack keeps addresses in. */
 export const IPV4_BROADCAST = -1;
 
-export class Ipv4Packet {
-  bytes: Uint8Array = EMPTY;
-  at = 0;
-
-  wrap(bytes: Uint8Array, at: number): this {
-    this.bytes = bytes;
-    this.at = at;
-    return this;
-  }
-
+export class Ipv4Packet extends WireView {
   get version(): number {
     return this.bytes[this.at] >>> 4;
   }

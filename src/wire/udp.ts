@@ -1,20 +1,11 @@
 // The UDP header (RFC 768).
 
 import { readU16, writeU16 } from "./address.js";
-import { EMPTY } from "./ethernet.js";
+import { WireView } from "./view.js";
 
 export const UDP_HEADER_LENGTH = 8;
 
-export class UdpDatagram {
-  bytes: Uint8Array = EMPTY;
-  at = 0;
-
-  wrap(bytes: Uint8Array, at: number): this {
-    this.bytes = bytes;
-    this.at = at;
-    return this;
-  }
-
+export class UdpDatagram extends WireView {
   get sourcePort(): number {
     return readU16(this.bytes, this.at);
   }

@@ -7,7 +7,7 @@
 // wall-clock changes, and a small integer, which V8 passes around without boxing it (a fractional
 // time would be a heap-allocated double in every call that carries it).
 import { performance } from "node:perf_hooks";
-import type { NetDevice, Pollable } from "../../device.js";
+import { DriverBase } from "../driver-base.js";
 
 export interface NodeDriverOptions {
   /** Let the process exit while only this driver's timer is pending (devices may still hold it). */
@@ -17,14 +17,8 @@ export interface NodeDriverOptions {
 /** setTimeout's largest delay; longer ones would fire at once. */
 const MAX_DELAY_MS = 0x7fffffff;
 
-export class NodeDriver {
-  /** Polls run so far, for tests and diagnostics. */
-  polls = 0;
-
-  private readonly pollables: Pollable[] = [];
-  private readonly devices: NetDevice[] = [];
+export class NodeDriver extends DriverBase {
   private readonly unref: boolean;
-  private readonly scheduleBound: () => void;
   private readonly runBound: () => void;
   private readonly timerBound: () => void;
   private immediate: NodeJS.Immediate | null = null;
@@ -33,11 +27,10 @@ export class NodeDriver {
   private timerDelay = -1;
   /** The deadline the timer is armed for, or Infinity. */
   private armedFor = Infinity;
-  private stopped = false;
 
   constructor(options: NodeDriverOptions = {}) {
+    super();
     this.unref = options.unref === true;
-    this.scheduleBound = () => this.schedule();
     this.runBound = () => this.run();
     this.timerBound = () => {
       this.armedFor = Infinity;
@@ -48,34 +41,6 @@ export class NodeDriver {
   /** Monotonic milliseconds. */
   now(): number {
     return Math.floor(performance.now());
-  }
-
-  /** Adds something to poll; it is polled on the next turn and whenever its deadline comes. */
-  add(pollable: Pollable): void {
-    if (this.pollables.indexOf(pollable) < 0) this.pollables.push(pollable);
-    this.schedule();
-  }
-
-  remove(pollable: Pollable): void {
-    const at = this.pollables.indexOf(pollable);
-    if (at >= 0) this.pollables.splice(at, 1);
-  }
-
-  /**
-   * Polls whenever `device` has frames waiting. Its own deadlines (a delay line) also wake the
-   * driver, though only the stack polls it.
-   */
-  attach(device: NetDevice): void {
-    if (this.devices.indexOf(device) < 0) this.devices.push(device);
-    device.onReceivable = this.scheduleBound;
-    this.schedule();
-  }
-
-  detach(device: NetDevice): void {
-    const at = this.devices.indexOf(device);
-    if (at < 0) return;
-    this.devices.splice(at, 1);
-    if (device.onReceivable === this.scheduleBound) device.onReceivable = null;
   }
 
   /** Asks for a poll on the next turn of the loop; at most one is ever pending. */
@@ -89,37 +54,18 @@ export class NodeDriver {
     this.immediate = null;
     if (this.stopped) return;
     const now = Math.floor(performance.now());
-    this.polls++;
-    const pollables = this.pollables;
-    for (let i = 0; i < pollables.length; i++) pollables[i].poll(now);
+    this.pollAll(now);
     this.arm(now);
   }
 
   /** Detaches every device and cancels everything pending; the driver does nothing afterwards. */
   stop(): void {
-    this.stopped = true;
-    while (this.devices.length > 0) this.detach(this.devices[this.devices.length - 1]);
+    this.detachAll();
     if (this.immediate !== null) clearImmediate(this.immediate);
     this.immediate = null;
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
     this.armedFor = Infinity;
-  }
-
-  /** The earliest deadline of every pollable and attached device, or Infinity. */
-  nextDeadline(): number {
-    let earliest = Infinity;
-    const pollables = this.pollables;
-    for (let i = 0; i < pollables.length; i++) {
-      const deadline = pollables[i].nextDeadline();
-      if (deadline < earliest) earliest = deadline;
-    }
-    const devices = this.devices;
-    for (let i = 0; i < devices.length; i++) {
-      const deadline = devices[i].nextDeadline();
-      if (deadline < earliest) earliest = deadline;
-    }
-    return earliest;
   }
 
   private arm(now: number): void {
