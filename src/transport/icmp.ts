@@ -14,13 +14,14 @@ import {
   EMSGSIZE,
   ENETUNREACH,
 } from "../errno.js";
-import { NO_ROUTE, type Interface, type Ipv4Info } from "../iface/interface.js";
+import { NO_ROUTE, type Ipv4Info } from "../iface/interface.js";
 import { Random } from "../random.js";
 import { Memory, copy } from "../storage/memory.js";
 import { AF_INET, FullAddress, IpAddress, readU16, writeU16 } from "../wire/address.js";
 import { ICMP_ECHO_REQUEST, ICMP_HEADER_LENGTH } from "../wire/icmpv4.js";
 import { IPV4_BROADCAST, PROTOCOL_ICMP, isMulticastV4 } from "../wire/ipv4.js";
-import { DatagramQueue, RECORD_HEADER } from "./datagram-queue.js";
+import { DatagramQueue } from "./datagram-queue.js";
+import { EndpointTable } from "./endpoint-table.js";
 import { PortSpace, allocatePort } from "./ports.js";
 import { EVENT_IN, Waiter } from "./waiter.js";
 
@@ -160,37 +161,11 @@ export class PingEndpoint {
   }
 }
 
-export class PingTable implements PortSpace {
-  readonly endpoints: PingEndpoint[];
-  readonly random: Random;
-  readonly bytes: Uint8Array;
-  readonly headerAt: number;
-  readonly recordAt: number;
-  readonly defaultTtl: number;
-  iface: Interface | null = null;
-  now = 0;
-
+export class PingTable extends EndpointTable<PingEndpoint> implements PortSpace {
   constructor(memory: Memory, count: number, receiveBuffer: number, random: Random, ttl: number) {
-    this.random = random;
-    this.bytes = memory.bytes;
-    this.defaultTtl = ttl;
-    this.headerAt = memory.take(ICMP_HEADER_LENGTH);
-    this.recordAt = memory.take(RECORD_HEADER);
-    this.endpoints = [];
+    super(memory, ICMP_HEADER_LENGTH, random, ttl);
     for (let i = 0; i < count; i++)
       this.endpoints.push(new PingEndpoint(this, i, memory, receiveBuffer));
-  }
-
-  open(): PingEndpoint | null {
-    for (let i = 0; i < this.endpoints.length; i++) {
-      const ep = this.endpoints[i];
-      if (!ep.inUse) {
-        ep.reset();
-        ep.inUse = true;
-        return ep;
-      }
-    }
-    return null;
   }
 
   portInUse(identifier: number): boolean {

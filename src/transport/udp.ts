@@ -20,7 +20,7 @@ import {
   ENOTCONN,
   EOPNOTSUPP,
 } from "../errno.js";
-import { NO_ROUTE, type Interface, type Ipv4Info } from "../iface/interface.js";
+import { NO_ROUTE, type Ipv4Info } from "../iface/interface.js";
 import { Random } from "../random.js";
 import { UdpStats } from "../stats.js";
 import { Memory } from "../storage/memory.js";
@@ -36,8 +36,9 @@ import {
 } from "../wire/icmpv4.js";
 import { IPV4_BROADCAST, PROTOCOL_UDP, isMulticastV4 } from "../wire/ipv4.js";
 import { UDP_HEADER_LENGTH, UdpDatagram } from "../wire/udp.js";
+import { EndpointTable } from "./endpoint-table.js";
 import { PortSpace, allocatePort } from "./ports.js";
-import { DatagramQueue, RECORD_GROUP, RECORD_HEADER } from "./datagram-queue.js";
+import { DatagramQueue, RECORD_GROUP } from "./datagram-queue.js";
 import { EVENT_ERR, EVENT_IN, Waiter } from "./waiter.js";
 
 /** Largest UDP payload over IPv4: 65535 - 20 - 8. */
@@ -289,18 +290,8 @@ export class UdpEndpoint {
   }
 }
 
-export class UdpTable implements PortSpace {
-  readonly endpoints: UdpEndpoint[];
+export class UdpTable extends EndpointTable<UdpEndpoint> implements PortSpace {
   readonly stats = new UdpStats();
-  readonly random: Random;
-  readonly bytes: Uint8Array;
-  /** Arena scratch: an outgoing header, and a queue record being written or read. */
-  readonly headerAt: number;
-  readonly recordAt: number;
-  readonly defaultTtl: number;
-  iface: Interface | null = null;
-  /** The time of the stack's latest poll, for sends made between polls. */
-  now = 0;
   /** Binds so far, to order endpoints bound to the same port. */
   binds = 0;
   private readonly summer: Checksum;
@@ -314,38 +305,14 @@ export class UdpTable implements PortSpace {
     summer: Checksum,
     ttl: number,
   ) {
-    this.random = random;
+    super(memory, UDP_HEADER_LENGTH, random, ttl);
     this.summer = summer;
-    this.bytes = memory.bytes;
-    this.defaultTtl = ttl;
-    this.headerAt = memory.take(UDP_HEADER_LENGTH);
-    this.recordAt = memory.take(RECORD_HEADER);
-    this.endpoints = [];
     for (let i = 0; i < count; i++)
       this.endpoints.push(new UdpEndpoint(this, i, memory, receiveBuffer));
   }
 
-  /** A fresh endpoint, or null when all are in use (the socket layer's ENFILE). */
-  open(): UdpEndpoint | null {
-    const endpoints = this.endpoints;
-    for (let i = 0; i < endpoints.length; i++) {
-      if (!endpoints[i].inUse) {
-        endpoints[i].reset();
-        endpoints[i].inUse = true;
-        return endpoints[i];
-      }
-    }
-    return null;
-  }
-
   release(endpoint: UdpEndpoint): void {
     endpoint.reset();
-  }
-
-  get openCount(): number {
-    let n = 0;
-    for (let i = 0; i < this.endpoints.length; i++) if (this.endpoints[i].inUse) n++;
-    return n;
   }
 
   isLocalAddress(address: number): boolean {
