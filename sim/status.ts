@@ -29,6 +29,7 @@ const THROUGHPUT = new Set([
   "timeExceededOut",
   "datagramsIn",
   "datagramsOut",
+  "loopedBack",
   // Details of reassemblyFailures, which already counts each lost datagram.
   "reassemblyOverlaps",
   "reassemblyTimeouts",

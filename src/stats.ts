@@ -17,6 +17,8 @@ export class LinkStats {
   unknownEtherType = 0;
   /** No buffer free to receive into; the frame stays in the device. */
   noBuffer = 0;
+  /** Frames we sent to our own address or group, received back without the device. */
+  loopedBack = 0;
 }
 
 export class ArpStats {

@@ -164,6 +164,9 @@ export class Interface {
   private readonly scratchAt: number;
   private readonly info: Ipv4Info;
   private readonly fragmentList = new HandleList();
+  /** Frames we sent to ourselves, received on the next poll so input is never re-entered. */
+  private readonly loopback = new HandleList();
+  private loopingBack = false;
   // Views for the frame being received and the one being built, kept apart so an answer can be
   // built while the request is still being read.
   private readonly eth = new EthernetFrame();
@@ -274,6 +277,17 @@ export class Interface {
     if (this.announceAt <= now) this.announce(now);
 
     const pool = this.pool;
+    // Only what was looped before this poll: answers to it wait for the next one.
+    for (let n = this.loopback.length; n > 0; n--) {
+      const handle = this.loopback.shift(pool);
+      this.rxHandle = handle;
+      this.loopingBack = true;
+      this.frameInput(pool.offsetOf(handle), pool.length[handle], now);
+      this.loopingBack = false;
+      if (this.rxHandle >= 0) pool.free(this.rxHandle);
+      this.rxHandle = -1;
+    }
+
     const capacity = this.mtu + ETHERNET_HEADER_LENGTH;
     this.moreToReceive = false;
     for (let n = 0; n < this.budget; n++) {
@@ -305,7 +319,7 @@ export class Interface {
   }
 
   nextDeadline(): number {
-    if (this.moreToReceive) return 0;
+    if (this.moreToReceive || this.loopback.length > 0) return 0;
     let t = this.neighbors.nextDeadline();
     const r = this.reassembly.nextDeadline();
     if (r < t) t = r;
@@ -470,7 +484,7 @@ export class Interface {
       source === IPV4_BROADCAST ||
       (broadcast !== 0 && source === broadcast) ||
       isLoopbackV4(source) ||
-      (source === address && address !== 0) ||
+      (source === address && address !== 0 && !this.loopingBack) ||
       // 0.0.0.0/8 ("this network") only as a sender that does not know its address yet, to the
       // limited broadcast (Linux: ipv4_is_zeronet is martian unless the destination is).
       (source >>> 24 === 0 && !limited)
@@ -897,6 +911,11 @@ export class Interface {
     const pool = this.pool;
     const at = pool.offsetOf(handle);
     pool.length[handle] = length;
+    if (nextHop === this.address && nextHop !== NO_ROUTE) {
+      // To ourselves, as Linux's loopback device would carry it.
+      this.loopBack(handle, at);
+      return;
+    }
     if (nextHop === IPV4_BROADCAST || isMulticastV4(nextHop)) {
       const b = this.bytes;
       if (nextHop === IPV4_BROADCAST) for (let i = 0; i < 6; i++) b[at + i] = 0xff;
@@ -909,6 +928,10 @@ export class Interface {
         b[at + 4] = nextHop >>> 8;
         b[at + 5] = nextHop;
       }
+      // Linux hands its own broadcasts, and multicasts to groups it has joined
+      // (IP_MULTICAST_LOOP is on by default), to local sockets as well.
+      if (nextHop === IPV4_BROADCAST || this.isGroupMember(nextHop))
+        this.loopBackCopy(handle, at, length);
       this.finishFrame(handle, at);
       return;
     }
@@ -930,6 +953,36 @@ export class Interface {
     }
     if (!cache.enqueue(pool, entry, handle)) this.arpStats.queueDrops++;
     if (cache.solicits[entry] === 0) this.solicit(entry, now);
+  }
+
+  private loopBack(handle: number, at: number): void {
+    const b = this.bytes;
+    for (let i = 0; i < 6; i++) {
+      b[at + i] = this.mac[i];
+      b[at + 6 + i] = this.mac[i];
+    }
+    b[at + 12] = ETHERTYPE_IPV4 >>> 8;
+    b[at + 13] = ETHERTYPE_IPV4 & 0xff;
+    this.link.loopedBack++;
+    this.loopback.push(this.pool, handle);
+  }
+
+  /** Loops a copy of a group frame back; skipped (and counted) when no buffer is free. */
+  private loopBackCopy(handle: number, at: number, length: number): void {
+    const pool = this.pool;
+    const copyHandle = pool.alloc();
+    if (copyHandle < 0) {
+      this.ipStats.outNoBuffer++;
+      return;
+    }
+    const copyAt = pool.offsetOf(copyHandle);
+    copy(this.bytes, copyAt, this.bytes, at, length);
+    for (let i = 0; i < 6; i++) this.bytes[copyAt + 6 + i] = this.mac[i];
+    this.bytes[copyAt + 12] = ETHERTYPE_IPV4 >>> 8;
+    this.bytes[copyAt + 13] = ETHERTYPE_IPV4 & 0xff;
+    pool.length[copyHandle] = length;
+    this.link.loopedBack++;
+    this.loopback.push(pool, copyHandle);
   }
 
   private transmitTo(handle: number, entry: number): void {
