@@ -57,4 +57,9 @@ export interface Pollable {
   poll(now: number): void;
   /** The earliest time poll() has more work to do, or Infinity. Call poll() again at that time. */
   nextDeadline(): number;
+  /**
+   * Set by the driver, when the pollable has this field. Called when something outside poll() (an
+   * application's send) gave it an earlier deadline, so the driver polls soon and re-arms.
+   */
+  onWake?: (() => void) | null;
 }

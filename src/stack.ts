@@ -42,6 +42,8 @@ export class Stack implements Pollable, TransportInput {
   iface: Interface | null = null;
   /** The time of the latest poll. */
   now = 0;
+  /** Set by the driver: called when a send gives the stack an earlier deadline. */
+  onWake: (() => void) | null = null;
   private readonly summer: Checksum;
 
   constructor(options: StackSetup = {}) {
@@ -87,6 +89,7 @@ export class Stack implements Pollable, TransportInput {
       this.random,
     );
     iface.transport = this;
+    iface.waker = this;
     this.iface = iface;
     this.udp.iface = iface;
     this.ping.iface = iface;
@@ -108,6 +111,10 @@ export class Stack implements Pollable, TransportInput {
       throw new RangeError("stack: bad IPv4 settings");
     // Numbers given as unsigned (0xc0000202) become the signed form the stack keeps.
     iface.configure(address | 0, ipv4.prefix, gateway | 0);
+  }
+
+  wake(): void {
+    if (this.onWake !== null) this.onWake();
   }
 
   poll(now: number): void {

@@ -22,12 +22,14 @@ export abstract class DriverBase {
   /** Adds something to poll; it is polled on the next turn and whenever its deadline comes. */
   add(pollable: Pollable): void {
     if (this.pollables.indexOf(pollable) < 0) this.pollables.push(pollable);
+    if (pollable.onWake !== undefined) pollable.onWake = this.scheduleBound;
     this.schedule();
   }
 
   remove(pollable: Pollable): void {
     const at = this.pollables.indexOf(pollable);
     if (at >= 0) this.pollables.splice(at, 1);
+    if (pollable.onWake === this.scheduleBound) pollable.onWake = null;
   }
 
   /**

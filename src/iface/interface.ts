@@ -154,6 +154,8 @@ export class Interface {
   /** The frame being received; -1 once a handler has taken it. */
   rxHandle = -1;
   transport: TransportInput | null = null;
+  /** Told when a send made work with a deadline (address resolution, a looped-back frame). */
+  waker: { wake(): void } | null = null;
 
   private readonly pool: PacketPool;
   private readonly bytes: Uint8Array;
@@ -234,6 +236,7 @@ export class Interface {
     this.gateway = gateway | 0;
     this.announcements = 0;
     this.announceAt = address !== 0 && this.device.linkUp ? 0 : Infinity;
+    this.wake();
   }
 
   /** The subnet's directed broadcast address, or 0 on a /31 or /32 where there is none. */
@@ -952,7 +955,10 @@ export class Interface {
       }
     }
     if (!cache.enqueue(pool, entry, handle)) this.arpStats.queueDrops++;
-    if (cache.solicits[entry] === 0) this.solicit(entry, now);
+    if (cache.solicits[entry] === 0) {
+      this.solicit(entry, now);
+      this.wake();
+    }
   }
 
   private loopBack(handle: number, at: number): void {
@@ -965,6 +971,7 @@ export class Interface {
     b[at + 13] = ETHERTYPE_IPV4 & 0xff;
     this.link.loopedBack++;
     this.loopback.push(this.pool, handle);
+    this.wake();
   }
 
   /** Loops a copy of a group frame back; skipped (and counted) when no buffer is free. */
@@ -983,6 +990,11 @@ export class Interface {
     pool.length[copyHandle] = length;
     this.link.loopedBack++;
     this.loopback.push(pool, copyHandle);
+    this.wake();
+  }
+
+  private wake(): void {
+    if (this.waker !== null) this.waker.wake();
   }
 
   private transmitTo(handle: number, entry: number): void {
@@ -1045,6 +1057,7 @@ export class Interface {
     const cache = this.neighbors;
     cache.state[entry] = NEIGHBOR_DELAY;
     cache.deadline[entry] = now + ARP_DELAY_MS;
+    this.wake();
   }
 
   private startProbe(entry: number, now: number): void {

@@ -63,7 +63,6 @@ async function roundTrip(
 ): Promise<number> {
   const sent = socket.sendTo(data, 0, data.length, to);
   if (sent !== data.length) throw new Error(`sendTo returned ${sent}`);
-  run.driver.schedule();
   let n = -1;
   await until(() => {
     n = socket.recvFrom(reply, 0, reply.length, null, 0);
@@ -156,7 +155,6 @@ test("ICMP port unreachable: the kernel's connected socket gets ECONNREFUSED, an
   const socket = run.stack.openUdp()!;
   assert.is(socket.connect(endpoint("192.0.2.1", 4445)), 0);
   assert.is(socket.sendTo(Uint8Array.of(1, 2, 3), 0, 3, null), 3);
-  run.driver.schedule();
   let error = 0;
   await until(() => {
     error = socket.recvFrom(new Uint8Array(8), 0, 8, null, 0);
@@ -186,7 +184,6 @@ test("broadcasts: the kernel's reach the stack, the stack's reach the kernel", a
   socket.broadcast = true;
   const data = new TextEncoder().encode("from the stack");
   assert.is(socket.sendTo(data, 0, data.length, endpoint("192.0.2.255", 5001)), data.length);
-  run.driver.schedule();
   const heard = await listener;
   assert.is(heard.stdout, "from the stack");
 });
@@ -222,8 +219,7 @@ test("through loss 0.1, reorder 0.05, dup 0.02: every datagram arrives intact or
         const result = socket.sendTo(data, 0, size, to);
         assert.ok(result === size, `send ${i}: ${result}`);
       }
-      run.driver.schedule();
-      const deadline = Date.now() + 150;
+          const deadline = Date.now() + 150;
       while (Date.now() < deadline) {
         const n = socket.recvFrom(reply, 0, reply.length, null, 0);
         if (n < 0) {
