@@ -75,7 +75,7 @@ test("1000 datagrams of 1..8000 bytes echoed byte-exact by socat, fragmented bot
   lab,
 }) => {
   const run = (current = await tapStack(lab, "tap0"));
-  const socat = lab.spawn("socat", ["-b", "65536", "UDP4-RECVFROM:9000,fork", "PIPE"], {
+  const socat = lab.spawn("socat", ["-b", "65536", "-T", "1", "UDP4-RECVFROM:9000,fork", "PIPE"], {
     stdio: "ignore",
   });
   try {
@@ -195,7 +195,7 @@ test("through loss 0.1, reorder 0.05, dup 0.02: every datagram arrives intact or
   const impair = ImpairedDevice.parse("loss=0.1,reorder=0.05,dup=0.02,seed=5");
   if (typeof impair === "string") throw new Error(impair);
   const run = (current = await tapStack(lab, "tap0", impair));
-  const socat = lab.spawn("socat", ["-b", "65536", "UDP4-RECVFROM:9000,fork", "PIPE"], {
+  const socat = lab.spawn("socat", ["-b", "65536", "-T", "1", "UDP4-RECVFROM:9000,fork", "PIPE"], {
     stdio: "ignore",
   });
   try {
@@ -219,7 +219,7 @@ test("through loss 0.1, reorder 0.05, dup 0.02: every datagram arrives intact or
         const result = socket.sendTo(data, 0, size, to);
         assert.ok(result === size, `send ${i}: ${result}`);
       }
-          const deadline = Date.now() + 150;
+      const deadline = Date.now() + 150;
       while (Date.now() < deadline) {
         const n = socket.recvFrom(reply, 0, reply.length, null, 0);
         if (n < 0) {
