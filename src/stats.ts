@@ -15,7 +15,7 @@ export class LinkStats {
   /** Unicast to another station (a promiscuous device passed it up). */
   notForUs = 0;
   unknownEtherType = 0;
-  /** No buffer free to receive into; the frame stays in the device. */
+  /** Polls that found no buffer free to receive into; waiting frames stay in the device. */
   noBuffer = 0;
   /** Frames we sent to our own address or group, received back without the device. */
   loopedBack = 0;
