@@ -95,7 +95,50 @@ export interface LinkPairOptions {
   memory?: Memory;
 }
 
-/** One end of a LinkPair. Its transmit() feeds the other end's receive(). */
+/**
+ * What joins device ends: the link state and the delivery of receive signals. Callbacks are
+ * delivered one at a time from the outermost transmit: when a callback polls a stack that transmits
+ * back, that transmit only marks its peer, and the outer loop calls it next, so the call depth
+ * stays bounded however long the exchange.
+ */
+export class Cable {
+  readonly ends: PairEnd[] = [];
+  up = true;
+  private notifying = false;
+
+  /** Plugs or unplugs the cable. Unplugging loses every frame in flight, as on a real wire. */
+  setLink(up: boolean): void {
+    this.up = up;
+    if (up) return;
+    for (let i = 0; i < this.ends.length; i++) {
+      const end = this.ends[i];
+      end.rxFlushed += end.inbound.clear();
+      end.signalPending = false;
+    }
+  }
+
+  /** Calls pending onReceivable callbacks, unless a delivery loop further up the stack will. */
+  notify(): void {
+    if (this.notifying) return;
+    this.notifying = true;
+    try {
+      for (let i = 0; i < this.ends.length;) {
+        const end = this.ends[i];
+        if (!end.signalPending) {
+          i++;
+          continue;
+        }
+        end.signalPending = false;
+        if (end.onReceivable !== null && end.inbound.count > 0) end.onReceivable();
+        i = 0;
+      }
+    } finally {
+      this.notifying = false;
+    }
+  }
+}
+
+/** One end of a cable. Its transmit() feeds its peer's receive(); a loopback is its own peer. */
 export class PairEnd implements NetDevice {
   readonly mac: Uint8Array;
   readonly mtu: number;
@@ -122,28 +165,27 @@ export class PairEnd implements NetDevice {
   readonly inbound: FrameQueue;
   /** Set when frames arrived and onReceivable is still to be called. */
   signalPending = false;
-  private readonly pair: LinkPair;
+  /** The end this one transmits to. */
+  peer: PairEnd;
+  protected readonly cable: Cable;
   private readonly minFrame: number;
 
-  constructor(pair: LinkPair, mac: Uint8Array, mtu: number, inbound: FrameQueue, minFrame: number) {
-    this.pair = pair;
+  constructor(cable: Cable, mac: Uint8Array, mtu: number, inbound: FrameQueue, minFrame: number) {
+    this.cable = cable;
     this.mac = mac;
     this.mtu = mtu;
     this.inbound = inbound;
     this.minFrame = minFrame;
+    this.peer = this;
+    cable.ends.push(this);
   }
 
   get linkUp(): boolean {
-    return this.pair.linkUp;
-  }
-
-  /** The other end. */
-  get peer(): PairEnd {
-    return this === this.pair.a ? this.pair.b : this.pair.a;
+    return this.cable.up;
   }
 
   transmit(frame: Uint8Array, offset: number, length: number): boolean {
-    if (!this.pair.linkUp) {
+    if (!this.cable.up) {
       this.txLinkDown++;
       return false;
     }
@@ -152,8 +194,7 @@ export class PairEnd implements NetDevice {
       return false;
     }
     const peer = this.peer;
-    const queue = peer.inbound;
-    if (!queue.push(frame, offset, length, this.minFrame)) {
+    if (!peer.inbound.push(frame, offset, length, this.minFrame)) {
       this.txQueueFull++;
       return false;
     }
@@ -161,7 +202,7 @@ export class PairEnd implements NetDevice {
     this.txFrames++;
     this.txBytes += length;
     peer.signalPending = true;
-    this.pair.notify();
+    this.cable.notify();
     return true;
   }
 
@@ -181,77 +222,72 @@ export class PairEnd implements NetDevice {
   }
 }
 
-/**
- * Two connected devices, `a` and `b`. A transmit on one end queues the frame for the other and calls
- * the other end's onReceivable. Callbacks are delivered one at a time from the outermost transmit:
- * when a callback polls a stack that transmits back, that transmit only marks its peer, and the
- * outer delivery loop calls it next, so the call depth stays bounded however long the exchange.
- */
+/** Two connected devices, `a` and `b`: a transmit on one end queues the frame for the other. */
 export class LinkPair {
   readonly a: PairEnd;
   readonly b: PairEnd;
-  private up = true;
-  private notifying = false;
+  private readonly cable = new Cable();
 
   constructor(options: LinkPairOptions = {}) {
     const mtu = options.mtu ?? 1500;
     const slots = options.slots ?? 64;
     const minFrame = options.minFrame ?? 0;
-    if (!(mtu >= 68 && mtu <= 65535 - ETHERNET_HEADER)) throw new RangeError("pair: bad mtu");
-    if (!(slots > 0)) throw new RangeError("pair: bad slot count");
+    checkLinkOptions("pair", mtu, slots);
     if (!(minFrame >= 0 && minFrame <= mtu + ETHERNET_HEADER))
       throw new RangeError("pair: bad minFrame");
     const slotSize = mtu + ETHERNET_HEADER;
     const memory = options.memory ?? new Memory(new Uint8Array(2 * slots * slotSize + 16));
-    const macA = macOption(options.macA, 0x0a);
-    const macB = macOption(options.macB, 0x0b);
-    this.a = new PairEnd(this, macA, mtu, new FrameQueue(memory, slots, slotSize), minFrame);
-    this.b = new PairEnd(this, macB, mtu, new FrameQueue(memory, slots, slotSize), minFrame);
+    const cable = this.cable;
+    this.a = new PairEnd(
+      cable,
+      macOption(options.macA, 0x0a),
+      mtu,
+      new FrameQueue(memory, slots, slotSize),
+      minFrame,
+    );
+    this.b = new PairEnd(
+      cable,
+      macOption(options.macB, 0x0b),
+      mtu,
+      new FrameQueue(memory, slots, slotSize),
+      minFrame,
+    );
+    this.a.peer = this.b;
+    this.b.peer = this.a;
   }
 
   get linkUp(): boolean {
-    return this.up;
+    return this.cable.up;
   }
 
   set linkUp(up: boolean) {
-    this.setLink(up);
+    this.cable.setLink(up);
   }
 
   /** Plugs or unplugs the cable. Unplugging loses every frame in flight, as on a real wire. */
   setLink(up: boolean): void {
-    this.up = up;
-    if (!up) {
-      this.a.rxFlushed += this.a.inbound.clear();
-      this.b.rxFlushed += this.b.inbound.clear();
-      this.a.signalPending = false;
-      this.b.signalPending = false;
-    }
+    this.cable.setLink(up);
   }
 
   /** Calls pending onReceivable callbacks, unless a delivery loop further up the stack will. */
   notify(): void {
-    if (this.notifying) return;
-    this.notifying = true;
-    try {
-      for (;;) {
-        const end = this.a.signalPending ? this.a : this.b.signalPending ? this.b : null;
-        if (end === null) break;
-        end.signalPending = false;
-        if (end.onReceivable !== null && end.inbound.count > 0) end.onReceivable();
-      }
-    } finally {
-      this.notifying = false;
-    }
+    this.cable.notify();
   }
 }
 
-function macOption(mac: Uint8Array | undefined, last: number): Uint8Array {
+export function checkLinkOptions(name: string, mtu: number, slots: number): void {
+  if (!(mtu >= 68 && mtu <= 65535 - ETHERNET_HEADER)) throw new RangeError(`${name}: bad mtu`);
+  if (!(slots > 0)) throw new RangeError(`${name}: bad slot count`);
+}
+
+/** A copy of `mac`, or a locally administered unicast address ending in `last`. */
+export function macOption(mac: Uint8Array | undefined, last: number): Uint8Array {
   const out = new Uint8Array(6);
   if (mac === undefined) {
     out[0] = 0x02; // locally administered, unicast
     out[5] = last;
   } else {
-    if (mac.length !== 6) throw new RangeError("pair: a MAC address is 6 bytes");
+    if (mac.length !== 6) throw new RangeError("a MAC address is 6 bytes");
     out.set(mac);
   }
   return out;
