@@ -9,6 +9,7 @@
 // in the same Memory as the stack and every copy stays a copyWithin on one array.
 
 import { ETHERNET_HEADER, type NetDevice } from "./device.js";
+import { DeviceWrapper } from "./wrapper.js";
 import { copy, Memory } from "../src/storage/memory.js";
 import { Random } from "../src/random.js";
 
@@ -356,17 +357,15 @@ export class ImpairLane {
 }
 
 /** Wraps a device and applies seeded faults to the frames crossing it in both directions. */
-export class ImpairedDevice implements NetDevice {
-  readonly inner: NetDevice;
+export class ImpairedDevice extends DeviceWrapper {
   /** Faults on frames the stack transmits. */
   readonly tx: ImpairLane;
   /** Faults on frames the stack receives. */
   readonly rx: ImpairLane;
-  onReceivable: (() => void) | null = null;
   private now = 0;
 
   constructor(inner: NetDevice, options: ImpairOptions = {}) {
-    this.inner = inner;
+    super(inner);
     const seed = options.seed ?? 1;
     const slots = options.slots ?? 64;
     const reorderTimeout = milliseconds(options.reorderTimeout ?? 10, "reorderTimeout");
@@ -391,21 +390,6 @@ export class ImpairedDevice implements NetDevice {
       reorderTimeout,
       DRAWS,
     );
-    inner.onReceivable = () => {
-      if (this.onReceivable !== null) this.onReceivable();
-    };
-  }
-
-  get mac(): Uint8Array {
-    return this.inner.mac;
-  }
-
-  get mtu(): number {
-    return this.inner.mtu;
-  }
-
-  get linkUp(): boolean {
-    return this.inner.linkUp;
   }
 
   /**

@@ -4,6 +4,7 @@
 // bytes, so recording allocates nothing per frame.
 
 import type { NetDevice } from "./device.js";
+import { DeviceWrapper } from "./wrapper.js";
 
 /** Where capture bytes go, in order. Must take the bytes before it returns. */
 export interface PcapSink {
@@ -21,10 +22,8 @@ const PCAP_MAGIC = 0xa1b2c3d4;
 const LINKTYPE_ETHERNET = 1;
 
 /** Wraps a device and records every frame it sends or receives. */
-export class PcapDevice implements NetDevice {
-  readonly inner: NetDevice;
+export class PcapDevice extends DeviceWrapper {
   readonly sink: PcapSink;
-  onReceivable: (() => void) | null = null;
   /** Frames recorded, and their bytes as recorded (after snaplen). */
   records = 0;
   recordedBytes = 0;
@@ -36,7 +35,7 @@ export class PcapDevice implements NetDevice {
   private now = 0;
 
   constructor(inner: NetDevice, sink: PcapSink, options: PcapOptions = {}) {
-    this.inner = inner;
+    super(inner);
     this.sink = sink;
     this.epoch = options.epoch ?? 0;
     this.snaplen = options.snaplen ?? 65535;
@@ -54,21 +53,6 @@ export class PcapDevice implements NetDevice {
     v.setUint32(16, this.snaplen, true);
     v.setUint32(20, LINKTYPE_ETHERNET, true);
     sink.write(file, 0, 24);
-    inner.onReceivable = () => {
-      if (this.onReceivable !== null) this.onReceivable();
-    };
-  }
-
-  get mac(): Uint8Array {
-    return this.inner.mac;
-  }
-
-  get mtu(): number {
-    return this.inner.mtu;
-  }
-
-  get linkUp(): boolean {
-    return this.inner.linkUp;
   }
 
   /** Records the frame when the wrapped device takes it. */
