@@ -33,6 +33,17 @@ export interface StackOptions {
   pingReceiveBuffer?: number;
   /** Frames handled per poll before yielding to timers and the application. */
   receiveBudget?: number;
+  /**
+   * Bytes received per poll before yielding, whichever budget ends first: over a slow bus (32 full
+   * frames over an 8 MHz SPI bus take 50 ms) frames alone would starve timers.
+   */
+  receiveBudgetBytes?: number;
+  /**
+   * Outgoing frames the stack may hold at once (waiting for a poll, for address resolution, or
+   * for a busy device); a send that would exceed it gets EAGAIN and later EVENT_OUT. At most
+   * buffers - 1, so a buffer is always left to receive into.
+   */
+  sendQueue?: number;
   /** ICMP errors per second over all destinations, and the burst allowed (Linux: 1000 and 50). */
   icmpRate?: number;
   icmpBurst?: number;
@@ -57,6 +68,8 @@ export const DEFAULTS: Readonly<Required<Omit<StackOptions, "memory">>> = Object
   pingSockets: 2,
   pingReceiveBuffer: 1024,
   receiveBudget: 32,
+  receiveBudgetBytes: 24 * 1024,
+  sendQueue: 8,
   icmpRate: 1000,
   icmpBurst: 50,
   ttl: 64,
@@ -77,6 +90,8 @@ export class StackConfig {
   readonly pingSockets: number;
   readonly pingReceiveBuffer: number;
   readonly receiveBudget: number;
+  readonly receiveBudgetBytes: number;
+  readonly sendQueue: number;
   readonly icmpRate: number;
   readonly icmpBurst: number;
   readonly ttl: number;
@@ -96,6 +111,9 @@ export class StackConfig {
     this.pingSockets = options.pingSockets ?? DEFAULTS.pingSockets;
     this.pingReceiveBuffer = options.pingReceiveBuffer ?? DEFAULTS.pingReceiveBuffer;
     this.receiveBudget = options.receiveBudget ?? DEFAULTS.receiveBudget;
+    this.receiveBudgetBytes = options.receiveBudgetBytes ?? DEFAULTS.receiveBudgetBytes;
+    const sendQueue = options.sendQueue ?? DEFAULTS.sendQueue;
+    this.sendQueue = sendQueue < this.buffers - 1 ? sendQueue : this.buffers - 1;
     this.icmpRate = options.icmpRate ?? DEFAULTS.icmpRate;
     this.icmpBurst = options.icmpBurst ?? DEFAULTS.icmpBurst;
     this.ttl = options.ttl ?? DEFAULTS.ttl;

@@ -3,11 +3,20 @@
 export * from "./errno.js";
 export { Stack, type StackSetup, type Ipv4Settings } from "./stack.js";
 export { DEFAULTS, StackConfig, type StackOptions } from "./config.js";
-export { Interface, Ipv4Info } from "./iface/interface.js";
+export { Interface } from "./iface/interface.js";
+export { Ipv4Info, ProtocolTable, DELIVERED, type ProtocolHandler } from "./iface/protocols.js";
 export { UdpEndpoint, UdpTable, UDP_MAX_PAYLOAD } from "./transport/udp.js";
-export { PingEndpoint, PingTable } from "./transport/icmp.js";
+export { PingEndpoint, PingTable } from "./transport/ping.js";
 export { MSG_DONTWAIT, MSG_PEEK, MSG_TRUNC } from "./transport/datagram-queue.js";
-export { EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_OUT, type Waiter } from "./transport/waiter.js";
+export {
+  EVENT_ERR,
+  EVENT_HUP,
+  EVENT_IN,
+  EVENT_OUT,
+  WaiterEntry,
+  WaiterQueue,
+  type EntryCallback,
+} from "./transport/waiter.js";
 export { UdpEcho } from "./apps/udp-echo.js";
 export {
   AF_INET,
@@ -24,7 +33,15 @@ export { Memory, copy } from "./storage/memory.js";
 export { PacketPool, HandleList } from "./storage/pool.js";
 export { ByteRing } from "./storage/ring.js";
 export { Random } from "./random.js";
-export type { NetDevice, Pollable } from "../hal/device.js";
+export {
+  DEVICE_LINK,
+  DEVICE_RECEIVE,
+  DEVICE_TRANSMIT,
+  TX_BUSY,
+  TX_TAKEN,
+  type NetDevice,
+  type Pollable,
+} from "./device.js";
 export { LinkPair, PairEnd } from "../hal/pair.js";
 export { LoopbackDevice } from "../hal/loopback.js";
 export { ImpairedDevice, type ImpairOptions } from "../hal/impair.js";

@@ -1,16 +1,21 @@
 // The Stack: owns the arena, the packet pool, the interface and the transport endpoints, and is
 // driven from outside by poll(now) / nextDeadline(). It never reads a clock or sets a timer.
 
-import type { NetDevice, Pollable } from "../hal/device.js";
 import { StackConfig, StackOptions } from "./config.js";
-import { Interface, Ipv4Info, TransportInput } from "./iface/interface.js";
+import type { NetDevice, Pollable } from "./device.js";
+import { Interface } from "./iface/interface.js";
 import { Random } from "./random.js";
 import { Memory } from "./storage/memory.js";
 import { PacketPool } from "./storage/pool.js";
-import { PingEndpoint, PingTable } from "./transport/icmp.js";
+import { PingEndpoint, PingTable } from "./transport/ping.js";
 import { UdpEndpoint, UdpTable } from "./transport/udp.js";
+import { ReadyList } from "./transport/waiter.js";
 import { parseIPv4 } from "./wire/address.js";
 import { Checksum } from "./wire/checksum.js";
+import { PROTOCOL_UDP } from "./wire/ipv4.js";
+
+/** Deadlines at or past this are "never" (Infinity). */
+const NEVER = 2 ** 52;
 
 /** IPv4 settings for an interface; text for configuration files and command lines. */
 export interface Ipv4Settings {
@@ -31,18 +36,20 @@ export interface StackSetup extends StackOptions {
   appMemory?: number;
 }
 
-export class Stack implements Pollable, TransportInput {
+export class Stack implements Pollable {
   readonly config: StackConfig;
   readonly memory: Memory;
   readonly pool: PacketPool;
   readonly random: Random;
   readonly udp: UdpTable;
   readonly ping: PingTable;
+  /** Endpoints with readiness events to deliver after the input pass. */
+  readonly ready = new ReadyList();
   /** The attached interface; one per stack for now. */
   iface: Interface | null = null;
   /** The time of the latest poll. */
   now = 0;
-  /** Set by the driver: called when a send gives the stack an earlier deadline. */
+  /** Set by the driver: called when a send outside a poll gave the stack work. */
   onWake: (() => void) | null = null;
   private readonly summer: Checksum;
 
@@ -61,6 +68,7 @@ export class Stack implements Pollable, TransportInput {
       this.random,
       this.summer,
       config.ttl,
+      this.ready,
     );
     this.ping = new PingTable(
       this.memory,
@@ -68,6 +76,7 @@ export class Stack implements Pollable, TransportInput {
       config.pingReceiveBuffer,
       this.random,
       config.ttl,
+      this.ready,
     );
   }
 
@@ -88,8 +97,9 @@ export class Stack implements Pollable, TransportInput {
       this.summer,
       this.random,
     );
-    iface.transport = this;
     iface.waker = this;
+    iface.ip.protocols.register(PROTOCOL_UDP, this.udp);
+    iface.icmp.echoReplies = this.ping;
     this.iface = iface;
     this.udp.iface = iface;
     this.ping.iface = iface;
@@ -117,15 +127,31 @@ export class Stack implements Pollable, TransportInput {
     if (this.onWake !== null) this.onWake();
   }
 
+  /**
+   * One round: input and timers, then readiness events to the applications (whose sends go out
+   * at once, with this poll's time), then the output pass.
+   */
   poll(now: number): void {
     this.now = now;
-    this.udp.now = now;
-    this.ping.now = now;
-    if (this.iface !== null) this.iface.poll(now);
+    const iface = this.iface;
+    if (iface === null) {
+      this.ready.deliver();
+      return;
+    }
+    iface.poll(now);
+    this.ready.deliver();
+    iface.flush(now);
+    if (iface.ip.canSend(1)) {
+      this.udp.writable();
+      this.ping.writable();
+    }
   }
 
   nextDeadline(): number {
-    return this.iface !== null ? this.iface.nextDeadline() : Infinity;
+    if (!this.ready.isEmpty) return 0;
+    const t = this.iface !== null ? this.iface.nextDeadline() : NEVER;
+    // Infinity read back from a Float64Array is a fresh heap number on V8; the constant is not.
+    return t < NEVER ? t : Infinity;
   }
 
   /** A new UDP endpoint, or null when all are in use. */
@@ -136,36 +162,5 @@ export class Stack implements Pollable, TransportInput {
   /** A new ping (ICMP echo) endpoint, or null when all are in use. */
   openPing(): PingEndpoint | null {
     return this.ping.open();
-  }
-
-  echoReplyInput(
-    _iface: Interface,
-    info: Ipv4Info,
-    bytes: Uint8Array,
-    at: number,
-    length: number,
-  ): void {
-    this.ping.input(info, bytes, at, length);
-  }
-
-  udpInput(
-    _iface: Interface,
-    info: Ipv4Info,
-    bytes: Uint8Array,
-    at: number,
-    length: number,
-  ): boolean {
-    return this.udp.input(info, bytes, at, length);
-  }
-
-  icmpErrorInput(
-    _iface: Interface,
-    type: number,
-    code: number,
-    bytes: Uint8Array,
-    at: number,
-    _length: number,
-  ): void {
-    this.udp.icmpError(type, code, bytes, at);
   }
 }

@@ -71,6 +71,8 @@ export class Ipv4Stats {
   fragmentsOut = 0;
   /** No buffer to build an outgoing packet. */
   outNoBuffer = 0;
+  /** Sends refused with EAGAIN: the stack already held sendQueue frames. */
+  outBlocked = 0;
 }
 
 export class IcmpStats {

@@ -1,22 +1,25 @@
-// UDP echo (RFC 862) on a port: every datagram goes back to its sender unchanged. A Pollable, so
-// it answers in its own turn after the stack's poll rather than from inside packet input.
+// UDP echo (RFC 862) on a port: every datagram goes back to its sender unchanged. It answers from
+// its readiness callback, which the stack calls after the input pass, so the echo goes out in the
+// same poll without ever re-entering packet input.
 
-import type { Pollable } from "../../hal/device.js";
+import { EAGAIN } from "../errno.js";
 import type { Stack } from "../stack.js";
 import { FullAddress } from "../wire/address.js";
 import { UdpEndpoint } from "../transport/udp.js";
-import { EVENT_IN, Waiter } from "../transport/waiter.js";
+import { EVENT_IN, EVENT_OUT, EntryCallback, WaiterEntry } from "../transport/waiter.js";
 
-export class UdpEcho implements Pollable, Waiter {
+export class UdpEcho implements EntryCallback {
   readonly endpoint: UdpEndpoint;
-  /** Datagrams echoed, and those the stack could not send back (no buffer, no route). */
+  /** Datagrams echoed, and those the stack could not send back (no route, or refused). */
   echoed = 0;
   failed = 0;
   private readonly bytes: Uint8Array;
   private readonly bufferAt: number;
   private readonly bufferSize: number;
   private readonly from = new FullAddress();
-  private pending = false;
+  private readonly entry = new WaiterEntry(this);
+  /** The length of a datagram read but not yet sent back for want of room; -1 for none. */
+  private held = -1;
 
   /** `bufferSize` bytes are taken from the stack's arena (see StackSetup.appMemory). */
   constructor(stack: Stack, port = 7, bufferSize = 65507) {
@@ -24,31 +27,31 @@ export class UdpEcho implements Pollable, Waiter {
     if (endpoint === null) throw new Error("udp-echo: no UDP endpoint free");
     const result = endpoint.bind(null, port);
     if (result < 0) throw new Error(`udp-echo: bind to port ${port} failed (${-result})`);
-    endpoint.waiter = this;
+    endpoint.eventRegister(this.entry, EVENT_IN | EVENT_OUT);
     this.endpoint = endpoint;
     this.bytes = stack.memory.bytes;
     this.bufferAt = stack.memory.take(bufferSize);
     this.bufferSize = bufferSize;
   }
 
-  notify(events: number): void {
-    if ((events & EVENT_IN) !== 0) this.pending = true;
-  }
-
-  poll(_now: number): void {
-    if (!this.pending) return;
-    this.pending = false;
+  callback(_entry: WaiterEntry, _events: number): void {
     const endpoint = this.endpoint;
     for (;;) {
-      const n = endpoint.recvFrom(this.bytes, this.bufferAt, this.bufferSize, this.from, 0);
-      if (n < 0) break;
-      if (endpoint.sendTo(this.bytes, this.bufferAt, n, this.from) === n) this.echoed++;
+      let n = this.held;
+      if (n < 0) {
+        n = endpoint.recvFrom(this.bytes, this.bufferAt, this.bufferSize, this.from, 0);
+        if (n < 0) break;
+      }
+      const sent = endpoint.sendTo(this.bytes, this.bufferAt, n, this.from);
+      if (sent === -EAGAIN) {
+        // EAGAIN: keep it and go on when EVENT_OUT says there is room again.
+        this.held = n;
+        return;
+      }
+      this.held = -1;
+      if (sent === n) this.echoed++;
       else this.failed++;
     }
-  }
-
-  nextDeadline(): number {
-    return this.pending ? 0 : Infinity;
   }
 
   close(): void {

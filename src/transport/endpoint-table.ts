@@ -1,54 +1,84 @@
-// What the UDP and ping tables share: a fixed set of endpoints made at start-up and recycled, the
-// interface they send through, and arena scratch for an outgoing transport header and for the
-// record header of a datagram being queued or read.
+// What the UDP and ping tables share: a fixed set of endpoint slots made at start-up and recycled,
+// the interface they send through, the ready list their events go to, and arena scratch for an
+// outgoing transport header and for the record header of a datagram being queued or read.
+//
+// An application holds a handle, not a slot: each open() makes a small handle object that names
+// its slot and the slot's generation. Closing bumps the generation, so a handle kept after close()
+// answers -EBADF and can never reach the socket that reuses its slot.
 
 import type { Interface } from "../iface/interface.js";
 import { Random } from "../random.js";
 import { Memory } from "../storage/memory.js";
 import { RECORD_HEADER } from "./datagram-queue.js";
+import { EVENT_OUT, EventSource, ReadyList } from "./waiter.js";
 
-export interface Recyclable {
-  inUse: boolean;
+export abstract class Slot extends EventSource {
+  inUse = false;
+  /** Bumped on every close, so old handles go stale. */
+  generation = 0;
+  /** A send was refused with EAGAIN: raise EVENT_OUT when room opens up. */
+  wantsWrite = false;
   /** Back to the state of a fresh socket. */
-  reset(): void;
+  abstract reset(): void;
 }
 
-export abstract class EndpointTable<E extends Recyclable> {
-  readonly endpoints: E[] = [];
+export abstract class EndpointTable<S extends Slot> {
+  readonly slots: S[] = [];
   readonly random: Random;
   readonly bytes: Uint8Array;
   readonly headerAt: number;
   readonly recordAt: number;
   readonly defaultTtl: number;
+  readonly ready: ReadyList;
   iface: Interface | null = null;
-  /** The time of the stack's latest poll, for sends made between polls. */
-  now = 0;
 
-  constructor(memory: Memory, headerLength: number, random: Random, ttl: number) {
+  constructor(memory: Memory, headerLength: number, random: Random, ttl: number, ready: ReadyList) {
     this.random = random;
     this.bytes = memory.bytes;
     this.defaultTtl = ttl;
+    this.ready = ready;
     this.headerAt = memory.take(headerLength);
     this.recordAt = memory.take(RECORD_HEADER);
   }
 
-  /** A fresh endpoint, or null when all are in use (the socket layer's ENFILE). */
-  open(): E | null {
-    const endpoints = this.endpoints;
-    for (let i = 0; i < endpoints.length; i++) {
-      const ep = endpoints[i];
-      if (!ep.inUse) {
-        ep.reset();
-        ep.inUse = true;
-        return ep;
+  /** A free slot, marked in use, or null when all are taken (the socket layer's ENFILE). */
+  protected take(): S | null {
+    const slots = this.slots;
+    for (let i = 0; i < slots.length; i++) {
+      const slot = slots[i];
+      if (!slot.inUse) {
+        slot.reset();
+        slot.inUse = true;
+        return slot;
       }
     }
     return null;
   }
 
+  /** Frees a slot: pending events are forgotten, waiters dropped, old handles made stale. */
+  release(slot: S): void {
+    this.ready.cancel(slot);
+    slot.waiters.clear();
+    slot.reset();
+    slot.inUse = false;
+    slot.wantsWrite = false;
+    slot.generation++;
+  }
+
   get openCount(): number {
     let n = 0;
-    for (let i = 0; i < this.endpoints.length; i++) if (this.endpoints[i].inUse) n++;
+    for (let i = 0; i < this.slots.length; i++) if (this.slots[i].inUse) n++;
     return n;
+  }
+
+  /** Room to send opened up: endpoints that were refused with EAGAIN hear EVENT_OUT. */
+  writable(): void {
+    const slots = this.slots;
+    for (let i = 0; i < slots.length; i++) {
+      const slot = slots[i];
+      if (!slot.wantsWrite) continue;
+      slot.wantsWrite = false;
+      this.ready.raise(slot, EVENT_OUT);
+    }
   }
 }

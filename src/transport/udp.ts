@@ -5,6 +5,7 @@
 import {
   EACCES,
   EADDRINUSE,
+  EBADF,
   EADDRNOTAVAIL,
   EAFNOSUPPORT,
   EAGAIN,
@@ -20,7 +21,8 @@ import {
   ENOTCONN,
   EOPNOTSUPP,
 } from "../errno.js";
-import { NO_ROUTE, type Ipv4Info } from "../iface/interface.js";
+import { NO_ROUTE } from "../iface/ipv4.js";
+import { DELIVERED, Ipv4Info, type ProtocolHandler } from "../iface/protocols.js";
 import { Random } from "../random.js";
 import { UdpStats } from "../stats.js";
 import { Memory } from "../storage/memory.js";
@@ -36,17 +38,17 @@ import {
 } from "../wire/icmpv4.js";
 import { IPV4_BROADCAST, PROTOCOL_UDP, isMulticastV4 } from "../wire/ipv4.js";
 import { UDP_HEADER_LENGTH, UdpDatagram } from "../wire/udp.js";
-import { EndpointTable } from "./endpoint-table.js";
+import { EndpointTable, Slot } from "./endpoint-table.js";
 import { PortSpace, allocatePort } from "./ports.js";
 import { DatagramQueue, RECORD_GROUP } from "./datagram-queue.js";
-import { EVENT_ERR, EVENT_IN, Waiter } from "./waiter.js";
+import { EVENT_ERR, EVENT_IN, EVENT_OUT, ReadyList, WaiterEntry } from "./waiter.js";
 
 /** Largest UDP payload over IPv4: 65535 - 20 - 8. */
 export const UDP_MAX_PAYLOAD = 65507;
 
-export class UdpEndpoint {
+/** One UDP socket's state: a slot of the table, reached by applications through a UdpEndpoint. */
+export class UdpState extends Slot {
   readonly id: number;
-  inUse = false;
   readonly local = new IpAddress();
   localPort = 0;
   readonly remote = new IpAddress();
@@ -69,11 +71,11 @@ export class UdpEndpoint {
   tos = 0;
   /** A pending asynchronous error (positive errno), reported once by the next call. */
   error = 0;
-  waiter: Waiter | null = null;
   readonly queue: DatagramQueue;
   private readonly table: UdpTable;
 
   constructor(table: UdpTable, id: number, memory: Memory, receiveBuffer: number) {
+    super();
     this.table = table;
     this.id = id;
     this.queue = new DatagramQueue(memory, receiveBuffer, table.recordAt);
@@ -193,7 +195,7 @@ export class UdpEndpoint {
     writeU16(bytes, header + 2, port);
     writeU16(bytes, header + 4, UDP_HEADER_LENGTH + length);
     writeU16(bytes, header + 6, 0);
-    const result = iface.sendDatagram(
+    const result = iface.ip.sendDatagram(
       PROTOCOL_UDP,
       source,
       destination,
@@ -206,9 +208,11 @@ export class UdpEndpoint {
       length,
       6,
       true,
-      table.now,
     );
-    if (result < 0) return result;
+    if (result < 0) {
+      if (result === -EAGAIN) this.wantsWrite = true;
+      return result;
+    }
     table.stats.datagramsOut++;
     return length;
   }
@@ -249,13 +253,23 @@ export class UdpEndpoint {
     return error;
   }
 
-  close(): void {
+  /** Gives the slot back to the table. */
+  release(): void {
     this.table.release(this);
+  }
+
+  /** The events that hold now, among `mask`. */
+  readiness(mask: number): number {
+    let events = 0;
+    if (this.queue.count > 0) events |= EVENT_IN;
+    if (this.error !== 0) events |= EVENT_ERR;
+    const iface = this.table.iface;
+    if (iface !== null && iface.ip.canSend(1)) events |= EVENT_OUT;
+    return events & mask;
   }
 
   /** Back to the state of a fresh socket. */
   reset(): void {
-    this.inUse = false;
     this.local.clear();
     this.localPort = 0;
     this.remote.clear();
@@ -269,7 +283,6 @@ export class UdpEndpoint {
     this.ttl = -1;
     this.tos = 0;
     this.error = 0;
-    this.waiter = null;
     this.queue.clear();
   }
 
@@ -285,12 +298,12 @@ export class UdpEndpoint {
     const flags = info.groupDestination ? RECORD_GROUP : 0;
     if (!this.queue.push(bytes, at, length, info.source, sourcePort, info.destination, port, flags))
       return false;
-    if (this.waiter !== null) this.waiter.notify(EVENT_IN);
+    this.table.ready.raise(this, EVENT_IN);
     return true;
   }
 }
 
-export class UdpTable extends EndpointTable<UdpEndpoint> implements PortSpace {
+export class UdpTable extends EndpointTable<UdpState> implements PortSpace, ProtocolHandler {
   readonly stats = new UdpStats();
   /** Binds so far, to order endpoints bound to the same port. */
   binds = 0;
@@ -304,15 +317,17 @@ export class UdpTable extends EndpointTable<UdpEndpoint> implements PortSpace {
     random: Random,
     summer: Checksum,
     ttl: number,
+    ready: ReadyList,
   ) {
-    super(memory, UDP_HEADER_LENGTH, random, ttl);
+    super(memory, UDP_HEADER_LENGTH, random, ttl, ready);
     this.summer = summer;
-    for (let i = 0; i < count; i++)
-      this.endpoints.push(new UdpEndpoint(this, i, memory, receiveBuffer));
+    for (let i = 0; i < count; i++) this.slots.push(new UdpState(this, i, memory, receiveBuffer));
   }
 
-  release(endpoint: UdpEndpoint): void {
-    endpoint.reset();
+  /** A new endpoint, or null when all are in use. */
+  open(): UdpEndpoint | null {
+    const slot = this.take();
+    return slot === null ? null : new UdpEndpoint(slot);
   }
 
   isLocalAddress(address: number): boolean {
@@ -327,14 +342,14 @@ export class UdpTable extends EndpointTable<UdpEndpoint> implements PortSpace {
   }
 
   portInUse(port: number): boolean {
-    const endpoints = this.endpoints;
-    for (let i = 0; i < endpoints.length; i++) if (endpoints[i].localPort === port) return true;
+    const slots = this.slots;
+    for (let i = 0; i < slots.length; i++) if (slots[i].localPort === port) return true;
     return false;
   }
 
   /** Whether binding `self` to address:port would clash with another endpoint (Linux rules). */
-  conflicts(self: UdpEndpoint, address: IpAddress | null, port: number): boolean {
-    const endpoints = this.endpoints;
+  conflicts(self: UdpState, address: IpAddress | null, port: number): boolean {
+    const endpoints = this.slots;
     const wildcard = address === null || address.isUnspecified;
     for (let i = 0; i < endpoints.length; i++) {
       const other = endpoints[i];
@@ -347,23 +362,23 @@ export class UdpTable extends EndpointTable<UdpEndpoint> implements PortSpace {
   }
 
   /**
-   * Delivers a datagram; returns false when no endpoint is bound to its port.
+   * Delivers a datagram; answers port unreachable when no endpoint is bound to its port.
    * Unicast goes to the best match (a connected endpoint beats a bound address beats the
    * wildcard); broadcast and multicast go to every match, as on Linux.
    */
-  input(info: Ipv4Info, bytes: Uint8Array, at: number, length: number): boolean {
+  input(info: Ipv4Info, bytes: Uint8Array, at: number, length: number): number {
     const stats = this.stats;
     stats.datagramsIn++;
     if (length < UDP_HEADER_LENGTH) {
       stats.badLength++;
-      return true;
+      return DELIVERED;
     }
     const udp = this.udp.wrap(bytes, at);
     const udpLength = udp.length;
     // Longer than the IP payload is a lie; shorter leaves trailing bytes, which Linux trims.
     if (udpLength < UDP_HEADER_LENGTH || udpLength > length) {
       stats.badLength++;
-      return true;
+      return DELIVERED;
     }
     const checksum = udp.checksum;
     if (
@@ -376,14 +391,14 @@ export class UdpTable extends EndpointTable<UdpEndpoint> implements PortSpace {
       ) !== 0xffff
     ) {
       stats.badChecksum++;
-      return true;
+      return DELIVERED;
     }
     const sourcePort = udp.sourcePort;
     const port = udp.destinationPort;
     const payloadAt = at + UDP_HEADER_LENGTH;
     const payloadLength = udpLength - UDP_HEADER_LENGTH;
-    const endpoints = this.endpoints;
-    let best: UdpEndpoint | null = null;
+    const endpoints = this.slots;
+    let best: UdpState | null = null;
     let bestScore = -1;
     let found = false;
     for (let i = 0; i < endpoints.length; i++) {
@@ -414,15 +429,16 @@ export class UdpTable extends EndpointTable<UdpEndpoint> implements PortSpace {
     }
     if (best !== null && !best.deliver(bytes, payloadAt, payloadLength, sourcePort, info, port))
       stats.receiveBufferErrors++;
-    if (!found) stats.noPort++;
-    return found;
+    if (found) return DELIVERED;
+    stats.noPort++;
+    return ICMP_PORT_UNREACHABLE;
   }
 
   /**
    * An ICMP error quoting a datagram we sent (IP header at `at`). Linux reports it only to a
    * connected socket (without IP_RECVERR), as a pending error.
    */
-  icmpError(type: number, code: number, bytes: Uint8Array, at: number): void {
+  error(type: number, code: number, bytes: Uint8Array, at: number, _length: number): void {
     // Soft errors (a router's net or host unreachable, which may pass) are not reported without
     // IP_RECVERR: Linux's __udp4_lib_err sets sk_err only for icmp_err_convert's fatal codes.
     if (type !== ICMP_DEST_UNREACHABLE || !unreachableIsHard(code)) return;
@@ -431,13 +447,13 @@ export class UdpTable extends EndpointTable<UdpEndpoint> implements PortSpace {
     const destination = readI32(bytes, at + 16);
     const sourcePort = readU16(bytes, at + headerLength);
     const destinationPort = readU16(bytes, at + headerLength + 2);
-    const endpoints = this.endpoints;
+    const endpoints = this.slots;
     for (let i = 0; i < endpoints.length; i++) {
       const ep = endpoints[i];
       if (!ep.inUse || !ep.connected || ep.localPort !== sourcePort) continue;
       if (ep.remote.v4 !== destination || ep.remotePort !== destinationPort) continue;
       ep.error = unreachableErrno(code);
-      if (ep.waiter !== null) ep.waiter.notify(EVENT_ERR);
+      this.ready.raise(ep, EVENT_ERR);
     }
   }
 }
@@ -484,5 +500,159 @@ export function unreachableErrno(code: number): number {
       return ENONET;
     default:
       return EHOSTUNREACH;
+  }
+}
+
+/**
+ * An application's UDP socket. Every call returns a count or -errno; once closed, every call
+ * returns -EBADF, and the slot it named may serve another socket without this handle reaching it.
+ */
+export class UdpEndpoint {
+  private readonly state: UdpState;
+  private readonly generation: number;
+
+  constructor(state: UdpState) {
+    this.state = state;
+    this.generation = state.generation;
+  }
+
+  /** The slot while this handle is open, else null. */
+  private live(): UdpState | null {
+    const state = this.state;
+    return state.inUse && state.generation === this.generation ? state : null;
+  }
+
+  get isOpen(): boolean {
+    return this.live() !== null;
+  }
+
+  /** SO_BROADCAST. */
+  get broadcast(): boolean {
+    const s = this.live();
+    return s !== null && s.broadcast;
+  }
+
+  set broadcast(on: boolean) {
+    const s = this.live();
+    if (s !== null) s.broadcast = on;
+  }
+
+  /** SO_REUSEADDR. */
+  get reuseAddress(): boolean {
+    const s = this.live();
+    return s !== null && s.reuseAddress;
+  }
+
+  set reuseAddress(on: boolean) {
+    const s = this.live();
+    if (s !== null) s.reuseAddress = on;
+  }
+
+  /** IP_TTL; -1 means the stack's default. */
+  get ttl(): number {
+    const s = this.live();
+    return s === null ? -1 : s.ttl;
+  }
+
+  set ttl(ttl: number) {
+    const s = this.live();
+    if (s !== null) s.ttl = ttl;
+  }
+
+  /** IP_TOS. */
+  get tos(): number {
+    const s = this.live();
+    return s === null ? 0 : s.tos;
+  }
+
+  set tos(tos: number) {
+    const s = this.live();
+    if (s !== null) s.tos = tos;
+  }
+
+  /** Datagrams waiting to be read. */
+  get queuedDatagrams(): number {
+    const s = this.live();
+    return s === null ? 0 : s.queue.count;
+  }
+
+  /** The bound port, 0 when unbound or closed. */
+  get localPort(): number {
+    const s = this.live();
+    return s === null ? 0 : s.localPort;
+  }
+
+  bind(address: IpAddress | null, port: number): number {
+    const s = this.live();
+    return s === null ? -EBADF : s.bind(address, port);
+  }
+
+  connect(to: FullAddress): number {
+    const s = this.live();
+    return s === null ? -EBADF : s.connect(to);
+  }
+
+  disconnect(): number {
+    const s = this.live();
+    return s === null ? -EBADF : s.disconnect();
+  }
+
+  sendTo(src: Uint8Array, offset: number, length: number, to: FullAddress | null): number {
+    const s = this.live();
+    return s === null ? -EBADF : s.sendTo(src, offset, length, to);
+  }
+
+  recvFrom(
+    dst: Uint8Array,
+    offset: number,
+    capacity: number,
+    from: FullAddress | null,
+    flags: number,
+  ): number {
+    const s = this.live();
+    return s === null ? -EBADF : s.recvFrom(dst, offset, capacity, from, flags);
+  }
+
+  getPeer(out: FullAddress): number {
+    const s = this.live();
+    return s === null ? -EBADF : s.getPeer(out);
+  }
+
+  getLocal(out: FullAddress): number {
+    const s = this.live();
+    return s === null ? -EBADF : s.getLocal(out);
+  }
+
+  /** Takes the pending error (positive errno, 0 for none): SO_ERROR. */
+  takeError(): number {
+    const s = this.live();
+    return s === null ? 0 : s.takeError();
+  }
+
+  /** The events among `mask` that hold now (EVENT_IN, EVENT_OUT, EVENT_ERR). */
+  readiness(mask: number): number {
+    const s = this.live();
+    return s === null ? 0 : s.readiness(mask);
+  }
+
+  /** Calls `entry` after each poll in which events among `mask` happened. */
+  eventRegister(entry: WaiterEntry, mask: number): number {
+    const s = this.live();
+    if (s === null) return -EBADF;
+    s.waiters.eventRegister(entry, mask);
+    return 0;
+  }
+
+  eventUnregister(entry: WaiterEntry): void {
+    const s = this.live();
+    if (s !== null) s.waiters.eventUnregister(entry);
+  }
+
+  /** Closes the socket; 0, or -EBADF when it was closed already. */
+  close(): number {
+    const s = this.live();
+    if (s === null) return -EBADF;
+    this.state.release();
+    return 0;
   }
 }

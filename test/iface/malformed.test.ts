@@ -659,13 +659,13 @@ test("property: arbitrary and mutated frames never throw, are all counted, leak 
       const { solo, socket } = ready();
       for (const frame of frames) {
         const before = counters(solo.stack);
-        const queuedBefore = socket.queue.count;
+        const queuedBefore = socket.queuedDatagrams;
         // A device has no way to hand over an empty frame: receive() returning 0 means none.
         if (frame.length === 0) continue;
         if (frame.length >= 14) solo.send(frame);
         else solo.push(frame);
         const d = delta(before, counters(solo.stack));
-        const problem = accountFor(d, socket.queue.count - queuedBefore);
+        const problem = accountFor(d, socket.queuedDatagrams - queuedBefore);
         if (problem !== null) throw new Error(`${problem}: ${JSON.stringify(d)}`);
         while (socket.recvFrom(buffer, 0, buffer.length, null, 0) >= 0);
         solo.take();

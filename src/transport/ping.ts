@@ -6,6 +6,7 @@
 import {
   EACCES,
   EADDRINUSE,
+  EBADF,
   EADDRNOTAVAIL,
   EAFNOSUPPORT,
   EAGAIN,
@@ -14,20 +15,22 @@ import {
   EMSGSIZE,
   ENETUNREACH,
 } from "../errno.js";
-import { NO_ROUTE, type Ipv4Info } from "../iface/interface.js";
+import type { EchoReplyHandler } from "../iface/icmp.js";
+import { NO_ROUTE } from "../iface/ipv4.js";
+import type { Ipv4Info } from "../iface/protocols.js";
 import { Random } from "../random.js";
 import { Memory, copy } from "../storage/memory.js";
 import { AF_INET, FullAddress, IpAddress, readU16, writeU16 } from "../wire/address.js";
 import { ICMP_ECHO_REQUEST, ICMP_HEADER_LENGTH } from "../wire/icmpv4.js";
 import { IPV4_BROADCAST, PROTOCOL_ICMP, isMulticastV4 } from "../wire/ipv4.js";
 import { DatagramQueue } from "./datagram-queue.js";
-import { EndpointTable } from "./endpoint-table.js";
+import { EndpointTable, Slot } from "./endpoint-table.js";
 import { PortSpace, allocatePort } from "./ports.js";
-import { EVENT_IN, Waiter } from "./waiter.js";
+import { EVENT_IN, EVENT_OUT, ReadyList, WaiterEntry } from "./waiter.js";
 
-export class PingEndpoint {
+/** One ping socket's state: a slot of the table, reached through a PingEndpoint. */
+export class PingState extends Slot {
   readonly id: number;
-  inUse = false;
   readonly local = new IpAddress();
   /** The echo identifier, which plays the port's part. */
   identifier = 0;
@@ -36,11 +39,11 @@ export class PingEndpoint {
   /** SO_BROADCAST: pinging a broadcast address is refused (EACCES) without it, as on Linux. */
   broadcast = false;
   ttl = -1;
-  waiter: Waiter | null = null;
   readonly queue: DatagramQueue;
   private readonly table: PingTable;
 
   constructor(table: PingTable, id: number, memory: Memory, receiveBuffer: number) {
+    super();
     this.table = table;
     this.id = id;
     this.queue = new DatagramQueue(memory, receiveBuffer, table.recordAt);
@@ -114,7 +117,7 @@ export class PingEndpoint {
     copy(bytes, header, src, offset, ICMP_HEADER_LENGTH);
     writeU16(bytes, header + 2, 0);
     writeU16(bytes, header + 4, this.identifier);
-    const result = iface.sendDatagram(
+    const result = iface.ip.sendDatagram(
       PROTOCOL_ICMP,
       this.local.isUnspecified ? iface.address : this.local.v4,
       destination,
@@ -127,8 +130,8 @@ export class PingEndpoint {
       length - ICMP_HEADER_LENGTH,
       2,
       false,
-      table.now,
     );
+    if (result === -EAGAIN) this.wantsWrite = true;
     return result < 0 ? result : length;
   }
 
@@ -144,50 +147,168 @@ export class PingEndpoint {
     return n < 0 ? -EAGAIN : n;
   }
 
-  close(): void {
-    this.reset();
+  release(): void {
+    this.table.release(this);
+  }
+
+  readiness(mask: number): number {
+    let events = 0;
+    if (this.queue.count > 0) events |= EVENT_IN;
+    const iface = this.table.iface;
+    if (iface !== null && iface.ip.canSend(1)) events |= EVENT_OUT;
+    return events & mask;
   }
 
   reset(): void {
-    this.inUse = false;
     this.local.clear();
     this.identifier = 0;
     this.remote.clear();
     this.connected = false;
     this.broadcast = false;
     this.ttl = -1;
-    this.waiter = null;
     this.queue.clear();
   }
 }
 
-export class PingTable extends EndpointTable<PingEndpoint> implements PortSpace {
-  constructor(memory: Memory, count: number, receiveBuffer: number, random: Random, ttl: number) {
-    super(memory, ICMP_HEADER_LENGTH, random, ttl);
-    for (let i = 0; i < count; i++)
-      this.endpoints.push(new PingEndpoint(this, i, memory, receiveBuffer));
+export class PingTable extends EndpointTable<PingState> implements PortSpace, EchoReplyHandler {
+  /** Echo replies dropped: no socket has their identifier, or its queue was full. */
+  noSocket = 0;
+  queueFull = 0;
+
+  constructor(
+    memory: Memory,
+    count: number,
+    receiveBuffer: number,
+    random: Random,
+    ttl: number,
+    ready: ReadyList,
+  ) {
+    super(memory, ICMP_HEADER_LENGTH, random, ttl, ready);
+    for (let i = 0; i < count; i++) this.slots.push(new PingState(this, i, memory, receiveBuffer));
+  }
+
+  /** A new endpoint, or null when all are in use. */
+  open(): PingEndpoint | null {
+    const slot = this.take();
+    return slot === null ? null : new PingEndpoint(slot);
   }
 
   portInUse(identifier: number): boolean {
-    for (let i = 0; i < this.endpoints.length; i++)
-      if (this.endpoints[i].inUse && this.endpoints[i].identifier === identifier) return true;
+    for (let i = 0; i < this.slots.length; i++)
+      if (this.slots[i].inUse && this.slots[i].identifier === identifier) return true;
     return false;
   }
 
-  /** An echo reply (`bytes[at ..+ length)` is the ICMP message); false when no endpoint wants it. */
-  input(info: Ipv4Info, bytes: Uint8Array, at: number, length: number): boolean {
+  /** An echo reply (`bytes[at ..+ length)` is the ICMP message), for the socket of its identifier. */
+  echoReply(info: Ipv4Info, bytes: Uint8Array, at: number, length: number): void {
     const identifier = readU16(bytes, at + 4);
-    for (let i = 0; i < this.endpoints.length; i++) {
-      const ep = this.endpoints[i];
+    for (let i = 0; i < this.slots.length; i++) {
+      const ep = this.slots[i];
       if (!ep.inUse || ep.identifier !== identifier) continue;
       if (ep.connected && ep.remote.v4 !== info.source) continue;
-      if (
-        ep.queue.push(bytes, at, length, info.source, 0, info.destination, 0, 0) &&
-        ep.waiter !== null
-      )
-        ep.waiter.notify(EVENT_IN);
-      return true;
+      if (ep.queue.push(bytes, at, length, info.source, 0, info.destination, 0, 0))
+        this.ready.raise(ep, EVENT_IN);
+      else this.queueFull++;
+      return;
     }
-    return false;
+    this.noSocket++;
+  }
+}
+
+/** An application's ping socket; -EBADF once closed (see UdpEndpoint). */
+export class PingEndpoint {
+  private readonly state: PingState;
+  private readonly generation: number;
+
+  constructor(state: PingState) {
+    this.state = state;
+    this.generation = state.generation;
+  }
+
+  private live(): PingState | null {
+    const state = this.state;
+    return state.inUse && state.generation === this.generation ? state : null;
+  }
+
+  get isOpen(): boolean {
+    return this.live() !== null;
+  }
+
+  /** SO_BROADCAST. */
+  get broadcast(): boolean {
+    const s = this.live();
+    return s !== null && s.broadcast;
+  }
+
+  set broadcast(on: boolean) {
+    const s = this.live();
+    if (s !== null) s.broadcast = on;
+  }
+
+  /** IP_TTL; -1 means the stack's default. */
+  get ttl(): number {
+    const s = this.live();
+    return s === null ? -1 : s.ttl;
+  }
+
+  set ttl(ttl: number) {
+    const s = this.live();
+    if (s !== null) s.ttl = ttl;
+  }
+
+  /** The echo identifier, which plays the port's part; 0 when unbound or closed. */
+  get identifier(): number {
+    const s = this.live();
+    return s === null ? 0 : s.identifier;
+  }
+
+  bind(address: IpAddress | null, identifier: number): number {
+    const s = this.live();
+    return s === null ? -EBADF : s.bind(address, identifier);
+  }
+
+  connect(to: FullAddress): number {
+    const s = this.live();
+    return s === null ? -EBADF : s.connect(to);
+  }
+
+  sendTo(src: Uint8Array, offset: number, length: number, to: FullAddress | null): number {
+    const s = this.live();
+    return s === null ? -EBADF : s.sendTo(src, offset, length, to);
+  }
+
+  recvFrom(
+    dst: Uint8Array,
+    offset: number,
+    capacity: number,
+    from: FullAddress | null,
+    flags: number,
+  ): number {
+    const s = this.live();
+    return s === null ? -EBADF : s.recvFrom(dst, offset, capacity, from, flags);
+  }
+
+  readiness(mask: number): number {
+    const s = this.live();
+    return s === null ? 0 : s.readiness(mask);
+  }
+
+  eventRegister(entry: WaiterEntry, mask: number): number {
+    const s = this.live();
+    if (s === null) return -EBADF;
+    s.waiters.eventRegister(entry, mask);
+    return 0;
+  }
+
+  eventUnregister(entry: WaiterEntry): void {
+    const s = this.live();
+    if (s !== null) s.waiters.eventUnregister(entry);
+  }
+
+  close(): number {
+    const s = this.live();
+    if (s === null) return -EBADF;
+    this.state.release();
+    return 0;
   }
 }
