@@ -5,7 +5,8 @@ export { Stack, type StackSetup, type Ipv4Settings } from "./stack.js";
 export { DEFAULTS, StackConfig, type StackOptions } from "./config.js";
 export { Interface } from "./iface/interface.js";
 export { Ipv4Info, ProtocolTable, DELIVERED, type ProtocolHandler } from "./iface/protocols.js";
-export { UdpEndpoint, UdpTable, UDP_MAX_PAYLOAD } from "./transport/udp.js";
+export { UdpTable, UDP_MAX_PAYLOAD } from "./transport/udp.js";
+export { UdpEndpoint } from "./transport/udp-endpoint.js";
 export { PingEndpoint, PingTable } from "./transport/ping.js";
 export { MSG_DONTWAIT, MSG_PEEK, MSG_TRUNC } from "./transport/datagram-queue.js";
 export {

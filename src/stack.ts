@@ -8,7 +8,8 @@ import { Random } from "./random.js";
 import { Memory } from "./storage/memory.js";
 import { PacketPool } from "./storage/pool.js";
 import { PingEndpoint, PingTable } from "./transport/ping.js";
-import { UdpEndpoint, UdpTable } from "./transport/udp.js";
+import { UdpTable } from "./transport/udp.js";
+import { UdpEndpoint } from "./transport/udp-endpoint.js";
 import { ReadyList } from "./transport/waiter.js";
 import { parseIPv4 } from "./wire/address.js";
 import { Checksum } from "./wire/checksum.js";
@@ -156,7 +157,8 @@ export class Stack implements Pollable {
 
   /** A new UDP endpoint, or null when all are in use. */
   openUdp(): UdpEndpoint | null {
-    return this.udp.open();
+    const slot = this.udp.open();
+    return slot === null ? null : new UdpEndpoint(slot);
   }
 
   /** A new ping (ICMP echo) endpoint, or null when all are in use. */

@@ -77,10 +77,23 @@ export class Ipv4Stats {
 
 export class IcmpStats {
   in = 0;
+  /** Messages handed to the device (or looped back to ourselves), counted when they leave. */
   out = 0;
   echoRequestsIn = 0;
+  echoRequestsOut = 0;
   echoRepliesOut = 0;
+  /** Echo replies queued on a ping socket. */
+  echoRepliesIn = 0;
+  /** Echo replies no ping socket wanted. */
+  echoRepliesUnwanted = 0;
+  /** Echo replies dropped because their ping socket's queue was full. */
+  echoRepliesQueueFull = 0;
+  /** Errors about something we sent, passed to its protocol. */
   errorsIn = 0;
+  /** Errors quoting a datagram that was not ours (its source is not our address). */
+  errorsNotOurs = 0;
+  /** Errors about a protocol we do not run. */
+  errorsNoHandler = 0;
   destUnreachableOut = 0;
   timeExceededOut = 0;
   badChecksum = 0;
@@ -88,6 +101,10 @@ export class IcmpStats {
   rateLimited = 0;
   /** Echo requests to a broadcast or multicast address (ignored, as Linux does by default). */
   broadcastIgnored = 0;
+  /** Other messages to a broadcast or multicast address: dropped, as Linux's icmp_rcv does. */
+  groupDropped = 0;
+  /** Types a host does not act on (redirects, timestamps, router advertisements...). */
+  ignoredType = 0;
 }
 
 export class UdpStats {

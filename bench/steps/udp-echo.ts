@@ -3,7 +3,7 @@
 // The application buffers are arena spans too, so every copy is a memmove. Used as the step of
 // the allocation benchmarks (V8 and XS) and the pair throughput figure. ARP resolves in setup().
 
-import type { UdpEndpoint } from "../../src/transport/udp.js";
+import type { UdpEndpoint } from "../../src/transport/udp-endpoint.js";
 import { FullAddress } from "../../src/wire/address.js";
 import { duo, endpoint, type Duo } from "../../test/support/stacks.js";
 

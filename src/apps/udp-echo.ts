@@ -5,7 +5,8 @@
 import { EAGAIN } from "../errno.js";
 import type { Stack } from "../stack.js";
 import { FullAddress } from "../wire/address.js";
-import { UdpEndpoint } from "../transport/udp.js";
+import { isMulticastV4 } from "../wire/ipv4.js";
+import { UdpEndpoint } from "../transport/udp-endpoint.js";
 import { EVENT_IN, EVENT_OUT, EntryCallback, WaiterEntry } from "../transport/waiter.js";
 
 export class UdpEcho implements EntryCallback {
@@ -13,6 +14,12 @@ export class UdpEcho implements EntryCallback {
   /** Datagrams echoed, and those the stack could not send back (no route, or refused). */
   echoed = 0;
   failed = 0;
+  /**
+   * Datagrams not answered because their source could be another service (a port below 1024,
+   * as inetd's echo refuses) or cannot be answered (0.0.0.0, a broadcast or multicast source):
+   * two echo services would otherwise bounce one spoofed datagram forever.
+   */
+  refused = 0;
   private readonly bytes: Uint8Array;
   private readonly bufferAt: number;
   private readonly bufferSize: number;
@@ -41,6 +48,10 @@ export class UdpEcho implements EntryCallback {
       if (n < 0) {
         n = endpoint.recvFrom(this.bytes, this.bufferAt, this.bufferSize, this.from, 0);
         if (n < 0) break;
+        if (!answerable(this.from)) {
+          this.refused++;
+          continue;
+        }
       }
       const sent = endpoint.sendTo(this.bytes, this.bufferAt, n, this.from);
       if (sent === -EAGAIN) {
@@ -57,4 +68,11 @@ export class UdpEcho implements EntryCallback {
   close(): void {
     this.endpoint.close();
   }
+}
+
+/** Whether an echo may go back to `from`. */
+function answerable(from: FullAddress): boolean {
+  if (from.port < 1024) return false;
+  const source = from.address.v4;
+  return source !== 0 && source !== -1 && !isMulticastV4(source);
 }

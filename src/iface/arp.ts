@@ -145,6 +145,15 @@ export class ArpLayer {
       ethernet.sendTo(h, entry);
   }
 
+  /** Counts an ARP packet at `at` as it leaves. */
+  sent(at: number): void {
+    const arp = this.arpOut.wrap(this.bytes, at);
+    if (arp.operation === ARP_REPLY) this.stats.repliesOut++;
+    else if (arp.targetProtocolAddress === arp.senderProtocolAddress)
+      this.stats.announcementsOut++;
+    else this.stats.requestsOut++;
+  }
+
   /** Runs the neighbor cache's timers and the announcements that are due. */
   timers(now: number): void {
     if (this.announceAt <= now) this.announce(now);
@@ -247,9 +256,6 @@ export class ArpLayer {
     this.arpOut
       .wrap(this.bytes, at + ETHERNET_HEADER_LENGTH)
       .write(op, iface.mac, iface.address, targetMac, targetMacAt, targetIp);
-    if (op === ARP_REPLY) this.stats.repliesOut++;
-    else if (targetIp === iface.address) this.stats.announcementsOut++;
-    else this.stats.requestsOut++;
     pool.length[handle] = ETHERNET_HEADER_LENGTH + ARP_LENGTH;
     ethernet.queue(handle);
   }

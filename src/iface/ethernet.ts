@@ -288,6 +288,7 @@ export class EthernetLayer {
       if (result > 0) {
         link.framesOut++;
         link.bytesOut += length;
+        this.sent(at);
         // A lending device frees the buffer itself when the transfer is done.
         if (!lends) pool.free(handle);
       } else {
@@ -305,7 +306,16 @@ export class EthernetLayer {
     this.deviceBusy = false;
   }
 
+  /** Counts a frame at `at` in the protocol that sent it, now that it has left. */
+  private sent(at: number): void {
+    const b = this.bytes;
+    const type = (b[at + 12] << 8) | b[at + 13];
+    if (type === ETHERTYPE_IPV4) this.iface.ip.sent(at + ETHERNET_HEADER_LENGTH);
+    else if (type === ETHERTYPE_ARP) this.iface.arp.sent(at + ETHERNET_HEADER_LENGTH);
+  }
+
   private loopBack(handle: number): void {
+    this.sent(this.pool.offsetOf(handle));
     this.iface.link.loopedBack++;
     this.loopback.push(this.pool, handle);
     this.iface.wake();
@@ -322,7 +332,10 @@ export class EthernetLayer {
     const copyAt = pool.offsetOf(copyHandle);
     copy(this.bytes, copyAt, this.bytes, at, length);
     pool.length[copyHandle] = length;
-    this.loopBack(copyHandle);
+    // Counted once, when the original leaves.
+    this.iface.link.loopedBack++;
+    this.loopback.push(pool, copyHandle);
+    this.iface.wake();
   }
 
   /** Frees every held frame (the interface goes away). */

@@ -27,10 +27,15 @@ const ICMP_ERROR_MAX = 576;
 /** Scratch in the arena for an ICMP header and an error's quoted body. */
 export const ICMP_SCRATCH = ICMP_ERROR_MAX;
 
+/** echoReply()'s answers. */
+export const ECHO_QUEUED = 0;
+export const ECHO_UNWANTED = 1;
+export const ECHO_QUEUE_FULL = 2;
+
 /** Where echo replies go: the ping sockets. */
 export interface EchoReplyHandler {
-  /** An echo reply: `bytes[at ..+ length)` is the ICMP message. */
-  echoReply(info: Ipv4Info, bytes: Uint8Array, at: number, length: number): void;
+  /** An echo reply (`bytes[at ..+ length)` is the ICMP message): ECHO_QUEUED or why not. */
+  echoReply(info: Ipv4Info, bytes: Uint8Array, at: number, length: number): number;
 }
 
 export class IcmpLayer implements ProtocolHandler {
@@ -76,6 +81,19 @@ export class IcmpLayer implements ProtocolHandler {
     }
     const icmp = this.icmp.wrap(bytes, at);
     const type = icmp.type;
+    // To a broadcast or multicast address only echo (ignored below), timestamp and address mask
+    // requests and replies are taken: Linux's icmp_rcv drops the rest, errors above all.
+    if (
+      info.groupDestination &&
+      type !== ICMP_ECHO_REQUEST &&
+      type !== 13 &&
+      type !== 14 &&
+      type !== 17 &&
+      type !== 18
+    ) {
+      stats.groupDropped++;
+      return DELIVERED;
+    }
     if (type === ICMP_ECHO_REQUEST) {
       stats.echoRequestsIn++;
       if (info.groupDestination) {
@@ -86,7 +104,13 @@ export class IcmpLayer implements ProtocolHandler {
       return DELIVERED;
     }
     if (type === ICMP_ECHO_REPLY) {
-      if (this.echoReplies !== null) this.echoReplies.echoReply(info, bytes, at, length);
+      const result =
+        this.echoReplies !== null
+          ? this.echoReplies.echoReply(info, bytes, at, length)
+          : ECHO_UNWANTED;
+      if (result === ECHO_QUEUED) stats.echoRepliesIn++;
+      else if (result === ECHO_QUEUE_FULL) stats.echoRepliesQueueFull++;
+      else stats.echoRepliesUnwanted++;
       return DELIVERED;
     }
     if (
@@ -94,7 +118,6 @@ export class IcmpLayer implements ProtocolHandler {
       type === ICMP_TIME_EXCEEDED ||
       type === ICMP_PARAMETER_PROBLEM
     ) {
-      stats.errorsIn++;
       // The quote must hold an IP header and 8 bytes of what followed it.
       const quotedAt = at + ICMP_HEADER_LENGTH;
       const quotedLength = length - ICMP_HEADER_LENGTH;
@@ -106,15 +129,25 @@ export class IcmpLayer implements ProtocolHandler {
       if (
         inner.version !== 4 ||
         inner.headerLength < IPV4_HEADER_LENGTH ||
-        inner.headerLength + 8 > quotedLength ||
-        inner.source !== this.iface.address
+        inner.headerLength + 8 > quotedLength
       ) {
         stats.truncated++;
         return DELIVERED;
       }
+      if (inner.source !== this.iface.address) {
+        stats.errorsNotOurs++;
+        return DELIVERED;
+      }
       const handler = this.iface.ip.protocols.get(inner.protocol);
-      if (handler !== null) handler.error(type, icmp.code, bytes, quotedAt, quotedLength);
+      if (handler === null) {
+        stats.errorsNoHandler++;
+        return DELIVERED;
+      }
+      stats.errorsIn++;
+      handler.error(type, icmp.code, bytes, quotedAt, quotedLength);
+      return DELIVERED;
     }
+    stats.ignoredType++;
     return DELIVERED;
   }
 
@@ -148,8 +181,6 @@ export class IcmpLayer implements ProtocolHandler {
         iface.address,
         info.source,
       );
-      this.stats.out++;
-      this.stats.echoRepliesOut++;
       ip.output(handle, nextHop);
       return;
     }
@@ -158,7 +189,7 @@ export class IcmpLayer implements ProtocolHandler {
     copy(this.bytes, scratch, this.bytes, at, ICMP_HEADER_LENGTH);
     this.bytes[scratch] = ICMP_ECHO_REPLY;
     writeU16(this.bytes, scratch + 2, 0);
-    const result = ip.sendDatagram(
+    ip.sendDatagram(
       PROTOCOL_ICMP,
       iface.address,
       info.source,
@@ -172,10 +203,6 @@ export class IcmpLayer implements ProtocolHandler {
       2,
       false,
     );
-    if (result >= 0) {
-      this.stats.out++;
-      this.stats.echoRepliesOut++;
-    }
   }
 
   /**
@@ -219,7 +246,7 @@ export class IcmpLayer implements ProtocolHandler {
     this.bytes[header + 1] = code;
     writeU16(this.bytes, header + 2, 0);
     writeU32(this.bytes, header + 4, word);
-    const result = ip.sendDatagram(
+    ip.sendDatagram(
       PROTOCOL_ICMP,
       iface.address,
       info.source,
@@ -233,11 +260,16 @@ export class IcmpLayer implements ProtocolHandler {
       2,
       false,
     );
-    if (result >= 0) {
-      stats.out++;
-      if (type === ICMP_DEST_UNREACHABLE) stats.destUnreachableOut++;
-      else if (type === ICMP_TIME_EXCEEDED) stats.timeExceededOut++;
-    }
+  }
+
+  /** Counts an ICMP message as it leaves: `type` is its first byte. */
+  sent(type: number): void {
+    const stats = this.stats;
+    stats.out++;
+    if (type === ICMP_ECHO_REPLY) stats.echoRepliesOut++;
+    else if (type === ICMP_ECHO_REQUEST) stats.echoRequestsOut++;
+    else if (type === ICMP_DEST_UNREACHABLE) stats.destUnreachableOut++;
+    else if (type === ICMP_TIME_EXCEEDED) stats.timeExceededOut++;
   }
 
   /** Token bucket over all destinations, as Linux's icmp_msgs_per_sec / icmp_msgs_burst. */

@@ -21,6 +21,7 @@ import {
   IPV4_HEADER_LENGTH,
   IPV4_MORE_FRAGMENTS,
   Ipv4Packet,
+  PROTOCOL_ICMP,
   PROTOCOL_UDP,
   isLoopbackV4,
   isMulticastV4,
@@ -214,10 +215,20 @@ export class Ipv4Layer {
     if (destination === IPV4_BROADCAST) return IPV4_BROADCAST;
     if (isMulticastV4(destination)) return destination;
     const address = iface.address;
-    if (address === 0) return NO_ROUTE;
+    // 0.0.0.0/8 is never a destination on the wire (see destinationOf for 0.0.0.0 itself), and
+    // 127.0.0.0/8 belongs to a loopback interface this stack does not have.
+    if (address === 0 || destination >>> 24 === 0 || isLoopbackV4(destination)) return NO_ROUTE;
     if (((destination ^ address) & iface.mask) === 0)
       return destination === iface.broadcast ? IPV4_BROADCAST : destination;
     return iface.gateway;
+  }
+
+  /**
+   * Where a send to `destination` goes: 0.0.0.0 means this host, as in Linux's
+   * ip_route_output_key (the datagram loops back to us, never to the wire).
+   */
+  destinationOf(destination: number): number {
+    return destination === 0 ? this.iface.address : destination;
   }
 
   nextId(): number {
@@ -399,7 +410,15 @@ export class Ipv4Layer {
 
   /** Hands a finished IP packet to the link. Takes ownership of `handle`. */
   output(handle: number, nextHop: number): void {
-    this.stats.packetsOut++;
     this.iface.ethernet.output(handle, nextHop);
+  }
+
+  /** Counts an IP packet at `at` as it leaves (to the device, or looped back to us). */
+  sent(at: number): void {
+    this.stats.packetsOut++;
+    const b = this.bytes;
+    // The first fragment of an ICMP message says what it is.
+    if (b[at + 9] === PROTOCOL_ICMP && (readU16(b, at + 6) & 0x1fff) === 0)
+      this.iface.icmp.sent(b[at + ((b[at] & 15) << 2)]);
   }
 }

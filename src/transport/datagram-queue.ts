@@ -3,6 +3,7 @@
 // so the same fixed space holds many small datagrams or a few large ones. Shared by UDP and ping
 // endpoints.
 
+import { EAGAIN } from "../errno.js";
 import { copy } from "../storage/memory.js";
 import { Memory } from "../storage/memory.js";
 import { ByteRing } from "../storage/ring.js";
@@ -75,7 +76,7 @@ export class DatagramQueue {
   /**
    * Copies the oldest datagram's payload into `dst[offset ..+ capacity)` and its sender into
    * `from`; removes it unless MSG_PEEK. Returns the bytes copied (the full length with
-   * MSG_TRUNC), or -1 when empty. What does not fit is lost, as with recvfrom(2).
+   * MSG_TRUNC), or -EAGAIN when empty. What does not fit is lost, as with recvfrom(2).
    */
   pop(
     dst: Uint8Array,
@@ -84,7 +85,7 @@ export class DatagramQueue {
     from: FullAddress | null,
     flags: number,
   ): number {
-    if (this.count === 0) return -1;
+    if (this.count === 0) return -EAGAIN;
     const ring = this.ring;
     const b = this.bytes;
     const meta = this.recordAt;

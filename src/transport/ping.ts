@@ -15,7 +15,12 @@ import {
   EMSGSIZE,
   ENETUNREACH,
 } from "../errno.js";
-import type { EchoReplyHandler } from "../iface/icmp.js";
+import {
+  ECHO_QUEUED,
+  ECHO_QUEUE_FULL,
+  ECHO_UNWANTED,
+  type EchoReplyHandler,
+} from "../iface/icmp.js";
 import { NO_ROUTE } from "../iface/ipv4.js";
 import type { Ipv4Info } from "../iface/protocols.js";
 import { Random } from "../random.js";
@@ -106,6 +111,7 @@ export class PingState extends Slot {
     const table = this.table;
     const iface = table.iface;
     if (iface === null) return -ENETUNREACH;
+    destination = iface.ip.destinationOf(destination);
     if ((destination === IPV4_BROADCAST || destination === iface.broadcast) && !this.broadcast)
       return -EACCES;
     if (this.identifier === 0) {
@@ -144,7 +150,7 @@ export class PingState extends Slot {
   ): number {
     const n = this.queue.pop(dst, offset, capacity, from, flags);
     if (n >= 0 && from !== null) from.port = 0;
-    return n < 0 ? -EAGAIN : n;
+    return n;
   }
 
   release(): void {
@@ -171,10 +177,6 @@ export class PingState extends Slot {
 }
 
 export class PingTable extends EndpointTable<PingState> implements PortSpace, EchoReplyHandler {
-  /** Echo replies dropped: no socket has their identifier, or its queue was full. */
-  noSocket = 0;
-  queueFull = 0;
-
   constructor(
     memory: Memory,
     count: number,
@@ -200,18 +202,18 @@ export class PingTable extends EndpointTable<PingState> implements PortSpace, Ec
   }
 
   /** An echo reply (`bytes[at ..+ length)` is the ICMP message), for the socket of its identifier. */
-  echoReply(info: Ipv4Info, bytes: Uint8Array, at: number, length: number): void {
+  echoReply(info: Ipv4Info, bytes: Uint8Array, at: number, length: number): number {
     const identifier = readU16(bytes, at + 4);
     for (let i = 0; i < this.slots.length; i++) {
       const ep = this.slots[i];
       if (!ep.inUse || ep.identifier !== identifier) continue;
       if (ep.connected && ep.remote.v4 !== info.source) continue;
-      if (ep.queue.push(bytes, at, length, info.source, 0, info.destination, 0, 0))
-        this.ready.raise(ep, EVENT_IN);
-      else this.queueFull++;
-      return;
+      if (!ep.queue.push(bytes, at, length, info.source, 0, info.destination, 0, 0))
+        return ECHO_QUEUE_FULL;
+      this.ready.raise(ep, EVENT_IN);
+      return ECHO_QUEUED;
     }
-    this.noSocket++;
+    return ECHO_UNWANTED;
   }
 }
 

@@ -5,7 +5,6 @@
 import {
   EACCES,
   EADDRINUSE,
-  EBADF,
   EADDRNOTAVAIL,
   EAFNOSUPPORT,
   EAGAIN,
@@ -41,7 +40,7 @@ import { UDP_HEADER_LENGTH, UdpDatagram } from "../wire/udp.js";
 import { EndpointTable, Slot } from "./endpoint-table.js";
 import { PortSpace, allocatePort } from "./ports.js";
 import { DatagramQueue, RECORD_GROUP } from "./datagram-queue.js";
-import { EVENT_ERR, EVENT_IN, EVENT_OUT, ReadyList, WaiterEntry } from "./waiter.js";
+import { EVENT_ERR, EVENT_IN, EVENT_OUT, ReadyList } from "./waiter.js";
 
 /** Largest UDP payload over IPv4: 65535 - 20 - 8. */
 export const UDP_MAX_PAYLOAD = 65507;
@@ -122,9 +121,10 @@ export class UdpState extends Slot {
   /** Fixes the peer: only its datagrams are received, and sends need no address. */
   connect(to: FullAddress): number {
     if (to.address.family !== AF_INET) return -EAFNOSUPPORT;
-    const destination = to.address.v4;
     const iface = this.table.iface;
-    if (iface === null || iface.route(destination) === NO_ROUTE) return -ENETUNREACH;
+    if (iface === null) return -ENETUNREACH;
+    const destination = iface.ip.destinationOf(to.address.v4);
+    if (iface.route(destination) === NO_ROUTE) return -ENETUNREACH;
     if (this.localPort === 0) {
       const result = this.autobind();
       if (result < 0) return result;
@@ -173,6 +173,7 @@ export class UdpState extends Slot {
     const table = this.table;
     const iface = table.iface;
     if (iface === null) return -ENETUNREACH;
+    destination = iface.ip.destinationOf(destination);
     if ((destination === IPV4_BROADCAST || destination === iface.broadcast) && !this.broadcast)
       return -EACCES;
     if (this.localPort === 0) {
@@ -229,8 +230,7 @@ export class UdpState extends Slot {
     flags: number,
   ): number {
     if (this.error !== 0) return -this.takeError();
-    const n = this.queue.pop(dst, offset, capacity, from, flags);
-    return n < 0 ? -EAGAIN : n;
+    return this.queue.pop(dst, offset, capacity, from, flags);
   }
 
   getPeer(out: FullAddress): number {
@@ -324,10 +324,9 @@ export class UdpTable extends EndpointTable<UdpState> implements PortSpace, Prot
     for (let i = 0; i < count; i++) this.slots.push(new UdpState(this, i, memory, receiveBuffer));
   }
 
-  /** A new endpoint, or null when all are in use. */
-  open(): UdpEndpoint | null {
-    const slot = this.take();
-    return slot === null ? null : new UdpEndpoint(slot);
+  /** A fresh slot, or null when all are in use; the stack wraps it in a UdpEndpoint. */
+  open(): UdpState | null {
+    return this.take();
   }
 
   isLocalAddress(address: number): boolean {
@@ -500,159 +499,5 @@ export function unreachableErrno(code: number): number {
       return ENONET;
     default:
       return EHOSTUNREACH;
-  }
-}
-
-/**
- * An application's UDP socket. Every call returns a count or -errno; once closed, every call
- * returns -EBADF, and the slot it named may serve another socket without this handle reaching it.
- */
-export class UdpEndpoint {
-  private readonly state: UdpState;
-  private readonly generation: number;
-
-  constructor(state: UdpState) {
-    this.state = state;
-    this.generation = state.generation;
-  }
-
-  /** The slot while this handle is open, else null. */
-  private live(): UdpState | null {
-    const state = this.state;
-    return state.inUse && state.generation === this.generation ? state : null;
-  }
-
-  get isOpen(): boolean {
-    return this.live() !== null;
-  }
-
-  /** SO_BROADCAST. */
-  get broadcast(): boolean {
-    const s = this.live();
-    return s !== null && s.broadcast;
-  }
-
-  set broadcast(on: boolean) {
-    const s = this.live();
-    if (s !== null) s.broadcast = on;
-  }
-
-  /** SO_REUSEADDR. */
-  get reuseAddress(): boolean {
-    const s = this.live();
-    return s !== null && s.reuseAddress;
-  }
-
-  set reuseAddress(on: boolean) {
-    const s = this.live();
-    if (s !== null) s.reuseAddress = on;
-  }
-
-  /** IP_TTL; -1 means the stack's default. */
-  get ttl(): number {
-    const s = this.live();
-    return s === null ? -1 : s.ttl;
-  }
-
-  set ttl(ttl: number) {
-    const s = this.live();
-    if (s !== null) s.ttl = ttl;
-  }
-
-  /** IP_TOS. */
-  get tos(): number {
-    const s = this.live();
-    return s === null ? 0 : s.tos;
-  }
-
-  set tos(tos: number) {
-    const s = this.live();
-    if (s !== null) s.tos = tos;
-  }
-
-  /** Datagrams waiting to be read. */
-  get queuedDatagrams(): number {
-    const s = this.live();
-    return s === null ? 0 : s.queue.count;
-  }
-
-  /** The bound port, 0 when unbound or closed. */
-  get localPort(): number {
-    const s = this.live();
-    return s === null ? 0 : s.localPort;
-  }
-
-  bind(address: IpAddress | null, port: number): number {
-    const s = this.live();
-    return s === null ? -EBADF : s.bind(address, port);
-  }
-
-  connect(to: FullAddress): number {
-    const s = this.live();
-    return s === null ? -EBADF : s.connect(to);
-  }
-
-  disconnect(): number {
-    const s = this.live();
-    return s === null ? -EBADF : s.disconnect();
-  }
-
-  sendTo(src: Uint8Array, offset: number, length: number, to: FullAddress | null): number {
-    const s = this.live();
-    return s === null ? -EBADF : s.sendTo(src, offset, length, to);
-  }
-
-  recvFrom(
-    dst: Uint8Array,
-    offset: number,
-    capacity: number,
-    from: FullAddress | null,
-    flags: number,
-  ): number {
-    const s = this.live();
-    return s === null ? -EBADF : s.recvFrom(dst, offset, capacity, from, flags);
-  }
-
-  getPeer(out: FullAddress): number {
-    const s = this.live();
-    return s === null ? -EBADF : s.getPeer(out);
-  }
-
-  getLocal(out: FullAddress): number {
-    const s = this.live();
-    return s === null ? -EBADF : s.getLocal(out);
-  }
-
-  /** Takes the pending error (positive errno, 0 for none): SO_ERROR. */
-  takeError(): number {
-    const s = this.live();
-    return s === null ? 0 : s.takeError();
-  }
-
-  /** The events among `mask` that hold now (EVENT_IN, EVENT_OUT, EVENT_ERR). */
-  readiness(mask: number): number {
-    const s = this.live();
-    return s === null ? 0 : s.readiness(mask);
-  }
-
-  /** Calls `entry` after each poll in which events among `mask` happened. */
-  eventRegister(entry: WaiterEntry, mask: number): number {
-    const s = this.live();
-    if (s === null) return -EBADF;
-    s.waiters.eventRegister(entry, mask);
-    return 0;
-  }
-
-  eventUnregister(entry: WaiterEntry): void {
-    const s = this.live();
-    if (s !== null) s.waiters.eventUnregister(entry);
-  }
-
-  /** Closes the socket; 0, or -EBADF when it was closed already. */
-  close(): number {
-    const s = this.live();
-    if (s === null) return -EBADF;
-    this.state.release();
-    return 0;
   }
 }

@@ -212,7 +212,7 @@ export class Solo {
   }
 
   poolFull(): boolean {
-    return this.stack.pool.available === this.stack.pool.count;
+    return this.stack.pool.available === this.stack.pool.count && this.stack.pool.badFrees === 0;
   }
 }
 

@@ -37,5 +37,5 @@ export function endpoint(address: string, port: number): FullAddress {
 
 /** Asserts every pool buffer is back. */
 export function poolFull(stack: Stack): boolean {
-  return stack.pool.available === stack.pool.count;
+  return stack.pool.available === stack.pool.count && stack.pool.badFrees === 0;
 }

@@ -20,7 +20,7 @@ import {
 } from "../../src/errno.js";
 import { EPHEMERAL_FIRST, EPHEMERAL_LAST } from "../../src/transport/ports.js";
 import { MSG_PEEK, MSG_TRUNC } from "../../src/transport/datagram-queue.js";
-import type { UdpEndpoint } from "../../src/transport/udp.js";
+import type { UdpEndpoint } from "../../src/transport/udp-endpoint.js";
 import { FullAddress, IpAddress } from "../../src/wire/address.js";
 import { BROADCAST_MAC, icmp, ip, ipv4, pattern, udp } from "../support/frames.js";
 import {

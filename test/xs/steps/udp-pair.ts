@@ -3,7 +3,7 @@
 // in setup(). The step polls the devices and stacks itself, with no iterator or closure of its
 // own, so what it measures is the stack and the pair.
 
-import type { UdpEndpoint } from "../../../src/transport/udp.js";
+import type { UdpEndpoint } from "../../../src/transport/udp-endpoint.js";
 import { FullAddress } from "../../../src/wire/address.js";
 import { duo, endpoint, type Duo } from "../../support/stacks.js";
 
