@@ -6,7 +6,7 @@
 // an existing TAP in the current namespace and makes no lab.
 
 import { spawnSync } from "node:child_process";
-import type { NetDevice } from "../hal/device.js";
+import type { NetDevice } from "../src/device.js";
 import { ImpairedDevice, ImpairOptions } from "../hal/impair.js";
 import { PcapDevice } from "../hal/pcap.js";
 import { NodeDriver } from "../hal/platform/node/driver.js";

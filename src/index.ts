@@ -24,7 +24,7 @@ export { Memory, copy } from "./storage/memory.js";
 export { PacketPool, HandleList } from "./storage/pool.js";
 export { ByteRing } from "./storage/ring.js";
 export { Random } from "./random.js";
-export type { NetDevice, Pollable } from "../hal/device.js";
+export type { NetDevice, Pollable } from "./device.js";
 export { LinkPair, PairEnd } from "../hal/pair.js";
 export { LoopbackDevice } from "../hal/loopback.js";
 export { ImpairedDevice, type ImpairOptions } from "../hal/impair.js";

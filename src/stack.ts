@@ -1,7 +1,7 @@
 // The Stack: owns the arena, the packet pool, the interface and the transport endpoints, and is
 // driven from outside by poll(now) / nextDeadline(). It never reads a clock or sets a timer.
 
-import type { NetDevice, Pollable } from "../hal/device.js";
+import type { NetDevice, Pollable } from "./device.js";
 import { StackConfig, StackOptions } from "./config.js";
 import { Interface, Ipv4Info, TransportInput } from "./iface/interface.js";
 import { Random } from "./random.js";

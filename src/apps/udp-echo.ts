@@ -1,7 +1,7 @@
 // UDP echo (RFC 862) on a port: every datagram goes back to its sender unchanged. A Pollable, so
 // it answers in its own turn after the stack's poll rather than from inside packet input.
 
-import type { Pollable } from "../../hal/device.js";
+import type { Pollable } from "../device.js";
 import type { Stack } from "../stack.js";
 import { FullAddress } from "../wire/address.js";
 import { UdpEndpoint } from "../transport/udp.js";

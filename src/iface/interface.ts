@@ -7,7 +7,7 @@
 // frees it. Every path that takes a buffer either transmits and frees it or queues it, so the pool
 // is whole again whenever the stack is idle.
 
-import type { NetDevice } from "../../hal/device.js";
+import type { NetDevice } from "../device.js";
 import { StackConfig } from "../config.js";
 import { Random } from "../random.js";
 import { ArpStats, IcmpStats, Ipv4Stats, LinkStats } from "../stats.js";
@@ -1020,7 +1020,7 @@ export class Interface {
       length = 60;
     }
     const link = this.link;
-    if (this.device.transmit(this.bytes, at, length)) {
+    if (this.device.transmit(this.bytes, at, length) > 0) {
       link.framesOut++;
       link.bytesOut += length;
     } else link.transmitErrors++;
