@@ -128,7 +128,7 @@ async function measureReceive(
   seconds: number,
 ): Promise<{ fps: number; sender: string }> {
   const frame = new Uint8Array(2048);
-  tap.onReceivable = () => {
+  tap.onEvent = () => {
     for (let i = 0; i < DRAIN_BUDGET && tap.receive(frame, 0, frame.length) > 0; i++);
   };
   const built = buildSender();
@@ -147,7 +147,7 @@ async function measureReceive(
     const fps = (tap.framesIn - before) / ((performance.now() - started) / 1000);
     return { fps, sender };
   } finally {
-    tap.onReceivable = null;
+    tap.onEvent = null;
     child.kill("SIGKILL");
     if (built !== null) rmSync(built.dir, { recursive: true, force: true });
   }

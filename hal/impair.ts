@@ -8,7 +8,15 @@
 // wait in preallocated slots; poll(now) releases them and nextDeadline() says when. Put the device
 // in the same Memory as the stack and every copy stays a copyWithin on one array.
 
-import { ETHERNET_HEADER, type NetDevice } from "./device.js";
+import {
+  DEVICE_RECEIVE,
+  DEVICE_TRANSMIT,
+  ETHERNET_HEADER,
+  TX_BUSY,
+  TX_TAKEN,
+  type NetDevice,
+} from "../src/device.js";
+import { ENOBUFS } from "../src/errno.js";
 import { DeviceWrapper } from "./wrapper.js";
 import { copy, Memory } from "../src/storage/memory.js";
 import { Random } from "../src/random.js";
@@ -93,8 +101,10 @@ export class ImpairLane {
   delayed = 0;
   /** Frames dropped because every slot was holding a frame. */
   overflow = 0;
-  /** Held frames the wrapped device refused when they were released. */
+  /** Frames the wrapped device refused for good (-errno), passed straight through or released. */
   refused = 0;
+  /** Offers the wrapped device answered TX_BUSY (the frame stays with its sender). */
+  busy = 0;
   /** Frames held now, waiting for their time. */
   held = 0;
   /** Released frames waiting for receive() (the receive direction only). */
@@ -363,6 +373,8 @@ export class ImpairedDevice extends DeviceWrapper {
   /** Faults on frames the stack receives. */
   readonly rx: ImpairLane;
   private now = 0;
+  /** The wrapped device answered TX_BUSY and has not yet signalled DEVICE_TRANSMIT. */
+  private txBlocked = false;
 
   constructor(inner: NetDevice, options: ImpairOptions = {}) {
     super(inner);
@@ -393,26 +405,38 @@ export class ImpairedDevice extends DeviceWrapper {
   }
 
   /**
-   * A lost frame counts as sent (it left the device and died on the wire). Returns false only when
-   * the wrapped device refuses a frame passed straight through, or when a frame that must be held
-   * finds no free slot.
+   * A lost or held frame counts as taken (it left the device; it dies or waits on the wire). A
+   * frame passed straight through gets the wrapped device's answer; one that must be held and finds
+   * no free slot is refused with -ENOBUFS. While the wrapped device is busy every offer is answered
+   * TX_BUSY before any fault is drawn, so a frame offered again meets its faults once.
    */
-  transmit(frame: Uint8Array, offset: number, length: number): boolean {
+  transmit(frame: Uint8Array, offset: number, length: number): number {
     const lane = this.tx;
     if (!this.inner.linkUp || length > lane.slotSize)
       return this.inner.transmit(frame, offset, length);
+    if (this.txBlocked) {
+      lane.busy++;
+      return TX_BUSY;
+    }
     const fate = lane.admit(frame, offset, length, this.now, false);
-    let ok = fate !== REFUSED;
+    let result = fate === REFUSED ? -ENOBUFS : TX_TAKEN;
     if (fate === DIRECT) {
-      if (this.inner.transmit(frame, offset, length)) lane.passed++;
-      else {
+      result = this.inner.transmit(frame, offset, length);
+      if (result > 0) {
+        lane.passed++;
+        lane.passLate();
+      } else if (result === TX_BUSY) {
+        // Not on the wire yet: its offer again is a new frame for the faults too.
+        lane.frames--;
+        lane.busy++;
+        this.txBlocked = true;
+      } else {
         lane.refused++;
-        ok = false;
+        lane.passLate();
       }
-      lane.passLate();
     }
     if (lane.held > 0) this.releaseTx(this.now);
-    return ok;
+    return result;
   }
 
   receive(frame: Uint8Array, offset: number, capacity: number): number {
@@ -440,28 +464,45 @@ export class ImpairedDevice extends DeviceWrapper {
     this.now = now;
     this.inner.poll(now);
     if (this.tx.held > 0) this.releaseTx(now);
-    if (this.rx.held > 0 && this.releaseRx(now) > 0 && this.onReceivable !== null)
-      this.onReceivable();
+    if (this.rx.held > 0 && this.releaseRx(now) > 0 && this.onEvent !== null)
+      this.onEvent(DEVICE_RECEIVE);
   }
 
   nextDeadline(): number {
     // Released frames not yet received are due now (a duplicate queued during receive()).
     if (this.rx.readyCount > 0) return this.now;
     let t = this.inner.nextDeadline();
-    const tx = this.tx.earliest();
+    // Held frames wait for the wrapped device's DEVICE_TRANSMIT while it is busy, not for a time.
+    const tx = this.txBlocked ? Infinity : this.tx.earliest();
     if (tx < t) t = tx;
     const rx = this.rx.earliest();
     if (rx < t) t = rx;
     return t;
   }
 
+  /**
+   * The wrapped device has room again: the stack may offer more, and held frames go at the next
+   * poll (not from here, which may be inside the wrapped device's own transmit).
+   */
+  protected override innerEvent(events: number): void {
+    if ((events & DEVICE_TRANSMIT) !== 0) this.txBlocked = false;
+    super.innerEvent(events);
+  }
+
   private releaseTx(now: number): void {
     const lane = this.tx;
-    for (;;) {
+    while (!this.txBlocked) {
       const slot = lane.nextDue(now);
       if (slot < 0) return;
       const late = lane.isLate(slot);
-      if (this.inner.transmit(lane.bytes, lane.offsetOf(slot), lane.lengthOf(slot))) lane.passed++;
+      const result = this.inner.transmit(lane.bytes, lane.offsetOf(slot), lane.lengthOf(slot));
+      // A busy device keeps the frame held, first in line, until it signals DEVICE_TRANSMIT.
+      if (result === TX_BUSY) {
+        lane.busy++;
+        this.txBlocked = true;
+        return;
+      }
+      if (result > 0) lane.passed++;
       else lane.refused++;
       lane.free(slot);
       if (!late) lane.passLate();

@@ -1,7 +1,7 @@
 // A device whose transmitted frames come back on its own receive(), through a bounded FIFO of slots
 // in the arena. Useful for a stack talking to itself and for testing drivers.
 
-import { ETHERNET_HEADER } from "./device.js";
+import { ETHERNET_HEADER } from "../src/device.js";
 import { Cable, FrameQueue, PairEnd, checkLinkOptions, macOption } from "./pair.js";
 import { Memory } from "../src/storage/memory.js";
 
@@ -41,7 +41,7 @@ export class LoopbackDevice extends PairEnd {
     this.cable.setLink(up);
   }
 
-  /** Takes the link down (dropping queued frames) or up. */
+  /** Takes the link down (dropping queued frames) or up, signalling DEVICE_LINK. */
   setLink(up: boolean): void {
     this.cable.setLink(up);
   }

@@ -1,7 +1,16 @@
 // Two NetDevice ends joined like a cable, each direction a bounded FIFO of frame slots in the arena.
 // Put both stacks and the pair in one Memory and every frame copy is a copyWithin on one array.
 
-import { ETHERNET_HEADER, type NetDevice } from "./device.js";
+import {
+  DEVICE_LINK,
+  DEVICE_RECEIVE,
+  DEVICE_TRANSMIT,
+  ETHERNET_HEADER,
+  TX_BUSY,
+  TX_TAKEN,
+  type NetDevice,
+} from "../src/device.js";
+import { EMSGSIZE, ENETDOWN } from "../src/errno.js";
 import { copy, Memory } from "../src/storage/memory.js";
 
 /**
@@ -91,45 +100,64 @@ export interface LinkPairOptions {
   macB?: Uint8Array;
   /** Shorter frames are zero-padded to this length, as an Ethernet MAC pads to 60. Default 0. */
   minFrame?: number;
+  /**
+   * Ends that take one frame at a time, as an ENC28J60 or a W5500 in MACRAW mode does: while their
+   * last frame waits for the peer's receive(), transmit() answers TX_BUSY, and DEVICE_TRANSMIT
+   * follows when the peer has taken it. Default "none".
+   */
+  oneAtATime?: "none" | "a" | "b" | "both";
   /** The arena for the frame slots; the pair makes its own when none is given. */
   memory?: Memory;
 }
 
 /**
- * What joins device ends: the link state and the delivery of receive signals. Callbacks are
- * delivered one at a time from the outermost transmit: when a callback polls a stack that transmits
- * back, that transmit only marks its peer, and the outer loop calls it next, so the call depth
- * stays bounded however long the exchange.
+ * What joins device ends: the link state and the delivery of event signals. Callbacks are
+ * delivered one at a time from the outermost transmit, receive or link change: when a callback
+ * polls a stack that transmits back, that transmit only marks its peer, and the outer loop calls
+ * it next, so the call depth stays bounded however long the exchange. A loopback, being its own
+ * peer, is the one device signalled from inside its own transmit().
  */
 export class Cable {
   readonly ends: PairEnd[] = [];
   up = true;
   private notifying = false;
 
-  /** Plugs or unplugs the cable. Unplugging loses every frame in flight, as on a real wire. */
+  /**
+   * Plugs or unplugs the cable and signals DEVICE_LINK on every end. Unplugging loses every frame
+   * in flight, as on a real wire.
+   */
   setLink(up: boolean): void {
+    if (up === this.up) return;
     this.up = up;
-    if (up) return;
     for (let i = 0; i < this.ends.length; i++) {
       const end = this.ends[i];
-      end.rxFlushed += end.inbound.clear();
-      end.signalPending = false;
+      if (!up) {
+        end.rxFlushed += end.inbound.clear();
+        end.pendingEvents &= ~DEVICE_RECEIVE;
+        end.inFlight = false;
+        end.wantsTransmit = false;
+      }
+      end.pendingEvents |= DEVICE_LINK;
     }
+    this.notify();
   }
 
-  /** Calls pending onReceivable callbacks, unless a delivery loop further up the stack will. */
+  /** Calls pending onEvent callbacks, unless a delivery loop further up the stack will. */
   notify(): void {
     if (this.notifying) return;
     this.notifying = true;
     try {
       for (let i = 0; i < this.ends.length;) {
         const end = this.ends[i];
-        if (!end.signalPending) {
+        let events = end.pendingEvents;
+        if (events === 0) {
           i++;
           continue;
         }
-        end.signalPending = false;
-        if (end.onReceivable !== null && end.inbound.count > 0) end.onReceivable();
+        end.pendingEvents = 0;
+        // Frames signalled but already drained by a receive() in an earlier callback.
+        if (end.inbound.count === 0) events &= ~DEVICE_RECEIVE;
+        if (end.onEvent !== null && events !== 0) end.onEvent(events);
         i = 0;
       }
     } finally {
@@ -142,13 +170,15 @@ export class Cable {
 export class PairEnd implements NetDevice {
   readonly mac: Uint8Array;
   readonly mtu: number;
-  onReceivable: (() => void) | null = null;
+  onEvent: ((events: number) => void) | null = null;
 
   /** Frames accepted for the peer, and their bytes (after padding). */
   txFrames = 0;
   txBytes = 0;
-  /** Frames refused because the peer's queue was full. */
+  /** Offers answered TX_BUSY because the peer's queue was full. */
   txQueueFull = 0;
+  /** Offers answered TX_BUSY because this one-at-a-time end still had a frame in flight. */
+  txBusy = 0;
   /** Frames refused because the link was down. */
   txLinkDown = 0;
   /** Frames refused for a length below the Ethernet header or above mtu + 14. */
@@ -161,21 +191,46 @@ export class PairEnd implements NetDevice {
   /** Frames dropped from this end's queue when the link went down. */
   rxFlushed = 0;
 
+  /** The multicast groups last given to setMulticastFilter(), 6 bytes each. */
+  multicast: Uint8Array = new Uint8Array(0);
+  /** How many groups `multicast` holds. */
+  multicastCount = 0;
+  /** setMulticastFilter() calls so far. */
+  filterUpdates = 0;
+
   /** Frames waiting for this end's receive(). */
   readonly inbound: FrameQueue;
-  /** Set when frames arrived and onReceivable is still to be called. */
-  signalPending = false;
+  /** DEVICE_* flags still to be passed to onEvent. */
+  pendingEvents = 0;
+  /** Takes one frame at a time (see LinkPairOptions.oneAtATime). */
+  readonly oneAtATime: boolean;
+  /** A one-at-a-time end's last frame is still waiting in its peer's queue. */
+  inFlight = false;
+  /** An offer was answered TX_BUSY: signal DEVICE_TRANSMIT when room opens. */
+  wantsTransmit = false;
   /** The end this one transmits to. */
   peer: PairEnd;
   protected readonly cable: Cable;
   private readonly minFrame: number;
+  /** Frames taken out of `inbound` so far, so a sender knows when its frame in flight left. */
+  private taken = 0;
+  /** The value of the peer's `taken` at which this end's frame in flight has left its queue. */
+  private flightMark = 0;
 
-  constructor(cable: Cable, mac: Uint8Array, mtu: number, inbound: FrameQueue, minFrame: number) {
+  constructor(
+    cable: Cable,
+    mac: Uint8Array,
+    mtu: number,
+    inbound: FrameQueue,
+    minFrame: number,
+    oneAtATime = false,
+  ) {
     this.cable = cable;
     this.mac = mac;
     this.mtu = mtu;
     this.inbound = inbound;
     this.minFrame = minFrame;
+    this.oneAtATime = oneAtATime;
     this.peer = this;
     cable.ends.push(this);
   }
@@ -184,34 +239,57 @@ export class PairEnd implements NetDevice {
     return this.cable.up;
   }
 
-  transmit(frame: Uint8Array, offset: number, length: number): boolean {
+  transmit(frame: Uint8Array, offset: number, length: number): number {
     if (!this.cable.up) {
       this.txLinkDown++;
-      return false;
+      return -ENETDOWN;
     }
     if (length < ETHERNET_HEADER || length > this.mtu + ETHERNET_HEADER) {
       this.txBadLength++;
-      return false;
+      return -EMSGSIZE;
+    }
+    if (this.inFlight) {
+      this.txBusy++;
+      this.wantsTransmit = true;
+      return TX_BUSY;
     }
     const peer = this.peer;
     if (!peer.inbound.push(frame, offset, length, this.minFrame)) {
       this.txQueueFull++;
-      return false;
+      this.wantsTransmit = true;
+      return TX_BUSY;
+    }
+    if (this.oneAtATime) {
+      this.inFlight = true;
+      this.flightMark = peer.taken + peer.inbound.count;
     }
     if (length < this.minFrame) length = this.minFrame;
     this.txFrames++;
     this.txBytes += length;
-    peer.signalPending = true;
+    peer.pendingEvents |= DEVICE_RECEIVE;
     this.cable.notify();
-    return true;
+    return TX_TAKEN;
   }
 
   receive(frame: Uint8Array, offset: number, capacity: number): number {
     const length = this.inbound.pop(frame, offset, capacity);
     if (length === 0) return 0;
+    this.taken++;
     this.rxFrames++;
     this.rxBytes += length;
     if (length > capacity) this.rxTruncated++;
+    // The sender into this queue is the peer (or this end, on a loopback).
+    const sender = this.peer;
+    if (sender.inFlight && this.taken - sender.flightMark >= 0) {
+      sender.inFlight = false;
+      sender.wantsTransmit = false;
+      sender.pendingEvents |= DEVICE_TRANSMIT;
+      this.cable.notify();
+    } else if (sender.wantsTransmit && !sender.inFlight) {
+      sender.wantsTransmit = false;
+      sender.pendingEvents |= DEVICE_TRANSMIT;
+      this.cable.notify();
+    }
     return length;
   }
 
@@ -219,6 +297,30 @@ export class PairEnd implements NetDevice {
 
   nextDeadline(): number {
     return Infinity;
+  }
+
+  /**
+   * Records the groups, as a device programming its filter would; the pair passes every frame. Only
+   * a larger group list than ever before allocates (a join, not a packet path).
+   */
+  setMulticastFilter(macs: Uint8Array, count: number): void {
+    this.filterUpdates++;
+    const bytes = count * 6;
+    if (this.multicast.length < bytes) this.multicast = new Uint8Array(bytes);
+    const m = this.multicast;
+    for (let i = 0; i < bytes; i++) m[i] = macs[i];
+    this.multicastCount = count;
+  }
+
+  /** Whether the last filter given includes the group address at `mac[offset..offset + 6)`. */
+  hasMulticast(mac: Uint8Array, offset = 0): boolean {
+    const m = this.multicast;
+    for (let g = 0; g < this.multicastCount; g++) {
+      let i = 0;
+      while (i < 6 && m[g * 6 + i] === mac[offset + i]) i++;
+      if (i === 6) return true;
+    }
+    return false;
   }
 }
 
@@ -232,9 +334,12 @@ export class LinkPair {
     const mtu = options.mtu ?? 1500;
     const slots = options.slots ?? 64;
     const minFrame = options.minFrame ?? 0;
+    const slow = options.oneAtATime ?? "none";
     checkLinkOptions("pair", mtu, slots);
     if (!(minFrame >= 0 && minFrame <= mtu + ETHERNET_HEADER))
       throw new RangeError("pair: bad minFrame");
+    if (slow !== "none" && slow !== "a" && slow !== "b" && slow !== "both")
+      throw new RangeError("pair: oneAtATime is none, a, b or both");
     const slotSize = mtu + ETHERNET_HEADER;
     const memory = options.memory ?? new Memory(new Uint8Array(2 * slots * slotSize + 16));
     const cable = this.cable;
@@ -244,6 +349,7 @@ export class LinkPair {
       mtu,
       new FrameQueue(memory, slots, slotSize),
       minFrame,
+      slow === "a" || slow === "both",
     );
     this.b = new PairEnd(
       cable,
@@ -251,6 +357,7 @@ export class LinkPair {
       mtu,
       new FrameQueue(memory, slots, slotSize),
       minFrame,
+      slow === "b" || slow === "both",
     );
     this.a.peer = this.b;
     this.b.peer = this.a;
@@ -264,12 +371,15 @@ export class LinkPair {
     this.cable.setLink(up);
   }
 
-  /** Plugs or unplugs the cable. Unplugging loses every frame in flight, as on a real wire. */
+  /**
+   * Plugs or unplugs the cable, signalling DEVICE_LINK on both ends. Unplugging loses every frame
+   * in flight, as on a real wire.
+   */
   setLink(up: boolean): void {
     this.cable.setLink(up);
   }
 
-  /** Calls pending onReceivable callbacks, unless a delivery loop further up the stack will. */
+  /** Calls pending onEvent callbacks, unless a delivery loop further up the stack will. */
   notify(): void {
     this.cable.notify();
   }

@@ -3,7 +3,7 @@
 // header is written into one preallocated 16-byte buffer and the frame straight from the caller's
 // bytes, so recording allocates nothing per frame.
 
-import type { NetDevice } from "./device.js";
+import type { NetDevice } from "../src/device.js";
 import { DeviceWrapper } from "./wrapper.js";
 
 /** Where capture bytes go, in order. Must take the bytes before it returns. */
@@ -55,11 +55,14 @@ export class PcapDevice extends DeviceWrapper {
     sink.write(file, 0, 24);
   }
 
-  /** Records the frame when the wrapped device takes it. */
-  transmit(frame: Uint8Array, offset: number, length: number): boolean {
-    if (!this.inner.transmit(frame, offset, length)) return false;
-    this.record(frame, offset, length, length);
-    return true;
+  /**
+   * Records the frame when the wrapped device takes it; a busy or refused frame is not on the wire
+   * (a busy one is offered again later and recorded then). The result passes through.
+   */
+  transmit(frame: Uint8Array, offset: number, length: number): number {
+    const result = this.inner.transmit(frame, offset, length);
+    if (result > 0) this.record(frame, offset, length, length);
+    return result;
   }
 
   /** Records what the caller received; a frame cut short by its buffer keeps its true length. */

@@ -1,17 +1,17 @@
-// The base of devices that wrap another (impairment, capture): the wrapped device's address, MTU
-// and link state show through, and its receive signal is passed on to whoever drives the wrapper.
+// The base of devices that wrap another (impairment, capture): the wrapped device's address, MTU,
+// link state and multicast filter show through, and its event signals are passed on to whoever
+// drives the wrapper.
 
-import type { NetDevice } from "./device.js";
+import type { NetDevice } from "../src/device.js";
 
 export abstract class DeviceWrapper implements NetDevice {
   readonly inner: NetDevice;
-  onReceivable: (() => void) | null = null;
+  onEvent: ((events: number) => void) | null = null;
 
   constructor(inner: NetDevice) {
     this.inner = inner;
-    inner.onReceivable = () => {
-      if (this.onReceivable !== null) this.onReceivable();
-    };
+    // Made once here; the wrapped device calls it per event without allocating.
+    inner.onEvent = (events: number) => this.innerEvent(events);
   }
 
   get mac(): Uint8Array {
@@ -26,7 +26,16 @@ export abstract class DeviceWrapper implements NetDevice {
     return this.inner.linkUp;
   }
 
-  abstract transmit(frame: Uint8Array, offset: number, length: number): boolean;
+  setMulticastFilter(macs: Uint8Array, count: number): void {
+    this.inner.setMulticastFilter(macs, count);
+  }
+
+  /** The wrapped device signalled; a subclass that holds frames back may act first. */
+  protected innerEvent(events: number): void {
+    if (this.onEvent !== null) this.onEvent(events);
+  }
+
+  abstract transmit(frame: Uint8Array, offset: number, length: number): number;
   abstract receive(frame: Uint8Array, offset: number, capacity: number): number;
   abstract poll(now: number): void;
   abstract nextDeadline(): number;

@@ -6,7 +6,7 @@
 // an existing TAP in the current namespace and makes no lab.
 
 import { spawnSync } from "node:child_process";
-import type { NetDevice } from "../hal/device.js";
+import type { NetDevice } from "../src/device.js";
 import { ImpairedDevice, ImpairOptions } from "../hal/impair.js";
 import { PcapDevice } from "../hal/pcap.js";
 import { NodeDriver } from "../hal/platform/node/driver.js";
@@ -160,7 +160,6 @@ async function main(): Promise<void> {
   const echo = new UdpEcho(stack, 7);
   const driver = new NodeDriver();
   driver.add(stack);
-  driver.add(echo);
   driver.attach(device);
   console.log(`stack: ${ip}/${options.prefix} mac ${formatMac(options.mac)}, UDP echo on port 7`);
 

@@ -1,7 +1,7 @@
 // What every platform driver shares: the Pollables it runs and the devices whose signals wake it.
 // Subclasses decide how a wake-up is scheduled on their host (Node's loop, Moddable's Timer).
 
-import type { NetDevice, Pollable } from "../device.js";
+import type { NetDevice, Pollable } from "../../src/device.js";
 
 export abstract class DriverBase {
   /** Polls run so far, for tests and diagnostics. */
@@ -38,7 +38,7 @@ export abstract class DriverBase {
    */
   attach(device: NetDevice): void {
     if (this.devices.indexOf(device) < 0) this.devices.push(device);
-    device.onReceivable = this.scheduleBound;
+    device.onEvent = this.scheduleBound;
     this.schedule();
   }
 
@@ -46,7 +46,7 @@ export abstract class DriverBase {
     const at = this.devices.indexOf(device);
     if (at < 0) return;
     this.devices.splice(at, 1);
-    if (device.onReceivable === this.scheduleBound) device.onReceivable = null;
+    if (device.onEvent === this.scheduleBound) device.onEvent = null;
   }
 
   /** The earliest deadline of every pollable and attached device, or Infinity. */

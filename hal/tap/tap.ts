@@ -2,14 +2,23 @@
 // which sees an ordinary Ethernet interface. The native addon (hal/tap/native/tap.cc, built by
 // `npm install` into build/Release/tap.node) attaches the device and reads into the caller's bytes.
 //
-// Readiness: while someone listens (onReceivable set), the addon polls the fd on Node's main loop and
-// calls back once per readiness event; the listener then drains with receive() until it returns 0.
-// Nobody listening means no poll, so an idle TapDevice never keeps the process alive.
+// Readiness: while someone listens (onEvent set), the addon polls the fd on Node's main loop and
+// calls back once per readiness event with DEVICE_RECEIVE; the listener then drains with receive()
+// until it returns 0. A write the kernel cannot take now (EAGAIN, ENOBUFS) answers TX_BUSY and asks
+// the addon for one writability event, passed on as DEVICE_TRANSMIT. Nobody listening means no
+// poll, so an idle TapDevice never keeps the process alive.
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { NetDevice } from "../device.js";
+import {
+  DEVICE_RECEIVE,
+  DEVICE_TRANSMIT,
+  TX_BUSY,
+  TX_TAKEN,
+  type NetDevice,
+} from "../../src/device.js";
+import { EAGAIN, EIO, ENETDOWN, ENOBUFS } from "../../src/errno.js";
 
 /** The addon's functions. Every call returns a count or -errno; none throws. */
 export interface TapAddon {
@@ -19,12 +28,42 @@ export interface TapAddon {
   read(fd: number, frame: Uint8Array, offset: number, capacity: number): number;
   /** Sends frame[offset..offset+length): bytes written or -errno. */
   write(fd: number, frame: Uint8Array, offset: number, length: number): number;
-  /** Calls callback (this = target) once per readiness event. 0 or -errno (-EBUSY if watched). */
-  watch<T>(fd: number, callback: (this: T) => void, target: T): number;
+  /**
+   * Calls callback(flags) (this = target, or undefined) once per readiness event, flags
+   * TAP_READABLE and, after watchWritable(), TAP_WRITABLE. 0 or -errno (-EBUSY if watched).
+   */
+  watch<T extends object>(
+    fd: number,
+    callback: (this: T, flags: number) => void,
+    target?: T,
+  ): number;
+  /** Adds one writability event to a watched fd's next callbacks. 0 or -errno. */
+  watchWritable(fd: number): number;
   unwatch(fd: number): number;
   /** Stops watching and closes. 0 or -errno. */
   close(fd: number): number;
+  /**
+   * Makes a ticker for a driver: onWake runs (this = target) on the loop turn after tickerWake(),
+   * onTimer when an armed delay passes. An idle ticker never keeps the process alive; a pending
+   * wake does, and an armed timer does when refTimer. The id (>= 0) or -errno.
+   */
+  tickerOpen<T extends object>(
+    onWake: (this: T) => void,
+    onTimer: (this: T) => void,
+    target: T,
+    refTimer: boolean,
+  ): number;
+  /** Asks for onWake on the next loop turn; wakes before it run coalesce. 0 or -errno. */
+  tickerWake(id: number): number;
+  /** Arms the timer delayMs from now, replacing any earlier arming; negative disarms. 0 or -errno. */
+  tickerArm(id: number, delayMs: number): number;
+  /** Releases the ticker; nothing is called back afterwards. 0 or -errno. */
+  tickerClose(id: number): number;
 }
+
+/** Flags of a watch callback. */
+export const TAP_READABLE = 1;
+export const TAP_WRITABLE = 2;
 
 /** Where `npm install` puts the addon, relative to the package root. */
 const ADDON_PATH = "build/Release/tap.node";
@@ -65,10 +104,14 @@ export const TAP_DEFAULT_MAC: readonly number[] = Object.freeze([
   0x02, 0x54, 0x41, 0x50, 0x00, 0x02,
 ]);
 
-/** Calls the listener; `this` is the device, as the addon invokes it. */
-function notifyReceivable(this: TapDevice): void {
-  const listener = this.onReceivable;
-  if (listener !== null) listener();
+/** Passes readiness on to the listener; `this` is the device, as the addon invokes it. */
+function notifyReady(this: TapDevice, flags: number): void {
+  const listener = this.onEvent;
+  if (listener === null) return;
+  let events = 0;
+  if ((flags & TAP_READABLE) !== 0) events |= DEVICE_RECEIVE;
+  if ((flags & TAP_WRITABLE) !== 0) events |= DEVICE_TRANSMIT;
+  if (events !== 0) listener(events);
 }
 
 export class TapDevice implements NetDevice {
@@ -86,12 +129,18 @@ export class TapDevice implements NetDevice {
   errorsIn = 0;
   /** Failed or short writes. */
   errorsOut = 0;
+  /** Writes the kernel could not take now (answered TX_BUSY). */
+  busyOut = 0;
+  /** Multicast groups last given to setMulticastFilter(); a TAP receives all multicast anyway. */
+  multicastCount = 0;
+  /** setMulticastFilter() calls so far. */
+  filterUpdates = 0;
   /** The last -errno seen, for diagnostics. */
   lastError = 0;
 
   private readonly addon: TapAddon;
   private fd: number;
-  private listener: (() => void) | null = null;
+  private listener: ((events: number) => void) | null = null;
 
   /** Opens the device. Throws if it cannot: this is set-up, not a per-packet condition. */
   constructor(options: TapDeviceOptions) {
@@ -113,34 +162,43 @@ export class TapDevice implements NetDevice {
     return this.fd >= 0;
   }
 
-  get onReceivable(): (() => void) | null {
+  get onEvent(): ((events: number) => void) | null {
     return this.listener;
   }
 
   /** Watching starts with the first listener and stops when it is cleared. */
-  set onReceivable(listener: (() => void) | null) {
+  set onEvent(listener: ((events: number) => void) | null) {
     const wasWatching = this.listener !== null;
     this.listener = listener;
     if (this.fd < 0) return;
     if (listener !== null && !wasWatching) {
-      const result = this.addon.watch(this.fd, notifyReceivable, this);
+      const result = this.addon.watch(this.fd, notifyReady, this);
       if (result < 0) this.lastError = result;
     } else if (listener === null && wasWatching) {
       this.addon.unwatch(this.fd);
     }
   }
 
-  transmit(frame: Uint8Array, offset: number, length: number): boolean {
-    if (this.fd < 0) return false;
+  transmit(frame: Uint8Array, offset: number, length: number): number {
+    if (this.fd < 0) return -ENETDOWN;
     const written = this.addon.write(this.fd, frame, offset, length);
-    if (written !== length) {
-      this.errorsOut++;
-      if (written < 0) this.lastError = written;
-      return false;
+    if (written === length) {
+      this.framesOut++;
+      this.bytesOut += length;
+      return TX_TAKEN;
     }
-    this.framesOut++;
-    this.bytesOut += length;
-    return true;
+    if (written === -EAGAIN || written === -ENOBUFS) {
+      // The kernel's queue is full for now: offered again after the fd turns writable.
+      this.busyOut++;
+      if (this.listener !== null) this.addon.watchWritable(this.fd);
+      return TX_BUSY;
+    }
+    this.errorsOut++;
+    if (written < 0) {
+      this.lastError = written;
+      return written;
+    }
+    return -EIO;
   }
 
   receive(frame: Uint8Array, offset: number, capacity: number): number {
@@ -160,6 +218,12 @@ export class TapDevice implements NetDevice {
   }
 
   poll(_now: number): void {}
+
+  /** Records the groups; a TAP hands every multicast frame to the stack, which filters them. */
+  setMulticastFilter(_macs: Uint8Array, count: number): void {
+    this.filterUpdates++;
+    this.multicastCount = count;
+  }
 
   nextDeadline(): number {
     return Infinity;

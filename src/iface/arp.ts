@@ -149,8 +149,7 @@ export class ArpLayer {
   sent(at: number): void {
     const arp = this.arpOut.wrap(this.bytes, at);
     if (arp.operation === ARP_REPLY) this.stats.repliesOut++;
-    else if (arp.targetProtocolAddress === arp.senderProtocolAddress)
-      this.stats.announcementsOut++;
+    else if (arp.targetProtocolAddress === arp.senderProtocolAddress) this.stats.announcementsOut++;
     else this.stats.requestsOut++;
   }
 

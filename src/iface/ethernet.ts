@@ -56,9 +56,12 @@ export class EthernetLayer {
     this.byteBudget = byteBudget;
   }
 
-  /** Outgoing frames the stack holds: not yet resolved, waiting for ARP, or for the device. */
+  /**
+   * Outgoing frames waiting for a poll or for the device. Frames waiting for address resolution
+   * are not counted: the ARP queue has its own bound and drops its oldest, as Linux's does.
+   */
   get held(): number {
-    return this.outbound.length + this.txQueue.length + this.iface.neighbors.queued;
+    return this.outbound.length + this.txQueue.length;
   }
 
   /** Frames waiting for the device. */
@@ -168,7 +171,8 @@ export class EthernetLayer {
     }
     this.nextHopOf[handle] = nextHop;
     this.outbound.push(this.pool, handle);
-    iface.wake();
+    // One wake for a burst of sends: the driver polls once for all of them.
+    if (this.outbound.length === 1) iface.wake();
   }
 
   /** The output pass: resolves what was sent between polls, then feeds the device. */

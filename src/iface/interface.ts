@@ -176,13 +176,18 @@ export class Interface {
     return this.ip.route(destination);
   }
 
+  /** Asks the driver for a poll; never needed during one, since it reads nextDeadline() after. */
   wake(): void {
-    if (this.waker !== null) this.waker.wake();
+    if (!this.polling && this.waker !== null) this.waker.wake();
   }
 
   // ---------------------------------------------------------------- polling
 
-  /** Input: the device, then what we looped to ourselves; then the timers that are due. */
+  /**
+   * What was sent since the last poll goes out first (resolved with this poll's time, and giving
+   * its buffers back before any are needed to receive); then input from the device and from
+   * ourselves; then the timers that are due.
+   */
   poll(now: number): void {
     this.now = now;
     this.polling = true;
@@ -192,6 +197,7 @@ export class Interface {
     if (up && !this.linkWasUp && this.address !== 0) this.arp.startAnnouncing(now);
     this.linkWasUp = up;
     this.ethernet.retry();
+    this.ethernet.flush(now);
     this.ethernet.receive(now);
     this.arp.timers(now);
     this.ip.timers(now);

@@ -243,11 +243,16 @@ export class Ipv4Layer {
   }
 
   /**
-   * Room for `frames` more outgoing frames: 0, -EAGAIN while the stack holds too many already
-   * (the sender waits for EVENT_OUT), or -ENOBUFS when they could never fit.
+   * Room for a datagram of `frames` frames: 0, -EAGAIN while the stack already holds sendQueue
+   * frames for the device or the pool is short (the sender waits for EVENT_OUT), or -ENOBUFS
+   * when the pool could never hold it. As Linux's sndbuf, the limit is checked before a send, so one large datagram may go
+   * past it.
    */
   admit(frames: number): number {
-    if (frames > this.sendLimit) return -ENOBUFS;
+    if (frames > this.pool.count) {
+      this.stats.outNoBuffer++;
+      return -ENOBUFS;
+    }
     if (!this.canSend(frames)) {
       this.stats.outBlocked++;
       return -EAGAIN;
@@ -257,7 +262,7 @@ export class Ipv4Layer {
 
   /** Whether `frames` more outgoing frames would be taken now. */
   canSend(frames: number): boolean {
-    return this.iface.ethernet.held + frames <= this.sendLimit && this.pool.available >= frames;
+    return this.iface.ethernet.held < this.sendLimit && this.pool.available >= frames;
   }
 
   /**
@@ -328,7 +333,17 @@ export class Ipv4Layer {
     for (let handle = list.shift(pool); handle >= 0; handle = list.shift(pool)) {
       const length = pool.length[handle] - DATAGRAM_DATA_OFFSET;
       const more = list.length > 0 ? IPV4_MORE_FRAGMENTS : 0;
-      this.writeHeader(handle, length, id, more | (offset >>> 3), ttl, tos, protocol, source, destination);
+      this.writeHeader(
+        handle,
+        length,
+        id,
+        more | (offset >>> 3),
+        ttl,
+        tos,
+        protocol,
+        source,
+        destination,
+      );
       offset += length;
       if (count > 1) this.stats.fragmentsOut++;
       this.output(handle, nextHop);

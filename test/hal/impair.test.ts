@@ -1,6 +1,14 @@
 import { PerformanceObserver } from "node:perf_hooks";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import {
+  DEVICE_LINK,
+  DEVICE_RECEIVE,
+  DEVICE_TRANSMIT,
+  TX_BUSY,
+  TX_TAKEN,
+} from "../../src/device.js";
+import { EMSGSIZE, ENETDOWN, ENOBUFS } from "../../src/errno.js";
 import { ImpairedDevice, type ImpairOptions } from "../../hal/impair.js";
 import { LinkPair } from "../../hal/pair.js";
 import { Memory } from "../../src/storage/memory.js";
@@ -223,7 +231,7 @@ test("a reordered frame with nothing behind it goes out after reorderTimeout", (
   const buf = new Uint8Array(100);
   writeFrame(buf, 0, 1, 60);
   dev.poll(100);
-  assert.ok(dev.transmit(buf, 0, 60));
+  assert.is(dev.transmit(buf, 0, 60), TX_TAKEN);
   assert.is(dev.nextDeadline(), 125);
   dev.poll(124);
   assert.is(pair.b.receive(buf, 0, 100), 0);
@@ -286,10 +294,10 @@ test("receive-side faults: delay holds frames pulled from the wrapped device", (
   const near_ = new Echo(dev, false);
   net.add(near_).attach(dev);
   let signals = 0;
-  const inner = dev.onReceivable!;
-  dev.onReceivable = () => {
+  const inner = dev.onEvent!;
+  dev.onEvent = (events) => {
     signals++;
-    inner();
+    inner(events);
   };
   const buf = new Uint8Array(100);
   writeFrame(buf, 0, 1, 60);
@@ -326,9 +334,9 @@ test("held frames beyond the slots are dropped, counted, and refused", () => {
   const dev = new ImpairedDevice(pair.a, { delay: 10, slots: 2 });
   const buf = new Uint8Array(100);
   writeFrame(buf, 0, 1, 60);
-  assert.ok(dev.transmit(buf, 0, 60));
-  assert.ok(dev.transmit(buf, 0, 60));
-  assert.not.ok(dev.transmit(buf, 0, 60));
+  assert.is(dev.transmit(buf, 0, 60), TX_TAKEN);
+  assert.is(dev.transmit(buf, 0, 60), TX_TAKEN);
+  assert.is(dev.transmit(buf, 0, 60), -ENOBUFS);
   assert.is(dev.tx.overflow, 1);
   assert.is(dev.tx.held, 2);
   dev.poll(10);
@@ -338,16 +346,23 @@ test("held frames beyond the slots are dropped, counted, and refused", () => {
   assert.is(pair.b.receive(buf, 0, 100), 0);
 });
 
-test("a lost frame counts as sent; the wrapped device's refusal is passed on", () => {
+test("a lost frame counts as sent; the wrapped device's answers are passed on", () => {
   const pair = new LinkPair({ slots: 1 });
   const dev = new ImpairedDevice(pair.a, { loss: 1 });
   const buf = new Uint8Array(100);
   writeFrame(buf, 0, 1, 60);
-  assert.ok(dev.transmit(buf, 0, 60));
+  assert.is(dev.transmit(buf, 0, 60), TX_TAKEN);
   assert.is(dev.tx.lost, 1);
-  const plain = new ImpairedDevice(new LinkPair({ slots: 1 }).a);
-  assert.ok(plain.transmit(buf, 0, 60));
-  assert.not.ok(plain.transmit(buf, 0, 60));
+  const plainPair = new LinkPair({ slots: 1 });
+  const plain = new ImpairedDevice(plainPair.a);
+  assert.is(plain.transmit(buf, 0, 60), TX_TAKEN);
+  assert.is(plain.transmit(buf, 0, 60), TX_BUSY, "the wrapped queue is full");
+  assert.is(plain.tx.busy, 1);
+  assert.is(plain.tx.refused, 0);
+  assert.is(plain.transmit(buf, 0, 60), TX_BUSY, "busy until the wrapped device signals");
+  const into = new Uint8Array(100);
+  assert.is(plainPair.b.receive(into, 0, 100), 60);
+  assert.is(plain.transmit(buf, 0, 10), -EMSGSIZE, "a refusal for good");
   assert.is(plain.tx.refused, 1);
 });
 
@@ -402,7 +417,7 @@ test("the wrapper shows the wrapped device's address, mtu and link", () => {
   pair.setLink(false);
   assert.not.ok(dev.linkUp);
   const buf = new Uint8Array(100);
-  assert.not.ok(dev.transmit(buf, 0, 60));
+  assert.is(dev.transmit(buf, 0, 60), -ENETDOWN);
   assert.is(pair.a.txLinkDown, 1);
 });
 

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { DEVICE_LINK, DEVICE_RECEIVE, TX_BUSY, TX_TAKEN } from "../../src/device.js";
 import { LinkPair } from "../../hal/pair.js";
 import { PcapDevice, type PcapSink } from "../../hal/pcap.js";
 import { PcapFileSink } from "../../hal/platform/node/pcap-file.js";
@@ -68,7 +69,7 @@ test("records both directions with timestamps from poll and the epoch", () => {
   const pair = new LinkPair();
   const dev = new PcapDevice(pair.a, sink, { epoch: 1_700_000_000_000 });
   dev.poll(1234.5);
-  assert.ok(dev.transmit(frame(60, 1), 0, 60));
+  assert.is(dev.transmit(frame(60, 1), 0, 60), TX_TAKEN);
   pair.b.transmit(frame(100, 2), 0, 100);
   dev.poll(2000);
   const buf = new Uint8Array(200);
@@ -97,8 +98,8 @@ test("a refused frame is not recorded; a truncated one keeps its true length", (
   const sink = new MemorySink();
   const pair = new LinkPair({ slots: 1 });
   const dev = new PcapDevice(pair.a, sink, { snaplen: 64 });
-  assert.ok(dev.transmit(frame(60, 1), 0, 60));
-  assert.not.ok(dev.transmit(frame(60, 2), 0, 60));
+  assert.is(dev.transmit(frame(60, 1), 0, 60), TX_TAKEN);
+  assert.is(dev.transmit(frame(60, 2), 0, 60), TX_BUSY, "the answer passes through");
   pair.b.transmit(frame(300, 3), 0, 300);
   const buf = new Uint8Array(300);
   assert.is(dev.receive(buf, 0, 80), 300);
@@ -115,11 +116,21 @@ test("passes the device through: address, mtu, link, signal", () => {
   assert.is(dev.mac, pair.a.mac);
   assert.is(dev.mtu, 1280);
   let signals = 0;
-  dev.onReceivable = () => signals++;
+  let last = 0;
+  dev.onEvent = (events) => {
+    signals++;
+    last = events;
+  };
   pair.b.transmit(frame(60, 1), 0, 60);
   assert.is(signals, 1);
+  assert.is(last, DEVICE_RECEIVE);
   pair.setLink(false);
   assert.not.ok(dev.linkUp);
+  assert.is(last, DEVICE_LINK, "link changes pass through");
+  const groups = Uint8Array.of(0x01, 0x00, 0x5e, 0x00, 0x00, 0xfb);
+  dev.setMulticastFilter(groups, 1);
+  assert.is(pair.a.multicastCount, 1, "the filter reaches the wrapped device");
+  assert.ok(pair.a.hasMulticast(groups));
 });
 
 test("tcpdump reads the file: same frame count, contents and times", () => {
@@ -135,7 +146,7 @@ test("tcpdump reads the file: same frame count, contents and times", () => {
       dev.poll(i * 250 + 3);
       const f = frame(60 + ((i * 97) % 1455), i);
       sent.push(f);
-      if (i % 2 === 0) assert.ok(dev.transmit(f, 0, f.length));
+      if (i % 2 === 0) assert.is(dev.transmit(f, 0, f.length), TX_TAKEN);
       else {
         pair.b.transmit(f, 0, f.length);
         assert.is(dev.receive(buf, 0, 1514), f.length);

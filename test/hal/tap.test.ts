@@ -2,6 +2,8 @@
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import * as assert from "uvu/assert";
+import { DEVICE_RECEIVE, TX_TAKEN } from "../../src/device.js";
+import { EINVAL, ENETDOWN } from "../../src/errno.js";
 import { NodeDriver } from "../../hal/platform/node/driver.js";
 import { Lab } from "../../hal/platform/node/lab.js";
 import type { TapDevice } from "../../hal/tap/tap.js";
@@ -26,7 +28,7 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Waits, through onReceivable, for a frame `wanted` accepts; returns its length. */
+/** Waits, through onEvent, for a frame `wanted` accepts; returns its length. */
 function receiveMatching(
   device: TapDevice,
   frame: Uint8Array,
@@ -35,21 +37,21 @@ function receiveMatching(
 ): Promise<number> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
-      device.onReceivable = null;
+      device.onEvent = null;
       reject(new Error(`no matching frame within ${timeoutMs} ms`));
     }, timeoutMs);
     const drain = (): void => {
       for (let n = device.receive(frame, 0, frame.length); n > 0;) {
         if (wanted(frame, n)) {
           clearTimeout(timer);
-          device.onReceivable = null;
+          device.onEvent = null;
           resolve(n);
           return;
         }
         n = device.receive(frame, 0, frame.length);
       }
     };
-    device.onReceivable = drain;
+    device.onEvent = drain;
     drain();
   });
 }
@@ -108,7 +110,7 @@ test("the kernel's ARP request arrives and a hand-built reply fills its neighbor
     assert.equal(Array.from(frame.subarray(38, 42)), STACK_IP, "target protocol address");
 
     const reply = arpReply(tap.mac, kernelMac);
-    assert.ok(tap.transmit(reply, 0, reply.length));
+    assert.is(tap.transmit(reply, 0, reply.length), TX_TAKEN);
     assert.is(tap.framesOut, 1);
     assert.is(tap.bytesOut, 42);
 
@@ -170,10 +172,10 @@ test("a frame longer than the capacity is cut short and its full length reported
     ]);
     assert.is(neighbor.status, 0, neighbor.stderr);
     let waiting = false;
-    tap.onReceivable = () => (waiting = true);
+    tap.onEvent = (events) => (waiting = events === DEVICE_RECEIVE);
     await lab.run("ping", ["-c", "1", "-W", "0.2", "-s", "1000", "192.0.2.2"]);
     for (let tries = 0; !waiting && tries < 100; tries++) await sleep(10);
-    tap.onReceivable = null;
+    tap.onEvent = null;
     assert.ok(waiting, "the echo request was signalled");
 
     // A capacity running past the end of the buffer is refused and leaves the frame waiting.
@@ -200,7 +202,7 @@ test("a frame longer than the capacity is cut short and its full length reported
 test("transmit refuses a span past the end of the frame", async ({ lab }) => {
   const tap = await lab.tap("span0");
   try {
-    assert.not.ok(tap.transmit(new Uint8Array(60), 10, 60));
+    assert.is(tap.transmit(new Uint8Array(60), 10, 60), -EINVAL);
     assert.is(tap.errorsOut, 1);
     assert.is(tap.framesOut, 0);
   } finally {
@@ -212,7 +214,7 @@ test("a closed device reports no link and does nothing", async ({ lab }) => {
   const tap = await lab.tap("gone0");
   lab.closeTap(tap);
   assert.not.ok(tap.linkUp);
-  assert.not.ok(tap.transmit(new Uint8Array(60), 0, 60));
+  assert.is(tap.transmit(new Uint8Array(60), 0, 60), -ENETDOWN);
   assert.is(tap.receive(new Uint8Array(60), 0, 60), 0);
   assert.is(lab.readSys("class/net/gone0/carrier"), "", "the kernel removed the interface");
 });
@@ -275,8 +277,8 @@ function labChild(rest: string): {
     import { Lab } from ${JSON.stringify(labModule)};
     const lab = await Lab.create();
     const tap = await lab.tap("tap0", { kernelIp: "192.0.2.1/24" });
-    tap.onReceivable = () => {};
-    tap.onReceivable = null;
+    tap.onEvent = () => {};
+    tap.onEvent = null;
     console.log(String(lab.pid));
     ${rest}
   `;

@@ -35,9 +35,11 @@ function to(address: number, port = 9): FullAddress {
 function sender(solo: Solo) {
   const socket = solo.stack.openUdp()!;
   assert.is(socket.bind(null, 5555), 0);
+  // Each send is followed by the poll a driver gives the stack when it wakes it.
   return (address: number, seq = 0) => {
     const data = Uint8Array.of(seq);
     assert.is(socket.sendTo(data, 0, 1, to(address)), 1);
+    solo.settle();
   };
 }
 
@@ -317,7 +319,8 @@ test("when every entry is resolving, a frame for yet another host is dropped and
   send(PEER_IP);
   send(OTHER_IP);
   const moved = measure(solo.stack, () => send(NOBODY));
-  assert.equal(moved, { "arp.queueDrops": 1, "udp.datagramsOut": 1, "ip.packetsOut": 1 });
+  // Dropped before it left, so IP does not count it as sent.
+  assert.equal(moved, { "arp.queueDrops": 1, "udp.datagramsOut": 1 });
   solo.advance(5000);
   assert.ok(solo.poolFull());
 });

@@ -89,7 +89,7 @@ for (const count of [10, 1000]) {
         sent++;
       }
       net.poll();
-      for (let n = server.recvFrom(buffer, 0, 200, null, 0); n > 0; ) {
+      for (let n = server.recvFrom(buffer, 0, 200, null, 0); n > 0;) {
         received.push(buffer[0] | (buffer[1] << 8));
         n = server.recvFrom(buffer, 0, 200, null, 0);
       }
@@ -108,11 +108,11 @@ for (const count of [10, 1000]) {
   });
 }
 
-test("a datagram too big for the send queue is refused with ENOBUFS, not EAGAIN forever", () => {
+test("a datagram in more fragments than the pool could ever hold is refused with ENOBUFS, not EAGAIN forever", () => {
   const { a, net } = slowDuo();
   net.runUntilIdle();
   const client = a.openUdp()!;
-  const big = new Uint8Array(20_000);
+  const big = new Uint8Array(30_000);
   assert.is(client.sendTo(big, 0, big.length, endpoint("192.0.2.2", 9)), -105);
 });
 
@@ -135,7 +135,20 @@ test("failed address resolution is reported to the sending protocol as host unre
   const header = solo.stack.memory.take(8);
   for (let i = 0; i < 2; i++)
     assert.is(
-      iface.sendDatagram(253, iface.address, ip("192.0.2.77"), 64, 0, header, 8, new Uint8Array(4), 0, 4, -1, false),
+      iface.sendDatagram(
+        253,
+        iface.address,
+        ip("192.0.2.77"),
+        64,
+        0,
+        header,
+        8,
+        new Uint8Array(4),
+        0,
+        4,
+        -1,
+        false,
+      ),
       0,
     );
   solo.advance(5000);
@@ -232,7 +245,10 @@ test("a closed endpoint answers EBADF to everything, and its slot's next owner i
   assert.is(second.bind(null, 1), -EINVAL, "still bound");
   const ping = stack.openPing()!;
   assert.is(ping.close(), 0);
-  assert.is(ping.sendTo(Uint8Array.of(8, 0, 0, 0, 0, 0, 0, 0), 0, 8, endpoint("192.0.2.2", 0)), -EBADF);
+  assert.is(
+    ping.sendTo(Uint8Array.of(8, 0, 0, 0, 0, 0, 0, 0), 0, 8, endpoint("192.0.2.2", 0)),
+    -EBADF,
+  );
   assert.ok(stack.openPing() !== null);
 });
 
@@ -243,11 +259,12 @@ test("sends between polls wait for the next poll, which sends them in order with
   server.bind(null, 9);
   const client = a.openUdp()!;
   const data = new Uint8Array(8);
+  const framesOut = a.iface!.link.framesOut;
   for (let i = 0; i < 5; i++) {
     data[0] = i;
     assert.is(client.sendTo(data, 0, 8, endpoint("192.0.2.2", 9)), 8);
   }
-  assert.is(a.iface!.link.framesOut, 0, "nothing touched the device outside a poll");
+  assert.is(a.iface!.link.framesOut, framesOut, "nothing touched the device outside a poll");
   assert.is(a.nextDeadline(), 0, "the stack asks for a poll at once");
   net.runUntilIdle();
   const buffer = new Uint8Array(8);

@@ -7,7 +7,17 @@ import * as assert from "uvu/assert";
 import { UdpEcho } from "../../src/apps/udp-echo.js";
 import { ECONNREFUSED } from "../../src/errno.js";
 import { FullAddress } from "../../src/wire/address.js";
-import { BROADCAST_MAC, ETH_IPV4, ether, icmp, ip, ipv4, mac, pattern, udp } from "../support/frames.js";
+import {
+  BROADCAST_MAC,
+  ETH_IPV4,
+  ether,
+  icmp,
+  ip,
+  ipv4,
+  mac,
+  pattern,
+  udp,
+} from "../support/frames.js";
 import {
   PEER_IP,
   PEER_MAC,
@@ -108,7 +118,7 @@ test("a send to 0.0.0.0 means this host: it loops back and never reaches the wir
 });
 
 test("UDP from 0.0.0.0:68 to the echo service's broadcast gets no answer through the gateway", () => {
-  const solo = new Solo({ stack: { appMemory: 70000 } });
+  const solo = new Solo();
   solo.stack.configure({ address: STACK_IP, prefix: 24, gateway: PEER_IP });
   solo.warm();
   const echo = new UdpEcho(solo.stack, 7, 2048);
@@ -197,10 +207,21 @@ test("an ICMP error quoting a datagram that was not ours says so, not 'truncated
     source: PEER_IP,
     destination: ip("192.0.2.3"),
     protocol: 17,
-    payload: udp({ source: PEER_IP, destination: ip("192.0.2.3"), sourcePort: 1, destinationPort: 2, payload: pattern(4) }),
+    payload: udp({
+      source: PEER_IP,
+      destination: ip("192.0.2.3"),
+      sourcePort: 1,
+      destinationPort: 2,
+      payload: pattern(4),
+    }),
   });
   const moved = measure(solo.stack, () =>
-    solo.send(ipFrame({ protocol: 1, payload: icmp({ type: 3, code: 3, payload: quoted.subarray(0, 28) }) })),
+    solo.send(
+      ipFrame({
+        protocol: 1,
+        payload: icmp({ type: 3, code: 3, payload: quoted.subarray(0, 28) }),
+      }),
+    ),
   );
   assert.is(moved["icmp.errorsNotOurs"], 1);
   assert.is(moved["icmp.truncated"], undefined);
@@ -215,7 +236,12 @@ test("echo replies dropped from the ARP queue are not counted as sent", () => {
         STACK_MAC,
         mac("02:00:00:00:00:77"),
         ETH_IPV4,
-        ipv4({ source: ip("192.0.2.77"), destination: STACK_IP, protocol: 1, payload: icmp({ type: 8, rest: i, payload: pattern(8) }) }),
+        ipv4({
+          source: ip("192.0.2.77"),
+          destination: STACK_IP,
+          protocol: 1,
+          payload: icmp({ type: 8, rest: i, payload: pattern(8) }),
+        }),
       ),
     );
   solo.advance(5000);

@@ -5,7 +5,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import fc from "fast-check";
-import type { NetDevice } from "../../hal/device.js";
+import type { NetDevice } from "../../src/device.js";
 import { FullAddress } from "../../src/wire/address.js";
 import {
   BROADCAST_MAC,
@@ -448,11 +448,14 @@ class MtuShim implements NetDevice {
   get linkUp() {
     return this.inner.linkUp;
   }
-  get onReceivable() {
-    return this.inner.onReceivable;
+  get onEvent() {
+    return this.inner.onEvent;
   }
-  set onReceivable(f) {
-    this.inner.onReceivable = f;
+  set onEvent(f) {
+    this.inner.onEvent = f;
+  }
+  setMulticastFilter(macs: Uint8Array, count: number) {
+    this.inner.setMulticastFilter(macs, count);
   }
   transmit(frame: Uint8Array, offset: number, length: number) {
     return this.inner.transmit(frame, offset, length);

@@ -1,7 +1,8 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import type { Pollable } from "../../hal/device.js";
+import type { Pollable } from "../../src/device.js";
 import { LinkPair } from "../../hal/pair.js";
+import { TX_BUSY, TX_TAKEN } from "../../src/device.js";
 import { TimerDriver, type HostTime, type HostTimer } from "../../hal/platform/timer-driver.js";
 
 interface FakeTimer {
@@ -245,7 +246,7 @@ test("stop frees the timer, detaches devices and ends polling", () => {
   host.advance(25);
   driver.stop();
   assert.is(host.timers.length, 0);
-  assert.is(pair.b.onReceivable, null);
+  assert.is(pair.b.onEvent, null);
   const count = p.polled.length;
   pair.a.transmit(new Uint8Array(60), 0, 60);
   driver.schedule();
@@ -262,7 +263,7 @@ test("remove and detach stop polling and signalling", () => {
   driver.attach(pair.b);
   host.advance(0);
   driver.detach(pair.b);
-  assert.is(pair.b.onReceivable, null);
+  assert.is(pair.b.onEvent, null);
   driver.remove(p);
   host.advance(0);
   assert.is(p.polled.length, 1);
@@ -294,6 +295,28 @@ test("two echoing nodes over a pair exchange frames through the driver", () => {
   host.advance(0);
   assert.is(bounces, 100);
   assert.is(host.repeats, 1);
+});
+
+test("DEVICE_TRANSMIT and DEVICE_LINK wake the driver as DEVICE_RECEIVE does", () => {
+  const host = new FakeHost();
+  const driver = new TimerDriver(host, host);
+  const pair = new LinkPair({ oneAtATime: "b" });
+  const p = new Scripted();
+  driver.add(p);
+  driver.attach(pair.b);
+  host.advance(0);
+  const polls = p.polled.length;
+  const buf = new Uint8Array(60);
+  assert.is(pair.b.transmit(buf, 0, 60), TX_TAKEN);
+  assert.is(pair.b.transmit(buf, 0, 60), TX_BUSY);
+  host.advance(0);
+  assert.is(p.polled.length, polls, "nothing signalled yet");
+  pair.a.receive(buf, 0, 60);
+  host.advance(0);
+  assert.is(p.polled.length, polls + 1, "the frame left: a poll to offer the next");
+  pair.setLink(false);
+  host.advance(0);
+  assert.is(p.polled.length, polls + 2, "the link went down: a poll");
 });
 
 test("bad options are refused", () => {

@@ -1,6 +1,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import type { Pollable } from "../../hal/device.js";
+import type { Pollable } from "../../src/device.js";
 import { ImpairedDevice } from "../../hal/impair.js";
 import { LinkPair } from "../../hal/pair.js";
 import { Echo, VirtualNet } from "../support/virtual.js";

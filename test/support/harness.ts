@@ -2,7 +2,7 @@
 // hand-built frames into the stack and reads back whatever the stack sends. Time is virtual.
 
 import { LinkPair, LinkPairOptions } from "../../hal/pair.js";
-import type { NetDevice } from "../../hal/device.js";
+import { DEVICE_RECEIVE, TX_TAKEN, type NetDevice } from "../../src/device.js";
 import { StackOptions } from "../../src/config.js";
 import { Stack } from "../../src/stack.js";
 import { Memory } from "../../src/storage/memory.js";
@@ -130,7 +130,7 @@ export class Solo {
 
   /** Sends a frame down the cable to the stack, and lets the stack handle it. */
   send(frame: Uint8Array): void {
-    if (!this.pair.b.transmit(frame, 0, frame.length))
+    if (this.pair.b.transmit(frame, 0, frame.length) !== TX_TAKEN)
       throw new Error(`the cable refused a ${frame.length}-byte frame`);
     this.settle();
   }
@@ -141,7 +141,7 @@ export class Solo {
    */
   push(frame: Uint8Array): void {
     if (!this.pair.a.inbound.push(frame, 0, frame.length)) throw new Error("queue full");
-    this.pair.a.signalPending = true;
+    this.pair.a.pendingEvents |= DEVICE_RECEIVE;
     this.pair.notify();
     this.settle();
   }
@@ -162,8 +162,12 @@ export class Solo {
     this.settle();
   }
 
-  /** Every frame the stack has sent since the last call, decoded. */
+  /**
+   * Every frame the stack has sent since the last call, decoded. The stack first gets the poll its
+   * driver would give it after an application's send (sends go out in the output pass).
+   */
   take(): Sent[] {
+    this.settle();
     const b = this.pair.b;
     const buffer = new Uint8Array(b.mtu + 14);
     for (;;) {

@@ -1,7 +1,7 @@
 // A stack on a lab TAP, driven in real time by the NodeDriver, with the UDP echo service on port 7:
 // what the interop suites put in front of the kernel.
 
-import type { NetDevice } from "../../hal/device.js";
+import type { NetDevice } from "../../src/device.js";
 import { ImpairedDevice, ImpairOptions } from "../../hal/impair.js";
 import { NodeDriver } from "../../hal/platform/node/driver.js";
 import type { Lab } from "../../hal/platform/node/lab.js";
@@ -39,7 +39,6 @@ export async function tapStack(
   const echo = new UdpEcho(stack, 7);
   const driver = new NodeDriver();
   driver.add(stack);
-  driver.add(echo);
   driver.attach(device);
   return {
     stack,

@@ -2,7 +2,7 @@
 // but with time that jumps straight to the next deadline: a two-minute TIME_WAIT takes microseconds
 // and every run is the same. Nothing here reads the real clock.
 
-import type { NetDevice, Pollable } from "../../hal/device.js";
+import type { NetDevice, Pollable } from "../../src/device.js";
 
 export class VirtualNet {
   /** The virtual time in milliseconds. */
@@ -27,12 +27,12 @@ export class VirtualNet {
   }
 
   /**
-   * Watches a device: its onReceivable marks the net busy, and its deadline and poll() take part in
+   * Watches a device: its onEvent signals mark the net busy, and its deadline and poll() take part in
    * every round (a device poll is idempotent at one time, so the stack polling it too is harmless).
    */
   attach(device: NetDevice): this {
     this.devices.push(device);
-    device.onReceivable = this.signal;
+    device.onEvent = this.signal;
     return this;
   }
 
@@ -147,7 +147,7 @@ export class Echo implements Pollable {
         b[i] = b[6 + i];
         b[6 + i] = t;
       }
-      if (!this.device.transmit(b, 0, n)) this.refused++;
+      if (this.device.transmit(b, 0, n) <= 0) this.refused++;
     }
   }
 

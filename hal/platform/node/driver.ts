@@ -1,24 +1,52 @@
 // Runs Pollables (the stack, or anything with deadlines) on Node's event loop.
 //
 // The stack never reads a clock or sets a timer itself. This driver calls poll(now) when an attached
-// device says frames wait (coalesced: many signals before the next turn of the loop make one poll)
-// or when the earliest deadline passes, and after every poll re-arms a single timer for the next
-// deadline. The clock is performance.now() in whole milliseconds: monotonic, unaffected by
-// wall-clock changes, and a small integer, which V8 passes around without boxing it (a fractional
-// time would be a heap-allocated double in every call that carries it).
+// device signals (coalesced: many signals before the next turn of the loop make one poll) or when
+// the earliest deadline passes, and after every poll re-arms a single timer for the next deadline.
+// The clock is performance.now() in whole milliseconds: monotonic, unaffected by wall-clock
+// changes, and a small integer, which V8 passes around without boxing it (a fractional time would
+// be a heap-allocated double in every call that carries it).
+//
+// Wake-ups allocate nothing. With the native addon (build/Release/tap.node) a wake is a uv_async
+// send and a deadline a uv_timer start, both made once, whose callbacks enter JS through persistent
+// references. Without it (no compiler on this machine, another OS) the driver falls back to
+// setImmediate and setTimeout, which make an Immediate per wake and a Timeout per new delay.
 import { performance } from "node:perf_hooks";
 import { DriverBase } from "../driver-base.js";
+import { loadTapAddon, type TapAddon } from "../../tap/tap.js";
 
 export interface NodeDriverOptions {
   /** Let the process exit while only this driver's timer is pending (devices may still hold it). */
   unref?: boolean;
+  /**
+   * Use the native ticker when the addon loads (the default), or false for Node's own timers.
+   * True insists: the constructor throws when the addon is missing.
+   */
+  native?: boolean;
 }
 
 /** setTimeout's largest delay; longer ones would fire at once. */
 const MAX_DELAY_MS = 0x7fffffff;
 
+/** The addon's wake callback; `this` is the driver. */
+function nativeWake(this: NodeDriver): void {
+  this.wakeFired();
+}
+
+/** The addon's timer callback; `this` is the driver. */
+function nativeTimer(this: NodeDriver): void {
+  this.timerFired();
+}
+
 export class NodeDriver extends DriverBase {
+  /** Whether wake-ups go through the native ticker (allocation-free) or Node's timers. */
+  readonly native: boolean;
   private readonly unref: boolean;
+  private readonly addon: TapAddon | null = null;
+  /** The native ticker's id, or -1 when Node's timers are used (or after stop()). */
+  private ticker = -1;
+  /** A wake is pending on the native ticker. */
+  private wakePending = false;
   private readonly runBound: () => void;
   private readonly timerBound: () => void;
   private immediate: NodeJS.Immediate | null = null;
@@ -32,10 +60,24 @@ export class NodeDriver extends DriverBase {
     super();
     this.unref = options.unref === true;
     this.runBound = () => this.run();
-    this.timerBound = () => {
-      this.armedFor = Infinity;
-      this.run();
-    };
+    this.timerBound = () => this.timerFired();
+    if (options.native !== false) {
+      const addon = loadTapAddon();
+      if (typeof addon !== "string" && typeof addon.tickerOpen === "function") {
+        const id = addon.tickerOpen(nativeWake, nativeTimer, this, !this.unref);
+        if (id >= 0) {
+          this.addon = addon;
+          this.ticker = id;
+        } else if (options.native === true) {
+          throw new Error(`NodeDriver: native ticker: errno ${-id}`);
+        }
+      } else if (options.native === true) {
+        throw new Error(
+          `NodeDriver: ${typeof addon === "string" ? addon : "the addon has no ticker (rebuild it)"}`,
+        );
+      }
+    }
+    this.native = this.addon !== null;
   }
 
   /** Monotonic milliseconds. */
@@ -45,7 +87,14 @@ export class NodeDriver extends DriverBase {
 
   /** Asks for a poll on the next turn of the loop; at most one is ever pending. */
   schedule(): void {
-    if (this.stopped || this.immediate !== null) return;
+    if (this.stopped) return;
+    if (this.addon !== null) {
+      if (this.wakePending) return;
+      this.wakePending = true;
+      this.addon.tickerWake(this.ticker);
+      return;
+    }
+    if (this.immediate !== null) return;
     this.immediate = setImmediate(this.runBound);
   }
 
@@ -58,9 +107,26 @@ export class NodeDriver extends DriverBase {
     this.arm(now);
   }
 
+  /** The native ticker's wake: for the addon's callback only. */
+  wakeFired(): void {
+    this.wakePending = false;
+    this.run();
+  }
+
+  /** The armed deadline came: for the timer callbacks only. */
+  timerFired(): void {
+    this.armedFor = Infinity;
+    this.run();
+  }
+
   /** Detaches every device and cancels everything pending; the driver does nothing afterwards. */
   stop(): void {
     this.detachAll();
+    if (this.addon !== null && this.ticker >= 0) {
+      this.addon.tickerClose(this.ticker);
+      this.ticker = -1;
+    }
+    this.wakePending = false;
     if (this.immediate !== null) clearImmediate(this.immediate);
     this.immediate = null;
     if (this.timer !== null) clearTimeout(this.timer);
@@ -76,8 +142,17 @@ export class NodeDriver extends DriverBase {
       this.schedule();
       return;
     }
+    if (this.addon !== null) {
+      // Re-arming the native timer costs no allocation, so it follows the deadline exactly, and an
+      // armed timer never outlives the work it was for (it may hold the process open).
+      if (deadline === this.armedFor) return;
+      this.armedFor = deadline;
+      const delay = deadline === Infinity ? -1 : Math.min(MAX_DELAY_MS, Math.ceil(deadline - now));
+      this.addon.tickerArm(this.ticker, delay);
+      return;
+    }
     // A timer already due no later than this deadline stays: firing early costs one poll that
-    // finds little to do, while re-arming on every later deadline would make a Timeout per poll.
+    // finds little to do, while re-arming on every later deadline would cost a Timeout per poll.
     if (deadline >= this.armedFor) return;
     this.armedFor = deadline;
     // Timers run on whole milliseconds and may fire up to one early; a poll that finds nothing due

@@ -5,6 +5,11 @@
 // are waiting" once per readiness event and JS drains them with synchronous read() calls, which
 // costs one JS entry per batch instead of per frame and never allocates per frame. Every call
 // returns a count or -errno; nothing throws.
+//
+// The same addon gives the Node driver its wake-ups without a JS object per wake: a ticker is a
+// uv_async (a coalescing "poll soon") and a uv_timer (the next deadline) made once, whose callbacks
+// enter JS through persistent references. setImmediate and setTimeout make an Immediate or a
+// Timeout object per call instead.
 #include <napi.h>
 #include <uv.h>
 
@@ -23,30 +28,40 @@
 
 namespace {
 
+// Flags passed to a watch callback.
+constexpr uint32_t kReadable = 1;
+constexpr uint32_t kWritable = 2;
+
 struct Watch {
   uv_poll_t handle;
   napi_env env;
   napi_ref callback;
+  // nullptr when no target was given: the callback then runs with `this` undefined.
   napi_ref target;
   napi_async_context context;
 };
 
 void FreeWatch(uv_handle_t* handle) { delete static_cast<Watch*>(handle->data); }
 
-void DeliverReadable(uv_poll_t* handle, int /*status*/, int /*events*/) {
-  // On error (status < 0) JS is told as well: its next read() returns the -errno.
-  Watch* watch = static_cast<Watch*>(handle->data);
-  napi_env env = watch->env;
+// Calls `callback` with `this` = target (undefined when target is nullptr) and up to one uint32
+// argument, on a fresh handle scope. References, scope and a small integer allocate nothing on
+// the JS heap. A throwing callback has no JS caller to land in: it is reported as uncaught, as a
+// timer's would be.
+void CallBack(napi_env env, napi_async_context context, napi_ref callbackRef, napi_ref targetRef,
+              int argc, uint32_t arg) {
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
   napi_value callback;
   napi_value target;
+  napi_value argv[1];
   napi_value result;
-  if (napi_get_reference_value(env, watch->callback, &callback) == napi_ok &&
-      napi_get_reference_value(env, watch->target, &target) == napi_ok) {
-    napi_make_callback(env, watch->context, target, callback, 0, nullptr, &result);
+  bool ok = napi_get_reference_value(env, callbackRef, &callback) == napi_ok;
+  if (ok) {
+    ok = targetRef != nullptr ? napi_get_reference_value(env, targetRef, &target) == napi_ok
+                              : napi_get_undefined(env, &target) == napi_ok;
   }
-  // A throwing callback has no JS caller to land in: report it as uncaught, as a timer would.
+  if (ok && argc > 0) ok = napi_create_uint32(env, arg, &argv[0]) == napi_ok;
+  if (ok) napi_make_callback(env, context, target, callback, argc, argv, &result);
   bool pending = false;
   napi_is_exception_pending(env, &pending);
   if (pending) {
@@ -55,6 +70,52 @@ void DeliverReadable(uv_poll_t* handle, int /*status*/, int /*events*/) {
     napi_fatal_exception(env, error);
   }
   napi_close_handle_scope(env, scope);
+}
+
+void DeliverReady(uv_poll_t* handle, int status, int events) {
+  Watch* watch = static_cast<Watch*>(handle->data);
+  // On error (status < 0) JS is told the fd is readable: its next read() returns the -errno.
+  uint32_t flags = 0;
+  if (status < 0 || (events & UV_READABLE) != 0) flags |= kReadable;
+  if (status >= 0 && (events & UV_WRITABLE) != 0) {
+    // Writability is asked for once, after a write found no room: stop watching for it.
+    flags |= kWritable;
+    uv_poll_start(handle, UV_READABLE, DeliverReady);
+  }
+  CallBack(watch->env, watch->context, watch->callback, watch->target, 1, flags);
+}
+
+// A driver's wake-up source: `async` coalesces any number of wake() calls into one callback on
+// the next loop turn, `timer` fires once at the armed deadline. Both are made once and reused.
+struct Ticker {
+  uv_async_t async;
+  uv_timer_t timer;
+  napi_env env;
+  napi_ref onWake;
+  napi_ref onTimer;
+  napi_ref target;
+  napi_async_context context;
+  // Whether an armed timer may keep the process alive.
+  bool refTimer;
+  // Handles still to be closed before the ticker is freed.
+  int open;
+};
+
+void FreeTickerHandle(uv_handle_t* handle) {
+  Ticker* ticker = static_cast<Ticker*>(handle->data);
+  if (--ticker->open == 0) delete ticker;
+}
+
+void TickerWake(uv_async_t* handle) {
+  Ticker* ticker = static_cast<Ticker*>(handle->data);
+  // Only a pending wake keeps the loop alive; an idle ticker never does.
+  uv_unref(reinterpret_cast<uv_handle_t*>(handle));
+  CallBack(ticker->env, ticker->context, ticker->onWake, ticker->target, 0, 0);
+}
+
+void TickerTimer(uv_timer_t* handle) {
+  Ticker* ticker = static_cast<Ticker*>(handle->data);
+  CallBack(ticker->env, ticker->context, ticker->onTimer, ticker->target, 0, 0);
 }
 
 bool ToInt64(napi_env env, napi_value value, int64_t* out) {
@@ -91,8 +152,13 @@ class TapAddon : public Napi::Addon<TapAddon> {
                              InstanceMethod("read", &TapAddon::Read),
                              InstanceMethod("write", &TapAddon::Write),
                              InstanceMethod("watch", &TapAddon::Watch),
+                             InstanceMethod("watchWritable", &TapAddon::WatchWritable),
                              InstanceMethod("unwatch", &TapAddon::Unwatch),
                              InstanceMethod("close", &TapAddon::Close),
+                             InstanceMethod("tickerOpen", &TapAddon::TickerOpen),
+                             InstanceMethod("tickerWake", &TapAddon::TickerWakeCall),
+                             InstanceMethod("tickerArm", &TapAddon::TickerArm),
+                             InstanceMethod("tickerClose", &TapAddon::TickerClose),
                          });
     napi_get_uv_event_loop(env, &loop_);
   }
@@ -104,6 +170,8 @@ class TapAddon : public Napi::Addon<TapAddon> {
       uv_close(reinterpret_cast<uv_handle_t*>(&entry.second->handle), FreeWatch);
       ::close(entry.first);
     }
+    // References die with the environment; only the loop's handles need closing.
+    for (auto& entry : tickers_) CloseTickerHandles(entry.second);
   }
 
  private:
@@ -205,16 +273,17 @@ class TapAddon : public Napi::Addon<TapAddon> {
     return Result(env, n >= 0 ? n : -errno);
   }
 
-  // watch(fd, callback, target?) -> 0 or -errno. Calls callback (with `this` = target) once per
-  // readiness event on Node's main loop; a watched fd keeps the loop alive, an unwatched one not.
+  // watch(fd, callback, target?) -> 0 or -errno. Calls callback(flags) (with `this` = target, or
+  // undefined) once per readiness event on Node's main loop, flags 1 = readable, 2 = writable (only
+  // after watchWritable); a watched fd keeps the loop alive, an unwatched one not.
   Napi::Value Watch(const Napi::CallbackInfo& info) {
     napi_env env = info.Env();
     int64_t fd;
     if (info.Length() < 2 || !ToInt64(env, info[0], &fd) || fd < 0) return Result(env, -EBADF);
     if (!info[1].IsFunction()) return Result(env, -EINVAL);
     if (watches_.count(static_cast<int>(fd)) != 0) return Result(env, -EBUSY);
-    napi_value target = info.Length() >= 3 ? static_cast<napi_value>(info[2])
-                                           : static_cast<napi_value>(info.Env().Undefined());
+    // A reference can only hold an object (N-API 8), so no target is kept as no reference.
+    bool hasTarget = info.Length() >= 3 && info[2].IsObject();
 
     ::Watch* watch = new ::Watch();
     watch->env = env;
@@ -228,14 +297,27 @@ class TapAddon : public Napi::Addon<TapAddon> {
     napi_create_string_utf8(env, "TapDevice", NAPI_AUTO_LENGTH, &resourceName);
     napi_async_init(env, nullptr, resourceName, &watch->context);
     napi_create_reference(env, info[1], 1, &watch->callback);
-    napi_create_reference(env, target, 1, &watch->target);
-    status = uv_poll_start(&watch->handle, UV_READABLE, DeliverReadable);
+    watch->target = nullptr;
+    if (hasTarget) napi_create_reference(env, info[2], 1, &watch->target);
+    status = uv_poll_start(&watch->handle, UV_READABLE, DeliverReady);
     if (status < 0) {
       Release(watch);
       return Result(env, status);
     }
     watches_[static_cast<int>(fd)] = watch;
     return Result(env, 0);
+  }
+
+  // watchWritable(fd) -> 0 or -errno: the watch calls back once with the writable flag when the fd
+  // can take a write again, then goes back to readability alone.
+  Napi::Value WatchWritable(const Napi::CallbackInfo& info) {
+    napi_env env = info.Env();
+    int64_t fd;
+    if (info.Length() < 1 || !ToInt64(env, info[0], &fd)) return Result(env, -EBADF);
+    auto found = watches_.find(static_cast<int>(fd));
+    if (found == watches_.end()) return Result(env, -ENOENT);
+    return Result(env, uv_poll_start(&found->second->handle, UV_READABLE | UV_WRITABLE,
+                                     DeliverReady));
   }
 
   Napi::Value Unwatch(const Napi::CallbackInfo& info) {
@@ -266,12 +348,100 @@ class TapAddon : public Napi::Addon<TapAddon> {
 
   static void Release(::Watch* watch) {
     napi_delete_reference(watch->env, watch->callback);
-    napi_delete_reference(watch->env, watch->target);
+    if (watch->target != nullptr) napi_delete_reference(watch->env, watch->target);
     napi_async_destroy(watch->env, watch->context);
     uv_close(reinterpret_cast<uv_handle_t*>(&watch->handle), FreeWatch);
   }
 
+  // tickerOpen(onWake, onTimer, target, refTimer) -> ticker id (>= 0) or -errno. Neither handle
+  // keeps the loop alive while idle; a pending wake always does, an armed timer when refTimer.
+  Napi::Value TickerOpen(const Napi::CallbackInfo& info) {
+    napi_env env = info.Env();
+    if (info.Length() < 4 || !info[0].IsFunction() || !info[1].IsFunction() ||
+        !info[2].IsObject())
+      return Result(env, -EINVAL);
+    Ticker* ticker = new Ticker();
+    ticker->env = env;
+    ticker->refTimer = info[3].ToBoolean().Value();
+    ticker->async.data = ticker;
+    ticker->timer.data = ticker;
+    int status = uv_async_init(loop_, &ticker->async, TickerWake);
+    if (status < 0) {
+      delete ticker;
+      return Result(env, status);
+    }
+    uv_timer_init(loop_, &ticker->timer);
+    ticker->open = 2;
+    uv_unref(reinterpret_cast<uv_handle_t*>(&ticker->async));
+    if (!ticker->refTimer) uv_unref(reinterpret_cast<uv_handle_t*>(&ticker->timer));
+    napi_value resourceName;
+    napi_create_string_utf8(env, "NodeDriver", NAPI_AUTO_LENGTH, &resourceName);
+    napi_async_init(env, nullptr, resourceName, &ticker->context);
+    napi_create_reference(env, info[0], 1, &ticker->onWake);
+    napi_create_reference(env, info[1], 1, &ticker->onTimer);
+    napi_create_reference(env, info[2], 1, &ticker->target);
+    int id = nextTicker_++;
+    tickers_[id] = ticker;
+    return Result(env, id);
+  }
+
+  // tickerWake(id) -> 0 or -errno: onWake runs on the next loop turn; wakes before it coalesce.
+  Napi::Value TickerWakeCall(const Napi::CallbackInfo& info) {
+    Ticker* ticker = FindTicker(info);
+    if (ticker == nullptr) return Result(info.Env(), -ENOENT);
+    uv_ref(reinterpret_cast<uv_handle_t*>(&ticker->async));
+    return Result(info.Env(), uv_async_send(&ticker->async));
+  }
+
+  // tickerArm(id, delayMs) -> 0 or -errno: onTimer runs once after delayMs (rearming replaces the
+  // previous deadline); a negative delay disarms.
+  Napi::Value TickerArm(const Napi::CallbackInfo& info) {
+    napi_env env = info.Env();
+    Ticker* ticker = FindTicker(info);
+    int64_t delay;
+    if (ticker == nullptr) return Result(env, -ENOENT);
+    if (info.Length() < 2 || !ToInt64(env, info[1], &delay)) return Result(env, -EINVAL);
+    if (delay < 0) return Result(env, uv_timer_stop(&ticker->timer));
+    return Result(env, uv_timer_start(&ticker->timer, TickerTimer, static_cast<uint64_t>(delay), 0));
+  }
+
+  // tickerClose(id) -> 0 or -errno: nothing is called back afterwards.
+  Napi::Value TickerClose(const Napi::CallbackInfo& info) {
+    napi_env env = info.Env();
+    int64_t id;
+    if (info.Length() < 1 || !ToInt64(env, info[0], &id)) return Result(env, -EINVAL);
+    auto found = tickers_.find(static_cast<int>(id));
+    if (found == tickers_.end()) return Result(env, -ENOENT);
+    Ticker* ticker = found->second;
+    tickers_.erase(found);
+    CloseTicker(ticker);
+    return Result(env, 0);
+  }
+
+  Ticker* FindTicker(const Napi::CallbackInfo& info) {
+    int64_t id;
+    if (info.Length() < 1 || !ToInt64(info.Env(), info[0], &id)) return nullptr;
+    auto found = tickers_.find(static_cast<int>(id));
+    return found == tickers_.end() ? nullptr : found->second;
+  }
+
+  static void CloseTicker(Ticker* ticker) {
+    napi_delete_reference(ticker->env, ticker->onWake);
+    napi_delete_reference(ticker->env, ticker->onTimer);
+    napi_delete_reference(ticker->env, ticker->target);
+    napi_async_destroy(ticker->env, ticker->context);
+    CloseTickerHandles(ticker);
+  }
+
+  static void CloseTickerHandles(Ticker* ticker) {
+    uv_timer_stop(&ticker->timer);
+    uv_close(reinterpret_cast<uv_handle_t*>(&ticker->async), FreeTickerHandle);
+    uv_close(reinterpret_cast<uv_handle_t*>(&ticker->timer), FreeTickerHandle);
+  }
+
   uv_loop_t* loop_ = nullptr;
+  std::unordered_map<int, Ticker*> tickers_;
+  int nextTicker_ = 0;
   // Larger than any frame a TAP delivers (64 KiB IP packet plus link headers).
   uint8_t overflow_[65536 + 32];
   std::unordered_map<int, ::Watch*> watches_;

@@ -28,13 +28,14 @@ function pool(): void {
   check("pool.spans-disjoint", disjoint);
   for (let i = handles.length - 1; i >= 0; i -= 2) p.free(handles[i]);
   same("pool.available-half", p.available, 4);
-  let refused = "";
+  let thrown = "";
   try {
     p.free(handles[7]);
   } catch (error) {
-    refused = (error as Error).message;
+    thrown = (error as Error).message;
   }
-  check("pool.double-free-refused", refused.includes("not in use"), refused);
+  check("pool.double-free-refused", thrown === "" && p.badFrees === 1, thrown);
+  same("pool.available-after-bad-free", p.available, 4);
   for (let i = handles.length - 2; i >= 0; i -= 2) p.free(handles[i]);
   same("pool.available-full", p.available, 8);
   const again: number[] = [];
