@@ -36,14 +36,15 @@ struct Watch {
   uv_poll_t handle;
   napi_env env;
   napi_ref callback;
-  // nullptr when no target was given: the callback then runs with `this` undefined.
+  // nullptr when no target was given: the callback then runs with `this` = globalThis.
   napi_ref target;
   napi_async_context context;
 };
 
 void FreeWatch(uv_handle_t* handle) { delete static_cast<Watch*>(handle->data); }
 
-// Calls `callback` with `this` = target (undefined when target is nullptr) and up to one uint32
+// Calls `callback` with `this` = target (globalThis when targetRef is nullptr: a callback's
+// receiver must be an object, and a primitive one made it fail silently) and up to one uint32
 // argument, on a fresh handle scope. References, scope and a small integer allocate nothing on
 // the JS heap. A throwing callback has no JS caller to land in: it is reported as uncaught, as a
 // timer's would be.
@@ -58,7 +59,7 @@ void CallBack(napi_env env, napi_async_context context, napi_ref callbackRef, na
   bool ok = napi_get_reference_value(env, callbackRef, &callback) == napi_ok;
   if (ok) {
     ok = targetRef != nullptr ? napi_get_reference_value(env, targetRef, &target) == napi_ok
-                              : napi_get_undefined(env, &target) == napi_ok;
+                              : napi_get_global(env, &target) == napi_ok;
   }
   if (ok && argc > 0) ok = napi_create_uint32(env, arg, &argv[0]) == napi_ok;
   if (ok) napi_make_callback(env, context, target, callback, argc, argv, &result);
@@ -274,7 +275,7 @@ class TapAddon : public Napi::Addon<TapAddon> {
   }
 
   // watch(fd, callback, target?) -> 0 or -errno. Calls callback(flags) (with `this` = target, or
-  // undefined) once per readiness event on Node's main loop, flags 1 = readable, 2 = writable (only
+  // globalThis) once per readiness event on Node's main loop, flags 1 = readable, 2 = writable (only
   // after watchWritable); a watched fd keeps the loop alive, an unwatched one not.
   Napi::Value Watch(const Napi::CallbackInfo& info) {
     napi_env env = info.Env();
