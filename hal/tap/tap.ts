@@ -29,7 +29,7 @@ export interface TapAddon {
   /** Sends frame[offset..offset+length): bytes written or -errno. */
   write(fd: number, frame: Uint8Array, offset: number, length: number): number;
   /**
-   * Calls callback(flags) (this = target, or undefined) once per readiness event, flags
+   * Calls callback(flags) (this = target, or globalThis) once per readiness event, flags
    * TAP_READABLE and, after watchWritable(), TAP_WRITABLE. 0 or -errno (-EBUSY if watched).
    */
   watch<T extends object>(

@@ -421,6 +421,60 @@ test("the wrapper shows the wrapped device's address, mtu and link", () => {
   assert.is(pair.a.txLinkDown, 1);
 });
 
+test("events and the multicast filter pass through the wrapper", () => {
+  const pair = new LinkPair({ oneAtATime: "a" });
+  const dev = new ImpairedDevice(pair.a);
+  const events: number[] = [];
+  dev.onEvent = (e) => events.push(e);
+  const buf = new Uint8Array(100);
+  writeFrame(buf, 0, 1, 60);
+  pair.b.transmit(buf, 0, 60);
+  assert.equal(events, [DEVICE_RECEIVE]);
+  assert.is(dev.transmit(buf, 0, 60), TX_TAKEN);
+  assert.is(dev.transmit(buf, 0, 60), TX_BUSY, "the wrapped end's busy answer passes through");
+  pair.b.receive(buf, 0, 100);
+  assert.equal(events, [DEVICE_RECEIVE, DEVICE_TRANSMIT]);
+  pair.setLink(false);
+  assert.equal(events, [DEVICE_RECEIVE, DEVICE_TRANSMIT, DEVICE_LINK]);
+  const groups = Uint8Array.of(0x33, 0x33, 0, 0, 0, 1);
+  dev.setMulticastFilter(groups, 1);
+  assert.ok(pair.a.hasMulticast(groups), "the filter reaches the wrapped device");
+});
+
+test("held frames wait for a busy device's DEVICE_TRANSMIT, in order, and none is lost", () => {
+  const pair = new LinkPair({ oneAtATime: "a" });
+  const dev = new ImpairedDevice(pair.a, { tx: { delay: 5 } });
+  const net = new VirtualNet();
+  const far = new Echo(pair.b, false, true);
+  let signals = 0;
+  dev.onEvent = (e) => {
+    if ((e & DEVICE_TRANSMIT) !== 0) signals++;
+  };
+  const buf = new Uint8Array(100);
+  for (let seq = 1; seq <= 3; seq++) {
+    writeFrame(buf, 0, seq, 60);
+    assert.is(dev.transmit(buf, 0, 60), TX_TAKEN, "held by the delay line");
+  }
+  dev.poll(5);
+  assert.is(pair.a.txFrames, 1, "the first went; the device is busy");
+  assert.is(dev.tx.busy, 1);
+  assert.is(dev.tx.held, 2);
+  assert.is(dev.nextDeadline(), Infinity, "nothing to time while the device is busy");
+  assert.is(dev.transmit(buf, 0, 60), TX_BUSY, "the stack is told to wait too");
+  net.add(far).attach(pair.b);
+  for (let round = 0; round < 3; round++) {
+    net.poll(); // the far end takes a frame; the device signals
+    dev.poll(5);
+  }
+  assert.is(signals, 3);
+  assert.equal(
+    far.frames.map((f) => readFrame(f, 0, f.length)),
+    [1, 2, 3],
+  );
+  assert.is(dev.tx.refused, 0);
+  assert.is(dev.tx.held, 0);
+});
+
 test("turning on one fault leaves the others' decisions unchanged for a seed", () => {
   const lossOnly = run({ loss: 0.1, seed: 21 }, 5000);
   const withCorrupt = run({ loss: 0.1, corrupt: 0.3, seed: 21 }, 5000);
