@@ -219,6 +219,7 @@ export class Interface {
       config.reassemblySize,
       config.reassemblyFragments,
       this.ipStats,
+      config.reassemblyPerSource,
     );
     this.ipId = random.next() & 0xffff;
     this.icmpRate = config.icmpRate;
