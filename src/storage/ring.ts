@@ -2,8 +2,10 @@
 // at most two spans per call through `copy`, which is a memmove when the other side is the arena.
 //
 // Past the readable bytes a ring may hold parked bytes (`writeAt`): TCP's out-of-order data, which
-// `commit` makes readable once the gap before it is filled. So `start` must never move except by
-// consuming, or parked bytes would end up at the wrong place.
+// `commit` makes readable once the gap before it is filled. So `start` may only go back to 0 when
+// the ring empties with nothing parked, or parked bytes would end up at the wrong place. Going back
+// when it is safe keeps a queue of single datagrams from wrapping, which would split each copy out
+// into two (two views on XS when the other side is not the arena).
 
 import { Memory, copy } from "./memory.js";
 
@@ -18,6 +20,8 @@ export class ByteRing {
   private start = 0;
   /** Bytes held. */
   private used = 0;
+  /** How far past the readable bytes writeAt may have put bytes (an upper bound). */
+  private parked = 0;
 
   /** A ring of `capacity` bytes taken from the arena; 0 makes one to be placed later. */
   constructor(memory: Memory, capacity: number) {
@@ -35,6 +39,7 @@ export class ByteRing {
     this.capacity = capacity;
     this.start = 0;
     this.used = 0;
+    this.parked = 0;
   }
 
   get readable(): number {
@@ -48,12 +53,14 @@ export class ByteRing {
   clear(): void {
     this.start = 0;
     this.used = 0;
+    this.parked = 0;
   }
 
   /** Appends up to `length` bytes from `src[offset]`; returns how many fit. */
   write(src: Uint8Array, offset: number, length: number): number {
     const n = this.writeAt(0, src, offset, length);
     this.used += n;
+    this.parked = this.parked > n ? this.parked - n : 0;
     return n;
   }
 
@@ -70,6 +77,7 @@ export class ByteRing {
     const first = n < this.capacity - at ? n : this.capacity - at;
     copy(this.bytes, this.base + at, src, offset, first);
     if (n > first) copy(this.bytes, this.base, src, offset + first, n - first);
+    if (skip + n > this.parked) this.parked = skip + n;
     return n;
   }
 
@@ -78,6 +86,7 @@ export class ByteRing {
     const room = this.capacity - this.used;
     const n = length < room ? (length > 0 ? length : 0) : room;
     this.used += n;
+    this.parked = this.parked > n ? this.parked - n : 0;
     return n;
   }
 
@@ -125,6 +134,7 @@ export class ByteRing {
     this.start += n;
     if (this.start >= this.capacity) this.start -= this.capacity;
     this.used -= n;
+    if (this.used === 0 && this.parked === 0) this.start = 0;
     return n;
   }
 

@@ -48,6 +48,21 @@ test("an emptied ring keeps bytes parked past its tail (start is not reset)", ()
   assert.equal(out.slice(0, 5), Uint8Array.of(...bytes(2, 5), ...bytes(3, 4)));
 });
 
+test("emptied with nothing parked, a ring starts again at its base, so queues rarely wrap", () => {
+  const { r } = ring(10);
+  const out = new Uint8Array(10);
+  r.write(bytes(6, 1), 0, 6);
+  r.read(out, 0, 6);
+  assert.is(r.offsetAt(0), r.base);
+  assert.is(r.run(0), 0);
+  r.write(bytes(8, 2), 0, 8);
+  assert.is(r.run(0), 8, "one piece, no wrap");
+  r.writeAt(0, bytes(1, 3), 0, 1); // parked, then made readable
+  r.commit(1);
+  r.read(out, 0, 9);
+  assert.is(r.offsetAt(0), r.base);
+});
+
 test("writeAt and commit stop at capacity", () => {
   const { r } = ring(8);
   r.write(bytes(3, 1), 0, 3);
