@@ -24,6 +24,16 @@ export interface StackOptions {
   reassemblySize?: number;
   /** Fragments one datagram may arrive in before it is dropped as an attack. */
   reassemblyFragments?: number;
+  // -- Reassembly under attack, and socket buffers sized per socket at run time.
+  /** Reassembly slots one source address may hold at once; 0: no limit. */
+  reassemblyPerSource?: number;
+  /**
+   * Bytes reserved at start-up for socket buffers whose size each socket chooses at run time
+   * (SO_RCVBUF, SO_SNDBUF), handed out and taken back by a Spans allocator; 0: none.
+   */
+  socketBufferSpace?: number;
+  /** Spans that may be live at once in socketBufferSpace (two per socket: receive and send). */
+  socketBufferSpans?: number;
   /** UDP endpoints. */
   udpSockets?: number;
   /** Bytes of queued datagrams (plus 40 bytes of bookkeeping each) per UDP endpoint. */
@@ -63,6 +73,9 @@ export const DEFAULTS: Readonly<Required<Omit<StackOptions, "memory">>> = Object
   reassemblySlots: 2,
   reassemblySize: 8192 + 64,
   reassemblyFragments: 64,
+  reassemblyPerSource: 0,
+  socketBufferSpace: 0,
+  socketBufferSpans: 16,
   udpSockets: 8,
   udpReceiveBuffer: 4096,
   pingSockets: 2,
@@ -85,6 +98,9 @@ export class StackConfig {
   readonly reassemblySlots: number;
   readonly reassemblySize: number;
   readonly reassemblyFragments: number;
+  readonly reassemblyPerSource: number;
+  readonly socketBufferSpace: number;
+  readonly socketBufferSpans: number;
   readonly udpSockets: number;
   readonly udpReceiveBuffer: number;
   readonly pingSockets: number;
@@ -106,6 +122,9 @@ export class StackConfig {
     this.reassemblySlots = options.reassemblySlots ?? DEFAULTS.reassemblySlots;
     this.reassemblySize = options.reassemblySize ?? DEFAULTS.reassemblySize;
     this.reassemblyFragments = options.reassemblyFragments ?? DEFAULTS.reassemblyFragments;
+    this.reassemblyPerSource = options.reassemblyPerSource ?? DEFAULTS.reassemblyPerSource;
+    this.socketBufferSpace = options.socketBufferSpace ?? DEFAULTS.socketBufferSpace;
+    this.socketBufferSpans = options.socketBufferSpans ?? DEFAULTS.socketBufferSpans;
     this.udpSockets = options.udpSockets ?? DEFAULTS.udpSockets;
     this.udpReceiveBuffer = options.udpReceiveBuffer ?? DEFAULTS.udpReceiveBuffer;
     this.pingSockets = options.pingSockets ?? DEFAULTS.pingSockets;
@@ -128,6 +147,7 @@ export class StackConfig {
       this.reassemblySlots * (this.reassemblySize + 80) +
       this.udpSockets * (this.udpReceiveBuffer + 8) +
       this.pingSockets * (this.pingReceiveBuffer + 8) +
+      (this.socketBufferSpace > 0 ? this.socketBufferSpace + 8 : 0) +
       1024
     );
   }

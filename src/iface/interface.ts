@@ -105,6 +105,7 @@ export class Interface {
       config.reassemblySize,
       config.reassemblyFragments,
       this.ipStats,
+      config.reassemblyPerSource,
     );
     this.ethernet = new EthernetLayer(this, config.receiveBudget, config.receiveBudgetBytes);
     this.arp = new ArpLayer(this);

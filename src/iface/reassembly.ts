@@ -1,9 +1,17 @@
 // IPv4 reassembly (RFC 791 §3.2, RFC 815) in a fixed number of slots, each with an arena span for
-// the payload and a copy of the first fragment's header. The defences Linux uses since
-// FragmentSmack: any overlap drops the whole datagram (an exact duplicate only drops itself), a
-// datagram may come in at most `maxFragments` pieces, and an unfinished one times out after 30 s.
+// the payload, a copy of the first fragment's header, and an Assembler for the byte ranges held.
+// The defences Linux uses since FragmentSmack: any overlap drops the whole datagram (an exact
+// duplicate only drops itself), a datagram may come in at most `maxFragments` pieces, and an
+// unfinished one times out after 30 s.
+//
+// With every slot busy, a new datagram takes the slot of the one least worth keeping: a datagram
+// still at its first fragment before one that has grown since, and among those the one that grew
+// least recently. A flood of first fragments that never go on (the cheap attack) then only ever
+// replaces its own junk, while a real datagram whose pieces keep coming keeps its slot. Optionally
+// one source may hold at most `perSource` slots, so a flood from one host cannot crowd out others.
 
 import { Memory, copy } from "../storage/memory.js";
+import { Assembler } from "../storage/assembler.js";
 import { Ipv4Stats } from "../stats.js";
 import { IPV4_MAX_LENGTH, Ipv4Packet } from "../wire/ipv4.js";
 
@@ -16,6 +24,8 @@ export class Reassembler {
   readonly slots: number;
   readonly size: number;
   readonly maxFragments: number;
+  /** Slots one source may hold at once; 0: no limit. */
+  readonly perSource: number;
   readonly bytes: Uint8Array;
   /** Arena offsets of each slot's payload span and header copy. */
   readonly dataAt: Int32Array;
@@ -27,19 +37,33 @@ export class Reassembler {
   readonly identification: Uint16Array;
   readonly protocol: Uint8Array;
   readonly deadline: Float64Array;
+  /** When the slot last took a new fragment: eviction spares datagrams that keep growing. */
+  readonly advanced: Float64Array;
   /** Payload length once the last fragment has come, else -1. */
   readonly total: Int32Array;
-  readonly received: Int32Array;
   readonly fragments: Uint16Array;
-  /** Byte ranges [start, end) received, `maxFragments` per slot. */
-  readonly rangeStart: Int32Array;
-  readonly rangeEnd: Int32Array;
+  /** The byte ranges each slot holds. */
+  readonly ranges: Assembler[];
+  /**
+   * One bit per 8-byte block per slot: a fragment starts there. Accepted fragments never overlap,
+   * so they tile the ranges, and these bits alone tell an exact duplicate from an overlap.
+   */
+  private readonly starts: Uint8Array;
+  private readonly startsPerSlot: number;
   private readonly stats: Ipv4Stats;
 
-  constructor(memory: Memory, slots: number, size: number, maxFragments: number, stats: Ipv4Stats) {
+  constructor(
+    memory: Memory,
+    slots: number,
+    size: number,
+    maxFragments: number,
+    stats: Ipv4Stats,
+    perSource = 0,
+  ) {
     this.slots = slots;
     this.size = size;
     this.maxFragments = maxFragments;
+    this.perSource = perSource;
     this.stats = stats;
     this.bytes = memory.bytes;
     this.dataAt = new Int32Array(slots);
@@ -55,11 +79,16 @@ export class Reassembler {
     this.identification = new Uint16Array(slots);
     this.protocol = new Uint8Array(slots);
     this.deadline = new Float64Array(slots).fill(Infinity);
+    this.advanced = new Float64Array(slots);
     this.total = new Int32Array(slots);
-    this.received = new Int32Array(slots);
     this.fragments = new Uint16Array(slots);
-    this.rangeStart = new Int32Array(slots * maxFragments);
-    this.rangeEnd = new Int32Array(slots * maxFragments);
+    // Ranges are separated by holes of at least 8 bytes and (but for the last) hold at least 8.
+    const bound = (size >> 4) + 1;
+    const ranges = maxFragments < bound ? maxFragments : bound;
+    this.ranges = [];
+    for (let i = 0; i < slots; i++) this.ranges.push(new Assembler(ranges > 0 ? ranges : 1));
+    this.startsPerSlot = ((size + 7) >> 6) + 1;
+    this.starts = new Uint8Array(slots * this.startsPerSlot);
   }
 
   /**
@@ -90,28 +119,27 @@ export class Reassembler {
       this.fail(slot);
       return -1;
     }
-    const base = slot * this.maxFragments;
-    const count = this.fragments[slot];
-    for (let i = base; i < base + count; i++) {
-      const s = this.rangeStart[i];
-      const e = this.rangeEnd[i];
-      if (s === start && e === end) {
+    const ranges = this.ranges[slot];
+    const count = ranges.count;
+    if (
+      ranges.overlaps(start, payloadLength) ||
+      (last && count > 0 && ranges.end(count - 1) > end)
+    ) {
+      if (this.duplicate(slot, start, end)) {
         stats.duplicateFragments++;
         return -1;
       }
-      if ((start < e && s < end) || (last && e > end)) {
-        stats.reassemblyOverlaps++;
-        this.fail(slot);
-        return -1;
-      }
-    }
-    if (count === this.maxFragments) {
+      stats.reassemblyOverlaps++;
       this.fail(slot);
       return -1;
     }
-    this.rangeStart[base + count] = start;
-    this.rangeEnd[base + count] = end;
-    this.fragments[slot] = count + 1;
+    if (this.fragments[slot] === this.maxFragments || !ranges.insert(start, payloadLength)) {
+      this.fail(slot);
+      return -1;
+    }
+    this.starts[slot * this.startsPerSlot + (start >> 6)] |= 1 << ((start >> 3) & 7);
+    this.fragments[slot]++;
+    this.advanced[slot] = now;
     if (last) this.total[slot] = end;
     if (start === 0) {
       const headerLength = ip.headerLength;
@@ -119,12 +147,27 @@ export class Reassembler {
       this.headerLength[slot] = headerLength;
     }
     copy(this.bytes, this.dataAt[slot] + start, ip.bytes, payloadAt, payloadLength);
-    this.received[slot] += payloadLength;
-    if (this.total[slot] >= 0 && this.received[slot] === this.total[slot]) {
+    if (this.total[slot] >= 0 && ranges.front === this.total[slot]) {
       stats.reassembled++;
       return slot;
     }
     return -1;
+  }
+
+  /** Whether [start, end) is exactly a fragment the slot already holds. */
+  private duplicate(slot: number, start: number, end: number): boolean {
+    const ranges = this.ranges[slot];
+    const i = ranges.find(start);
+    if (i < 0 || end > ranges.end(i) || (start & 7) !== 0) return false;
+    const base = slot * this.startsPerSlot;
+    const starts = this.starts;
+    let block = start >> 3;
+    if ((starts[base + (block >> 3)] & (1 << (block & 7))) === 0) return false;
+    // The fragment starting here ends where the next one starts, or with its range.
+    const stop = (ranges.end(i) + 7) >> 3;
+    for (block++; block < stop; block++)
+      if ((starts[base + (block >> 3)] & (1 << (block & 7))) !== 0) return end === block << 3;
+    return end === ranges.end(i);
   }
 
   /** The slot collecting this datagram's fragments, or -1. */
@@ -146,32 +189,56 @@ export class Reassembler {
     return -1;
   }
 
-  /** A slot for a new datagram: a free one, or the oldest one recycled. */
+  /**
+   * A slot for a new datagram: a free one, or the one least worth keeping recycled. A source at
+   * its perSource limit recycles one of its own.
+   */
   private claim(ip: Ipv4Packet, now: number): number {
+    const source = ip.source;
+    let own = 0;
+    if (this.perSource > 0)
+      for (let i = 0; i < this.slots; i++)
+        if (this.active[i] !== 0 && this.source[i] === source) own++;
+    const mine = this.perSource > 0 && own >= this.perSource;
     let free = -1;
-    let oldest = 0;
+    let victim = -1;
     for (let i = 0; i < this.slots; i++) {
       if (this.active[i] === 0) {
-        free = i;
-        break;
+        if (!mine) {
+          free = i;
+          break;
+        }
+        continue;
       }
-      if (this.deadline[i] < this.deadline[oldest]) oldest = i;
+      if (mine && this.source[i] !== source) continue;
+      if (victim < 0 || this.worse(i, victim)) victim = i;
     }
     if (free < 0) {
-      this.fail(oldest);
-      free = oldest;
+      this.fail(victim);
+      free = victim;
     }
     this.active[free] = 1;
-    this.source[free] = ip.source;
+    this.source[free] = source;
     this.destination[free] = ip.destination;
     this.identification[free] = ip.identification;
     this.protocol[free] = ip.protocol;
     this.deadline[free] = now + REASSEMBLY_TIMEOUT_MS;
+    this.advanced[free] = now;
     this.total[free] = -1;
-    this.received[free] = 0;
     this.fragments[free] = 0;
     this.headerLength[free] = 0;
+    this.ranges[free].clear();
+    const base = free * this.startsPerSlot;
+    this.starts.fill(0, base, base + this.startsPerSlot);
     return free;
+  }
+
+  /** Whether slot a is less worth keeping than slot b. */
+  private worse(a: number, b: number): boolean {
+    const growingA = this.fragments[a] > 1;
+    const growingB = this.fragments[b] > 1;
+    if (growingA !== growingB) return growingB;
+    return this.advanced[a] < this.advanced[b];
   }
 
   /** Whether the slot holds the first fragment, whose header an ICMP error must quote. */

@@ -42,6 +42,14 @@ test("the storage path allocates nothing per step, frozen or not", async () => {
   }
 });
 
+test("the storage TCP sits on allocates nothing per step", async () => {
+  const figures = await measureXsSlots(steps("tcp-storage"), { steps: 2000, freeze: true });
+  assert.is(figures.retainedSlotsPerStep, 0, JSON.stringify(figures));
+  assert.is(figures.allocatedSlotsPerStep, 0, JSON.stringify(figures));
+  assert.ok(figures.computePerStep > 20, "the step did run");
+  console.log(`  TCP storage step (frozen): ${JSON.stringify(figures)}`);
+});
+
 test("a UDP echo round trip over the pair keeps nothing; only boundary copies take views", async () => {
   const figures = await measureXsSlots(steps("udp-pair"), { steps: 300, freeze: true });
   console.log(`  UDP echo round trip: ${JSON.stringify(figures)}`);
