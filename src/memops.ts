@@ -166,7 +166,19 @@ function copyShifted(to: BufferViews, from: BufferViews, d: number, s: number, l
   if (y + words >= sw.length) words = sw.length - 1 - y;
   if (words < 0) words = 0;
   const last = x + words;
+  const last4 = x + (words & ~3);
   let word = sw[y];
+  for (; x < last4; x += 4, y += 4) {
+    const w1 = sw[y + 1];
+    const w2 = sw[y + 2];
+    const w3 = sw[y + 3];
+    const w4 = sw[y + 4];
+    dw[x] = (word >>> low) | (w1 << high);
+    dw[x + 1] = (w1 >>> low) | (w2 << high);
+    dw[x + 2] = (w2 >>> low) | (w3 << high);
+    dw[x + 3] = (w3 >>> low) | (w4 << high);
+    word = w4;
+  }
   for (; x < last; x++) {
     const next = sw[++y];
     dw[x] = (word >>> low) | (next << high);
@@ -203,20 +215,25 @@ export function onesSum(
     k++;
   }
   const last = end >> 1;
-  while (k < last) {
-    const stop = last - k > SUM_CHUNK ? k + SUM_CHUNK : last;
-    const stop8 = k + ((stop - k) & ~7);
-    for (; k < stop8; k += 8)
-      s += h[k] + h[k + 1] + h[k + 2] + h[k + 3] + h[k + 4] + h[k + 5] + h[k + 6] + h[k + 7];
-    for (; k < stop; k++) s += h[k];
-    s = fold(s);
-  }
+  for (; last - k > SUM_CHUNK; k += SUM_CHUNK) s = fold(s + sumHalves(h, k, k + SUM_CHUNK));
+  s += sumHalves(h, k, last);
   if ((end & 1) !== 0) s += b[end - 1] << EVEN_SHIFT;
   s = fold(s);
   // `s` sums host-order halfwords at even addresses. Network order pairs bytes from `start`: on a
   // little-endian host that is the byte-swapped sum when `start` is even.
   if (LITTLE_ENDIAN === ((start & 1) === 0)) s = ((s & 0xff) << 8) | (s >>> 8);
   return fold(s + initial);
+}
+
+/** The plain sum of halfwords `from .. to`, eight per round; below 2^30 for up to SUM_CHUNK. */
+function sumHalves(h: Uint16Array, from: number, to: number): number {
+  let s = 0;
+  let k = from;
+  const to8 = from + ((to - from) & ~7);
+  for (; k < to8; k += 8)
+    s += h[k] + h[k + 1] + h[k + 2] + h[k + 3] + h[k + 4] + h[k + 5] + h[k + 6] + h[k + 7];
+  for (; k < to; k++) s += h[k];
+  return s;
 }
 
 /** The same sum two bytes at a time, for short spans and buffers without views. */
