@@ -13,11 +13,12 @@
 // this module to native/memops.js, whose host functions do the same with memmove and a C sum, so
 // it exports only those two functions.
 //
-// Figures behind the choices (ns per call, V8 / xsnap; bench notes in the README of native/):
-// across arrays a 4x-unrolled Int32 loop beats bytes, Uint16 and set(subarray()) on XS at every
-// size and is 10x faster than bytes on V8; below 32 bytes a byte loop is cheaper on V8. The sum
-// reads Uint16 halfwords, eight per round: every intermediate stays a small integer, so V8 never
-// boxes one, at ~10% below an Int32 summer on XS.
+// Figures behind the choices, 1472 bytes (ns on V8 / on xsnap): across arrays a 4x-unrolled Int32
+// loop (770 / 56,000) beats bytes (4,600 / 219,000) and Uint16 (1,050 / 100,000); unaligned spans
+// stitch words from two reads (1,000 / 76,000). set(subarray()) is faster (160 / 20,000) but makes
+// a view per call. Below 32 bytes a byte loop wins on V8. The sum reads Uint16 halfwords, eight
+// per round (680 / 79,000), about 10% slower on XS than Int32 words but with every intermediate a
+// small integer, so V8 never boxes one.
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 /** Where a byte at an even / odd absolute offset lands in a host-order 16-bit word. */
