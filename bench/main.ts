@@ -10,7 +10,7 @@ import { execFileSync } from "node:child_process";
 import { cpus, release } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Lab } from "../hal/platform/node/lab.js";
-import { pairCeiling, pairEcho } from "./echo-pair.js";
+import { describeEcho, pairCeiling, pairEcho } from "./echo-pair.js";
 import { tapEcho } from "./echo-tap.js";
 import { tapCeiling } from "./tap-ceiling.js";
 
@@ -32,33 +32,34 @@ for (const [size, trips] of [
   [1472, quick ? 50_000 : 300_000],
   [8000, quick ? 10_000 : 50_000],
 ] as const) {
-  const f = await pairEcho(size, trips);
-  console.log(
-    `   UDP echo ${String(size).padStart(4)} B: ${fmt(f.roundTripsPerSecond)} round trips/s` +
-      ` (${fmt(f.roundTrips)} round trips: ${f.garbageCollections} GCs, heap +${fmt(f.heapGrowth)} B,` +
-      ` kept +${fmt(f.heapRetained)} B, ${f.leakedBuffers} buffers leaked)`,
-  );
+  for (const layout of ["shared", "own"] as const)
+    console.log(`   ${describeEcho(await pairEcho(size, trips, layout))}`);
 }
 console.log("");
 
 console.log("2. XS engine (xsnap, XS 13.3), the 512-byte echo step after a preload-like freeze");
 const xsAlloc = fileURLToPath(new URL("./xs-alloc.js", import.meta.url));
-const step = fileURLToPath(new URL("./steps/udp-echo.js", import.meta.url));
-// In a child: the worker API locks down this process's intrinsics.
-const xs = JSON.parse(
-  execFileSync(process.execPath, [xsAlloc, step, quick ? "200" : "1000", "--freeze"], {
-    encoding: "utf8",
-  }),
-) as {
-  steps: number;
-  allocatedSlotsPerStep: number;
-  retainedSlotsPerStep: number;
-  computePerStep: number;
-};
-console.log(
-  `   per round trip (a datagram and its echo): ${xs.allocatedSlotsPerStep} slots allocated, ${xs.retainedSlotsPerStep} kept,` +
-    ` ${fmt(xs.computePerStep)} compute units (over ${xs.steps} steps)`,
-);
+for (const [label, entry] of [
+  ["one arena", "./steps/udp-echo.js"],
+  ["own memory", "./steps/udp-echo-own.js"],
+] as const) {
+  const step = fileURLToPath(new URL(entry, import.meta.url));
+  // In a child: the worker API locks down this process's intrinsics.
+  const xs = JSON.parse(
+    execFileSync(process.execPath, [xsAlloc, step, quick ? "200" : "1000", "--freeze"], {
+      encoding: "utf8",
+    }),
+  ) as {
+    steps: number;
+    allocatedSlotsPerStep: number;
+    retainedSlotsPerStep: number;
+    computePerStep: number;
+  };
+  console.log(
+    `   ${label}, per round trip (a datagram and its echo): ${xs.allocatedSlotsPerStep} slots allocated, ${xs.retainedSlotsPerStep} kept,` +
+      ` ${fmt(xs.computePerStep)} compute units (over ${xs.steps} steps)`,
+  );
+}
 console.log("");
 
 console.log("3. Against the Linux kernel over the TAP");

@@ -1,7 +1,7 @@
 // One arena per stack (or per board, shared by several stacks and devices): every buffer the stack
 // uses is a span of this single Uint8Array, addressed by absolute offset. Copies between two spans
-// are then `copyWithin` on one array: a memmove, with no view created. On XS that is ~750x faster
-// than a byte loop and allocates nothing, unlike `set(subarray())`.
+// are then `copyWithin` on one array: a memmove, with no view created. Copies between separate
+// arrays allocate nothing either, but only one array is a memmove in portable code.
 
 export class Memory {
   readonly bytes: Uint8Array;
@@ -28,19 +28,7 @@ export class Memory {
 }
 
 /**
- * Copies `length` bytes. Within one array (the arena) it is a memmove; across arrays it costs a
- * view unless the source is copied whole, so keep hot paths inside the arena.
+ * Copies `length` bytes, as memmove, between any two arrays without allocating (see memops.ts):
+ * within one array it is copyWithin; across arrays whole words through views each buffer keeps.
  */
-export function copy(
-  dst: Uint8Array,
-  dstOffset: number,
-  src: Uint8Array,
-  srcOffset: number,
-  length: number,
-): void {
-  if (length <= 0) return;
-  if (dst === src) dst.copyWithin(dstOffset, srcOffset, srcOffset + length);
-  else if (srcOffset === 0 && length === src.length) dst.set(src, dstOffset);
-  else if (length <= 32) for (let i = 0; i < length; i++) dst[dstOffset + i] = src[srcOffset + i];
-  else dst.set(src.subarray(srcOffset, srcOffset + length), dstOffset);
-}
+export { copy } from "../memops.js";

@@ -1,43 +1,16 @@
 // The Internet checksum (RFC 1071) and its incremental update (RFC 1624).
 //
 // Sums are ones'-complement 16-bit sums in network byte order, not yet inverted; `~sum & 0xffff`
-// is what goes on the wire. The summer reads the arena 32 bits at a time through one cached
-// Uint32Array view: byte order does not matter to a ones'-complement sum (RFC 1071 §2B) as long as
-// the result is swapped back, and on XS this is 4x faster than reading byte pairs.
+// is what goes on the wire. Every intermediate stays below 2^30, a small integer on V8 and XS, so
+// no sum ever makes a heap number.
 
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-/** Where a byte at an even / odd absolute offset lands in a host-order 16-bit word. */
-const EVEN_SHIFT = LITTLE_ENDIAN ? 0 : 8;
-const ODD_SHIFT = 8 - EVEN_SHIFT;
+import { onesSum } from "../memops.js";
 
+/** One summer per stack; the sum itself lives in memops (native on Moddable). */
 export class Checksum {
-  private bytes: Uint8Array | null = null;
-  private words: Uint32Array | null = null;
-
   /** The ones'-complement sum of `bytes[offset .. offset + length)`, added to `initial`. */
   sum(bytes: Uint8Array, offset: number, length: number, initial: number): number {
-    if (length < 64 || (bytes.byteOffset & 3) !== 0)
-      return sumBytes(bytes, offset, length, initial);
-    if (bytes !== this.bytes) {
-      // One view per distinct array: the arena's is made once and reused for every packet.
-      this.bytes = bytes;
-      this.words = new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length >> 2);
-    }
-    const words = this.words as Uint32Array;
-    const end = offset + length;
-    let i = offset;
-    // Every byte is added where a host-order word read at an aligned address would put it.
-    let s = 0;
-    for (; i < end && (i & 3) !== 0; i++) s += bytes[i] << ((i & 1) === 0 ? EVEN_SHIFT : ODD_SHIFT);
-    const wordEnd = end & ~3;
-    for (let w = i >> 2; w < wordEnd >> 2; w++) s += words[w];
-    for (i = wordEnd > i ? wordEnd : i; i < end; i++)
-      s += bytes[i] << ((i & 1) === 0 ? EVEN_SHIFT : ODD_SHIFT);
-    s = fold(s);
-    // `s` is the sum of host-order words at even absolute offsets. Network order pairs the bytes
-    // from `offset`: on a little-endian host that is the byte-swapped sum when `offset` is even.
-    if (LITTLE_ENDIAN === ((offset & 1) === 0)) s = ((s & 0xff) << 8) | (s >>> 8);
-    return fold(s + initial);
+    return onesSum(bytes, offset, length, initial);
   }
 }
 
@@ -48,29 +21,42 @@ export function sumBytes(
   length: number,
   initial: number,
 ): number {
-  let s = initial;
+  let s = fold(initial);
   const end = offset + (length & ~1);
   let i = offset;
-  for (; i < end; i += 2) s += (bytes[i] << 8) | bytes[i + 1];
+  while (i < end) {
+    // 16384 pairs of at most 0xffff stay below 2^30.
+    const stop = end - i > 32768 ? i + 32768 : end;
+    for (; i < stop; i += 2) s += (bytes[i] << 8) | bytes[i + 1];
+    s = fold(s);
+  }
   if ((length & 1) !== 0) s += bytes[end] << 8;
   return fold(s);
 }
 
 /** Folds carries back in until the sum fits 16 bits (end-around carry). */
 export function fold(sum: number): number {
-  while (sum > 0xffff) {
+  // Past 32 bits a shift would lose carries; only a caller's own large sum gets here.
+  while (sum > 0xffffffff) {
     const high = Math.floor(sum / 65536);
     sum = sum - high * 65536 + high;
   }
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
   return sum;
 }
 
 /**
  * RFC 1624 eqn. 3: the checksum field after one 16-bit word of the covered data changes from
  * `oldWord` to `newWord`, without summing the data again: HC' = ~(~HC + ~m + m').
+ *
+ * The result is never 0x0000. Eqn. 3 cannot tell a sum of zero (all the data zero, as in an echo
+ * reply with no identifier, sequence or payload) from ones'-complement -0, and gives 0x0000 for
+ * both; a full computation gives 0xffff for the first, and receivers reject 0x0000 there. 0xffff
+ * verifies in both cases, since a non-zero sum of -0 plus 0xffff still folds to 0xffff.
  */
 export function checksumAdjust(checksum: number, oldWord: number, newWord: number): number {
-  return ~fold((~checksum & 0xffff) + (~oldWord & 0xffff) + newWord) & 0xffff;
+  const adjusted = ~fold((~checksum & 0xffff) + (~oldWord & 0xffff) + newWord) & 0xffff;
+  return adjusted === 0 ? 0xffff : adjusted;
 }
 
 /** The sum of the IPv4 pseudo-header for UDP and TCP (RFC 768, RFC 793), addresses as numbers. */

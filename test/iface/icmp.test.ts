@@ -4,6 +4,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import fc from "fast-check";
+import { sumBytes } from "../../src/wire/checksum.js";
 import {
   BROADCAST_MAC,
   Sent,
@@ -109,6 +110,22 @@ test("echo requests whose checksum is 0x0000 or 0xffff are both answered correct
   }
   assert.is(answered, 4);
   assert.is(solo.iface.icmpStats.echoRepliesOut, 4);
+});
+
+test("an echo request with all-zero identifier, sequence and data gets checksum 0xffff", () => {
+  const solo = new Solo().warm();
+  // The incremental update alone would give 0x0000 here (-0), which receivers reject.
+  const hex =
+    "02000000000a02000000000b08004500001c222200004001d4bbc0000202c00002010800f7ff00000000";
+  solo.send(Uint8Array.from(hex.match(/../g)!.map((pair) => parseInt(pair, 16))));
+  const sent = solo.take();
+  assert.is(sent.length, 1);
+  const reply = checkReply(sent[0], Uint8Array.of(8, 0, 0xf7, 0xff, 0, 0, 0, 0));
+  assert.is((reply[2] << 8) | reply[3], 0xffff);
+  const recomputed = Uint8Array.from(reply);
+  recomputed[2] = 0;
+  recomputed[3] = 0;
+  assert.is(~sumBytes(recomputed, 0, recomputed.length, 0) & 0xffff, 0xffff, "full recomputation");
 });
 
 test("an echo request carrying IP options is answered (without them)", () => {

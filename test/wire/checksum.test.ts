@@ -1,6 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import fc from "fast-check";
+import { PerformanceObserver } from "node:perf_hooks";
 import { Checksum, checksumAdjust, fold, sumBytes } from "../../src/wire/checksum.js";
 
 // A plain RFC 1071 reference, written independently of the code under test.
@@ -81,6 +82,107 @@ test("incremental update (RFC 1624) equals recomputation", () => {
     ),
     { numRuns: 2000 },
   );
+});
+
+// A message whose checksum field is word 1; `words` are its 16-bit words, checksum included.
+function fullChecksum(words: Uint16Array): number {
+  let sum = 0;
+  for (let i = 0; i < words.length; i++) if (i !== 1) sum += words[i];
+  return ~fold(sum) & 0xffff;
+}
+
+function verifies(words: Uint16Array): boolean {
+  let sum = 0;
+  for (let i = 0; i < words.length; i++) sum += words[i];
+  return fold(sum) === 0xffff;
+}
+
+/** Changes word `at` from `from` to `to` and checks the incremental checksum against a full one. */
+function checkAdjust(words: Uint16Array, at: number, from: number, to: number): string | null {
+  words[at] = from;
+  words[1] = fullChecksum(words);
+  const adjusted = checksumAdjust(words[1], from, to);
+  words[at] = to;
+  const full = fullChecksum(words);
+  words[1] = adjusted;
+  if (!verifies(words)) return `${from}->${to}: 0x${adjusted.toString(16)} does not verify`;
+  // The one difference allowed: a sum of -0 from non-zero data, which 0xffff verifies as well.
+  if (adjusted !== full && !(full === 0 && adjusted === 0xffff))
+    return `${from}->${to}: 0x${adjusted.toString(16)}, full 0x${full.toString(16)}`;
+  return null;
+}
+
+test("incremental update equals a full recomputation for every 16-bit old and new word", () => {
+  const shapes = [
+    // An ICMP echo header with identifier, sequence and payload all zero.
+    Uint16Array.of(0x0800, 0, 0, 0),
+    // Everything else zero but one word of a larger message.
+    Uint16Array.of(0, 0, 0, 0, 0, 0, 0, 0, 0, 0),
+    // Data summing to ones'-complement -0 apart from the changed word.
+    Uint16Array.of(0x1234, 0, 0xedcb, 0x0000, 0xffff, 0),
+    Uint16Array.of(0x4500, 0, 0x1c22, 0x2200, 0x4001, 0xc000, 0x0202, 0xc000, 0x0201),
+  ];
+  const probes = [0, 1, 0x0800, 0x7fff, 0x8000, 0xfffe, 0xffff];
+  for (const shape of shapes) {
+    for (const at of [0, shape.length - 1]) {
+      const words = Uint16Array.from(shape);
+      for (const probe of probes) {
+        for (let v = 0; v <= 0xffff; v++) {
+          const forward = checkAdjust(words, at, probe, v);
+          if (forward !== null)
+            assert.unreachable(`shape ${Array.from(shape)} word ${at}: ${forward}`);
+          const back = checkAdjust(words, at, v, probe);
+          if (back !== null) assert.unreachable(`shape ${Array.from(shape)} word ${at}: ${back}`);
+        }
+      }
+    }
+  }
+});
+
+test("an echo request with an all-zero rest gets a reply checksum of 0xffff, not 0x0000", () => {
+  assert.is(checksumAdjust(0xf7ff, 0x0800, 0x0000), 0xffff);
+});
+
+test("arrays of every alignment and alternating arrays sum alike, past 2^30 of data", () => {
+  const summer = new Checksum();
+  const big = new Uint8Array(70_000).fill(0xff);
+  big[5] = 0x12;
+  const reference70k = reference(big, 3, 69_990);
+  const window = new Uint8Array(big.buffer, 1, 69_999);
+  for (let i = 0; i < 3; i++) {
+    assert.is(summer.sum(big, 3, 69_990, 0), reference70k);
+    assert.is(summer.sum(window, 2, 69_990, 0), reference70k);
+    assert.is(sumBytes(big, 3, 69_990, 0), reference70k);
+  }
+  // Large initial values still fold with every carry.
+  assert.is(summer.sum(big, 0, 64, 0x3_0000_0001), fold(reference(big, 0, 64) + 0x3_0000_0001));
+});
+
+test("summing two arrays in turn collects no garbage on V8", async () => {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) throw new Error("run node with --expose-gc");
+  const summer = new Checksum();
+  const a = new Uint8Array(2048).fill(0x5a);
+  const b = new Uint8Array(2048).fill(0xa5);
+  let total = 0;
+  const round = () => {
+    for (let i = 0; i < 100_000; i++) {
+      total ^= summer.sum(a, i & 7, 1472, 0);
+      total ^= summer.sum(b, 1, 64, total);
+    }
+  };
+  round();
+  let collections = 0;
+  const observer = new PerformanceObserver((list) => (collections += list.getEntries().length));
+  observer.observe({ entryTypes: ["gc"] });
+  gc();
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  collections = 0;
+  round();
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  observer.disconnect();
+  assert.is(collections, 0);
+  assert.ok(total > 0);
 });
 
 test.run();

@@ -31,7 +31,7 @@ const build = spawnSync("npx", ["--no-install", "rollup", "-c"], {
 });
 
 interface Manifest {
-  modules: Record<string, string>;
+  modules: Record<string, string | string[]>;
   preload: string[];
 }
 const manifest = JSON.parse(readFileSync(join(root, "manifest.json"), "utf8")) as Manifest;
@@ -63,7 +63,7 @@ function importsOf(path: string): string[] {
 function specifierOf(distPath: string): string | undefined {
   const folder = posix.dirname(distPath);
   for (const [target, source] of Object.entries(manifest.modules)) {
-    if (!target.endsWith("/*") || !source.endsWith("/*")) continue;
+    if (typeof source !== "string" || !target.endsWith("/*") || !source.endsWith("/*")) continue;
     if (source.slice(0, -2).replace(/^\.\/dist\/?/, "") === folder)
       return target.slice(0, -1) + posix.basename(distPath).replace(/\.js$/, "");
   }
@@ -128,8 +128,42 @@ test("every relative import in dist resolves to a file", () => {
   assert.equal(unresolved, []);
 });
 
+/** Native replacements: "~" drops the portable file, a named entry maps ./native/<name>. */
+const nativeTargets = Object.entries(manifest.modules).filter(([target]) => !target.endsWith("/*"));
+
+test("each native replacement excludes its portable file and exports the same names", async () => {
+  const excluded = manifest.modules["~"];
+  assert.ok(Array.isArray(excluded), "a ~ list");
+  const natives = nativeTargets.filter(([target]) => target !== "~");
+  assert.is(natives.length, excluded.length, "one exclusion per native module");
+  for (const [target, source] of natives) {
+    assert.type(source, "string");
+    const name = posix.basename(source as string);
+    assert.ok((source as string).startsWith("./native/"), `${target} maps into native/`);
+    const distFile = `${target.slice("netstack/".length)}.js`;
+    assert.ok(excluded.includes(`./dist/${distFile}`), `./dist/${distFile} excluded`);
+    assert.ok(existsSync(join(root, `native/${name}.c`)), `native/${name}.c exists`);
+    const glue = readFileSync(join(root, `native/${name}.js`), "utf8");
+    const portable = (await import(pathToFileURL(join(dist, distFile)).href)) as object;
+    const exported = /export\s*\{([^}]*)\}/
+      .exec(glue)?.[1]
+      .split(",")
+      .map((n) => n.trim());
+    assert.equal(exported?.sort(), Object.keys(portable).sort(), `${target}: same exports`);
+    for (const fn of Object.keys(portable))
+      assert.match(
+        glue,
+        new RegExp(`function ${fn}\\([^)]*\\) @ "xs_`),
+        `${fn} is a host function`,
+      );
+  }
+});
+
 test("manifest.json maps existing folders and every module, and preloads them all", () => {
-  const mapped = Object.entries(manifest.modules);
+  const mapped = Object.entries(manifest.modules).filter(([target]) => target.endsWith("/*")) as [
+    string,
+    string,
+  ][];
   assert.ok(mapped.length >= 2);
   for (const [target, source] of mapped) {
     assert.ok(target.startsWith("netstack/") && target.endsWith("/*"), target);
