@@ -30,6 +30,7 @@ export async function tapStack(
     seed: 7,
     buffers: 256,
     arpQueue: 64,
+    sendQueue: 128,
     reassemblySlots: 8,
     reassemblySize: 65535,
     udpReceiveBuffer: 128 * 1024,
