@@ -2,10 +2,15 @@
 // Moddable's `Timer` and `Time` modules, which are handed in, so this file stays portable and is
 // tested on Node with fakes.
 //
-// One long-lived timer does everything. It is made once with Timer.repeat and then only moved with
+// Two long-lived timers do everything. Each is made once with Timer.repeat and then only moved with
 // Timer.schedule: each Timer.set or repeat allocates a host object and a native record, and a timer
 // whose repeat interval is 0 is freed after it fires, so every schedule passes a non-zero repeat
 // (the idle interval, which also keeps the clock sampled; see now()).
+//
+// Why two: a callback never reschedules the timer that is calling it. On the SDK's `lin` simulator
+// (modules/base/timer/lin/timer.c) a repeating timer rescheduled inside its own callback gets a
+// second GLib timeout, and clearing it later from elsewhere leaves that timeout to fire on freed
+// memory. So a poll re-arms the other timer; device timer code does not care either way.
 
 import { DriverBase } from "./driver-base.js";
 
@@ -36,7 +41,12 @@ export class TimerDriver<T = unknown> extends DriverBase {
   private readonly time: HostTime;
   private readonly idleInterval: number;
   private readonly fireBound: (timer: T) => void;
-  private timer: T | null = null;
+  /** The two timers, made on first use. */
+  private readonly timers: (T | null)[] = [null, null];
+  /** The timer whose callback is running, or null. */
+  private firing: T | null = null;
+  /** The timer last armed. */
+  private armed = 0;
   private lastTicks: number;
   private clock = 0;
   /** A poll at once is already scheduled. */
@@ -53,7 +63,7 @@ export class TimerDriver<T = unknown> extends DriverBase {
     if (!(this.idleInterval >= 1 && this.idleInterval <= 0x3fffffff))
       throw new RangeError("driver: bad idleInterval");
     this.lastTicks = time.ticks;
-    this.fireBound = () => this.run();
+    this.fireBound = (timer: T) => this.fired(timer);
   }
 
   /**
@@ -77,7 +87,16 @@ export class TimerDriver<T = unknown> extends DriverBase {
     }
     if (this.immediate) return;
     this.immediate = true;
-    this.host.schedule(this.ensureTimer(), 0, this.idleInterval);
+    this.host.schedule(this.timerToArm(), 0, this.idleInterval);
+  }
+
+  private fired(timer: T): void {
+    this.firing = timer;
+    try {
+      this.run();
+    } finally {
+      this.firing = null;
+    }
   }
 
   /** Polls everything now, then moves the timer to the next deadline. */
@@ -95,11 +114,14 @@ export class TimerDriver<T = unknown> extends DriverBase {
     this.arm(now);
   }
 
-  /** Detaches every device and frees the timer; the driver does nothing afterwards. */
+  /** Detaches every device and frees the timers; the driver does nothing afterwards. */
   stop(): void {
     this.detachAll();
-    if (this.timer !== null) this.host.clear(this.timer);
-    this.timer = null;
+    for (let i = 0; i < 2; i++) {
+      const timer = this.timers[i];
+      if (timer !== null) this.host.clear(timer);
+      this.timers[i] = null;
+    }
     this.immediate = false;
   }
 
@@ -116,11 +138,22 @@ export class TimerDriver<T = unknown> extends DriverBase {
     // Timers run on whole milliseconds; a poll that finds nothing due simply re-arms.
     else delay = Math.ceil(deadline - now);
     this.again = false;
-    this.host.schedule(this.ensureTimer(), delay, this.idleInterval);
+    this.host.schedule(this.timerToArm(), delay, this.idleInterval);
   }
 
-  private ensureTimer(): T {
-    if (this.timer === null) this.timer = this.host.repeat(this.fireBound, this.idleInterval);
-    return this.timer;
+  /**
+   * The timer to move: the one armed last, unless it is the one calling back now, whose own
+   * repeat then carries on (one idle wake-up at most, which finds nothing and re-arms).
+   */
+  private timerToArm(): T {
+    let index = this.armed;
+    if (this.firing !== null && this.timers[index] === this.firing) index = 1 - index;
+    let timer = this.timers[index];
+    if (timer === null) {
+      timer = this.host.repeat(this.fireBound, this.idleInterval);
+      this.timers[index] = timer;
+    }
+    this.armed = index;
+    return timer;
   }
 }

@@ -46,9 +46,19 @@ class FakeHost implements HostTimer<FakeTimer>, HostTime {
     return t;
   }
 
+  /** The timer whose callback is running, and timers rescheduled from inside their own callback. */
+  private calling: FakeTimer | null = null;
+  private readonly selfScheduled = new Set<FakeTimer>();
+  /**
+   * Timers cleared after being rescheduled inside their own callback: on the SDK's `lin` simulator
+   * each leaves an orphaned GLib timeout that fires on freed memory (timer.c, modTimerExecuteOne).
+   */
+  linOrphans = 0;
+
   schedule(timer: FakeTimer, interval?: number, repeat?: number): void {
     this.schedules++;
     if (!timer.alive) throw new Error("fake: schedule of a freed timer");
+    if (timer === this.calling) this.selfScheduled.add(timer);
     if (interval === undefined) {
       timer.trigger = Infinity;
       return;
@@ -60,6 +70,7 @@ class FakeHost implements HostTimer<FakeTimer>, HostTime {
   clear(timer: FakeTimer | undefined | null): void {
     this.clears++;
     if (timer == null) return;
+    if (this.selfScheduled.has(timer)) this.linOrphans++;
     timer.alive = false;
     this.timers.splice(this.timers.indexOf(timer), 1);
   }
@@ -74,7 +85,9 @@ class FakeHost implements HostTimer<FakeTimer>, HostTime {
       if (next === null) break;
       if (next.trigger > this.elapsed) this.elapsed = next.trigger;
       next.trigger += next.repeat === 0 ? Infinity : next.repeat;
+      this.calling = next;
       next.callback(next);
+      this.calling = null;
       if (next.alive && next.repeat === 0) {
         next.alive = false;
         this.freed++;
@@ -108,10 +121,10 @@ test("adding a pollable polls it on the next turn, not in place", () => {
   assert.is(p.polled.length, 0);
   host.advance(0);
   assert.equal(p.polled, [0]);
-  assert.is(host.repeats, 1);
+  assert.is(host.repeats, 2, "two timers made, which then only move");
 });
 
-test("a deadline wakes the driver at that time, on the same single timer", () => {
+test("a deadline wakes the driver at that time, on the driver's two timers", () => {
   const host = new FakeHost();
   const driver = new TimerDriver(host, host);
   const p = new Scripted();
@@ -126,10 +139,10 @@ test("a deadline wakes the driver at that time, on the same single timer", () =>
       950, 1000,
     ],
   );
-  assert.is(host.repeats, 1, "one timer made");
+  assert.is(host.repeats, 2, "two timers made, and no more");
   assert.is(host.clears, 0, "never cleared and set again");
   assert.is(host.freed, 0, "never left with a zero repeat");
-  assert.is(host.timers.length, 1);
+  assert.is(host.timers.length, 2);
 });
 
 test("fractional deadlines round up to the next millisecond", () => {
@@ -156,7 +169,32 @@ test("with nothing due the timer sleeps the idle interval and survives", () => {
   host.advance(300);
   assert.equal(p.polled.slice(6), [5500, 5700]);
   assert.is(host.freed, 0);
-  assert.is(host.repeats, 1);
+  assert.is(host.repeats, 2);
+});
+
+test("no timer is rescheduled inside its own callback, so stopping from another timer is safe on lin", () => {
+  const host = new FakeHost();
+  const driver = new TimerDriver(host, host, { idleInterval: 1000 });
+  const p = new Scripted();
+  p.deadline = 7;
+  p.every = 13;
+  driver.add(p);
+  const pair = new LinkPair();
+  driver.attach(pair.a);
+  host.advance(100);
+  // Signals from inside a poll and from outside, deadlines, idle sleeps.
+  pair.b.transmit(new Uint8Array(60), 0, 60);
+  host.advance(50);
+  p.every = 0;
+  host.advance(5000);
+  const polls = p.polled.length;
+  assert.ok(polls > 10, "the driver ran");
+  // The application stops the driver from a timer of its own, as the lin crash report did.
+  host.repeat(() => driver.stop(), 10);
+  host.advance(20);
+  assert.is(host.linOrphans, 0, "no timer cleared after rescheduling itself");
+  host.advance(10_000);
+  assert.is(p.polled.length, polls, "nothing polls after stop");
 });
 
 test("a device signal schedules one poll at once; many signals coalesce", () => {
@@ -294,7 +332,7 @@ test("two echoing nodes over a pair exchange frames through the driver", () => {
   pair.a.transmit(new Uint8Array(60), 0, 60);
   host.advance(0);
   assert.is(bounces, 100);
-  assert.is(host.repeats, 1);
+  assert.is(host.repeats, 2);
 });
 
 test("DEVICE_TRANSMIT and DEVICE_LINK wake the driver as DEVICE_RECEIVE does", () => {

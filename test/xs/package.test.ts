@@ -30,11 +30,23 @@ const build = spawnSync("npx", ["--no-install", "rollup", "-c"], {
   encoding: "utf8",
 });
 
+interface ManifestPart {
+  modules?: Record<string, string | string[]>;
+  preload?: string[];
+}
 interface Manifest {
   modules: Record<string, string | string[]>;
   preload: string[];
+  platforms?: Record<string, ManifestPart>;
 }
-const manifest = JSON.parse(readFileSync(join(root, "manifest.json"), "utf8")) as Manifest;
+const written = JSON.parse(readFileSync(join(root, "manifest.json"), "utf8")) as Manifest;
+/** Platform modules that need the SDK's `timer` and `time`, which not every platform has. */
+const PLATFORM_FOLDER = "netstack/hal/platform/moddable/*";
+/** What a build for a platform with timers sees: the top level and that platform's entry. */
+const manifest: Manifest = {
+  modules: { ...written.modules, ...(written.platforms?.lin?.modules ?? {}) },
+  preload: [...written.preload, ...(written.platforms?.lin?.preload ?? [])],
+};
 
 function files(dir: string, found: string[] = []): string[] {
   if (!existsSync(dir)) return found;
@@ -157,6 +169,18 @@ test("each native replacement excludes its portable file and exports the same na
         `${fn} is a host function`,
       );
   }
+});
+
+test("modules that need the SDK's timer and time sit under platforms entries only", () => {
+  // A module not mapped is not built, whatever the preload patterns say.
+  assert.not.ok(PLATFORM_FOLDER in written.modules, "not mapped at the top level");
+  for (const platform of ["esp32", "pico", "lin", "mac", "win"]) {
+    const part = written.platforms?.[platform];
+    assert.ok(part?.modules?.[PLATFORM_FOLDER] !== undefined, `${platform} maps the driver`);
+    assert.ok(part?.preload?.includes(PLATFORM_FOLDER), `${platform} preloads it`);
+  }
+  const fallback = written.platforms?.["..."];
+  assert.ok(fallback !== undefined && fallback.modules === undefined, "others leave it out");
 });
 
 test("manifest.json maps existing folders and every module, and preloads them all", () => {
