@@ -219,38 +219,4 @@ export class Interface {
     const d = this.device.nextDeadline();
     return d < t ? d : t;
   }
-
-  /**
-   * Sends one IPv4 datagram (see Ipv4Layer.sendDatagram): a transport header at arena offset
-   * `headerAt`, then the payload, fragmented when longer than the MTU. Returns 0 or -errno.
-   */
-  sendDatagram(
-    protocol: number,
-    source: number,
-    destination: number,
-    ttl: number,
-    tos: number,
-    headerAt: number,
-    headerLength: number,
-    payload: Uint8Array,
-    payloadAt: number,
-    payloadLength: number,
-    checksumField: number,
-    pseudo: boolean,
-  ): number {
-    return this.ip.sendDatagram(
-      protocol,
-      source,
-      destination,
-      ttl,
-      tos,
-      headerAt,
-      headerLength,
-      payload,
-      payloadAt,
-      payloadLength,
-      checksumField,
-      pseudo,
-    );
-  }
 }

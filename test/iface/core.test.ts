@@ -135,7 +135,7 @@ test("failed address resolution is reported to the sending protocol as host unre
   const header = solo.stack.memory.take(8);
   for (let i = 0; i < 2; i++)
     assert.is(
-      iface.sendDatagram(
+      iface.ip.sendDatagram(
         253,
         iface.address,
         ip("192.0.2.77"),
