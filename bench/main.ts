@@ -84,4 +84,3 @@ console.log("");
 
 console.log("4. Memory by profile (arena bytes; V8 heap of the Stack objects beyond the arena)");
 for (const line of describeProfileMemory()) console.log(`   ${line}`);
-
