@@ -5,6 +5,7 @@
 // 2. The same step under the real XS engine: slots allocated and kept per echoed datagram.
 // 3. The stack against the Linux kernel over the TAP: UDP echoes per second beside the raw TAP
 //    frame ceiling.
+// 4. Memory by profile: arena bytes by component and the V8 heap of a Stack (bench/memory.ts).
 
 import { execFileSync } from "node:child_process";
 import { cpus, release } from "node:os";
@@ -12,6 +13,7 @@ import { fileURLToPath } from "node:url";
 import { Lab } from "../hal/platform/node/lab.js";
 import { describeEcho, pairCeiling, pairEcho } from "./echo-pair.js";
 import { tapEcho } from "./echo-tap.js";
+import { describeProfileMemory } from "./memory.js";
 import { tapCeiling } from "./tap-ceiling.js";
 
 const quick = process.argv.includes("--quick");
@@ -78,3 +80,7 @@ if (!check.ok) {
     );
   }
 }
+console.log("");
+
+console.log("4. Memory by profile (arena bytes; V8 heap of the Stack objects beyond the arena)");
+for (const line of describeProfileMemory()) console.log(`   ${line}`);

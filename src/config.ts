@@ -1,10 +1,20 @@
 // Every number that sizes the stack, in one place, like lwIP's lwipopts.h. The stack allocates all
 // of it when it is created and never again; running out at run time is an ordinary, counted
 // condition (ENOBUFS, a dropped frame), never an exception.
+//
+// Three profiles give every option a value; options given one by one override the profile's:
+// - "small": a tiny board (about 32 KB of arena): a few buffers, 4 UDP sockets, 1 TCP connection;
+// - "default": an ESP32 with Moddable's default heaps (78,848 B of chunks), leaving about half of
+//   the chunk heap to the application;
+// - "simulator": a desktop, with large pools and buffers for throughput.
 
 import { Memory } from "./storage/memory.js";
 
+export type Profile = "small" | "default" | "simulator";
+
 export interface StackOptions {
+  /** The sizes to start from ("default" when absent); the options below override its values. */
+  profile?: Profile;
   /** Seed for ephemeral ports, IP identifications and ARP jitter. Give real entropy on a device. */
   seed?: number;
   /** Packet buffers in the pool. Each holds one Ethernet frame. */
@@ -24,23 +34,49 @@ export interface StackOptions {
   reassemblySize?: number;
   /** Fragments one datagram may arrive in before it is dropped as an attack. */
   reassemblyFragments?: number;
-  // -- Reassembly under attack, and socket buffers sized per socket at run time.
   /** Reassembly slots one source address may hold at once; 0: no limit. */
   reassemblyPerSource?: number;
   /**
-   * Bytes reserved at start-up for socket buffers whose size each socket chooses at run time
-   * (SO_RCVBUF, SO_SNDBUF), handed out and taken back by a Spans allocator; 0: none.
+   * Bytes of the region socket buffers come from (a Spans allocator reserved at start-up): each
+   * socket takes its receive queue there when it opens and gives it back when it closes, and
+   * SO_RCVBUF resizes it. 0: every socket's default buffer plus socketBufferHeadroom.
    */
   socketBufferSpace?: number;
-  /** Spans that may be live at once in socketBufferSpace (two per socket: receive and send). */
+  /** Bytes of the region beyond every socket's default buffer, for sockets that grow them. */
+  socketBufferHeadroom?: number;
+  /**
+   * Spans that may be live at once in the region; 0: one per UDP and ping socket, two per TCP
+   * socket, and one for a resize in progress.
+   */
   socketBufferSpans?: number;
+  /** The least SO_RCVBUF / SO_SNDBUF a socket can be set to (Linux's SOCK_MIN_RCVBUF). */
+  socketBufferMin?: number;
+  /** The most SO_RCVBUF a socket may ask for, before Linux's doubling (net.core.rmem_max). */
+  receiveBufferMax?: number;
+  /** The most SO_SNDBUF a socket may ask for, before Linux's doubling (net.core.wmem_max). */
+  sendBufferMax?: number;
   /** UDP endpoints. */
   udpSockets?: number;
-  /** Bytes of queued datagrams (plus 40 bytes of bookkeeping each) per UDP endpoint. */
+  /** Bytes of queued datagrams (plus 40 bytes of bookkeeping each) per UDP endpoint at first. */
   udpReceiveBuffer?: number;
-  /** Ping (ICMP echo) endpoints, and the bytes each may queue. */
+  /**
+   * SO_SNDBUF a UDP or ping endpoint starts with. Only recorded: a datagram goes straight into a
+   * pool buffer, so it takes no arena.
+   */
+  udpSendBuffer?: number;
+  /** Ping (ICMP echo) endpoints, and the bytes each may queue at first. */
   pingSockets?: number;
   pingReceiveBuffer?: number;
+  /** TCP connections (reserved for the TCP endpoints: their rings are accounted already). */
+  tcpSockets?: number;
+  /** Send ring of a TCP connection at first (SO_SNDBUF), from the socket buffer region. */
+  tcpSendBuffer?: number;
+  /** Receive ring of a TCP connection at first (SO_RCVBUF): the largest window it offers. */
+  tcpReceiveBuffer?: number;
+  /** Connections that may linger in TIME-WAIT, kept as 4-tuples without rings. */
+  tcpTimeWait?: number;
+  /** Half-open connections (SYN-RECEIVED) over all listeners, kept without rings. */
+  tcpSynQueue?: number;
   /** Frames handled per poll before yielding to timers and the application. */
   receiveBudget?: number;
   /**
@@ -63,33 +99,146 @@ export interface StackOptions {
   memory?: Memory;
 }
 
-/** The documented defaults: sized for a microcontroller with a few tens of kilobytes to spare. */
-export const DEFAULTS: Readonly<Required<Omit<StackOptions, "memory">>> = Object.freeze({
+export type Sizes = Readonly<Required<Omit<StackOptions, "memory" | "profile">>>;
+
+const SMALL: Sizes = Object.freeze({
   seed: 1,
-  buffers: 16,
+  buffers: 8,
+  bufferSize: 1536,
+  neighbors: 4,
+  arpQueue: 4,
+  reassemblySlots: 1,
+  reassemblySize: 4096,
+  reassemblyFragments: 16,
+  reassemblyPerSource: 0,
+  socketBufferSpace: 0,
+  socketBufferHeadroom: 512,
+  socketBufferSpans: 0,
+  socketBufferMin: 512,
+  receiveBufferMax: 4096,
+  sendBufferMax: 4096,
+  udpSockets: 4,
+  udpReceiveBuffer: 2048,
+  udpSendBuffer: 2048,
+  pingSockets: 1,
+  pingReceiveBuffer: 512,
+  tcpSockets: 1,
+  tcpSendBuffer: 2920,
+  tcpReceiveBuffer: 2920,
+  tcpTimeWait: 4,
+  tcpSynQueue: 2,
+  receiveBudget: 8,
+  receiveBudgetBytes: 8 * 1024,
+  sendQueue: 4,
+  icmpRate: 100,
+  icmpBurst: 10,
+  ttl: 64,
+});
+
+const DEFAULT: Sizes = Object.freeze({
+  seed: 1,
+  buffers: 10,
   bufferSize: 1536,
   neighbors: 8,
   arpQueue: 8,
-  reassemblySlots: 2,
+  reassemblySlots: 1,
   reassemblySize: 8192 + 64,
   reassemblyFragments: 64,
   reassemblyPerSource: 0,
   socketBufferSpace: 0,
-  socketBufferSpans: 16,
-  udpSockets: 8,
-  udpReceiveBuffer: 4096,
-  pingSockets: 2,
+  socketBufferHeadroom: 1024,
+  socketBufferSpans: 0,
+  socketBufferMin: 512,
+  receiveBufferMax: 16384,
+  sendBufferMax: 16384,
+  udpSockets: 4,
+  udpReceiveBuffer: 2048,
+  udpSendBuffer: 4096,
+  pingSockets: 1,
   pingReceiveBuffer: 1024,
-  receiveBudget: 32,
-  receiveBudgetBytes: 24 * 1024,
+  tcpSockets: 2,
+  tcpSendBuffer: 2048,
+  tcpReceiveBuffer: 2920,
+  tcpTimeWait: 8,
+  tcpSynQueue: 4,
+  receiveBudget: 16,
+  receiveBudgetBytes: 16 * 1024,
   sendQueue: 8,
   icmpRate: 1000,
   icmpBurst: 50,
   ttl: 64,
 });
 
-/** The options with every default filled in. */
+const SIMULATOR: Sizes = Object.freeze({
+  seed: 1,
+  buffers: 512,
+  bufferSize: 1536,
+  neighbors: 64,
+  arpQueue: 128,
+  reassemblySlots: 8,
+  reassemblySize: 65535,
+  reassemblyFragments: 64,
+  reassemblyPerSource: 0,
+  socketBufferSpace: 0,
+  socketBufferHeadroom: 1024 * 1024,
+  socketBufferSpans: 0,
+  socketBufferMin: 2304,
+  receiveBufferMax: 4 * 1024 * 1024,
+  sendBufferMax: 4 * 1024 * 1024,
+  udpSockets: 16,
+  udpReceiveBuffer: 256 * 1024,
+  udpSendBuffer: 212992,
+  pingSockets: 4,
+  pingReceiveBuffer: 64 * 1024,
+  tcpSockets: 16,
+  tcpSendBuffer: 64 * 1024,
+  tcpReceiveBuffer: 128 * 1024,
+  tcpTimeWait: 256,
+  tcpSynQueue: 128,
+  receiveBudget: 64,
+  receiveBudgetBytes: 96 * 1024,
+  sendQueue: 256,
+  icmpRate: 1000,
+  icmpBurst: 50,
+  ttl: 64,
+});
+
+/** Every option's value in each profile. */
+export const PROFILES: Readonly<Record<Profile, Sizes>> = Object.freeze({
+  small: SMALL,
+  default: DEFAULT,
+  simulator: SIMULATOR,
+});
+
+/** The documented defaults: the "default" profile. */
+export const DEFAULTS: Sizes = DEFAULT;
+
+/** Arena every span and buffer is aligned to (Memory.take's default). */
+const ALIGN = 8;
+/** Arena scratch taken by the layers, here so memoryBytes can count it: the memory test checks. */
+const REASSEMBLY_HEADER_ROOM = 60; // iface/reassembly.ts HEADER_ROOM, per slot
+const ICMP_SCRATCH = 576; // iface/icmp.ts, one per interface
+const TRANSPORT_SCRATCH = 8 + 8 + 40 + 40; // a UDP and an ICMP header, two record headers
+/** Bytes of a datagram queue's record header (datagram-queue.ts RECORD_HEADER). */
+const RECORD_BYTES = 40;
+
+function aligned(n: number): number {
+  return (n + ALIGN - 1) & ~(ALIGN - 1);
+}
+
+/** An integer option within [min, max], or a RangeError naming it, its value and the range. */
+function pick(options: StackOptions, base: Sizes, name: keyof Sizes, min: number, max: number) {
+  const value = options[name] ?? base[name];
+  if (!(Number.isInteger(value) && value >= min && value <= max))
+    throw new RangeError(`${name} ${value}: must be ${min}..${max}`);
+  return value;
+}
+
+const MAX_SOCKET_BUFFER = 16 * 1024 * 1024;
+
+/** The options with every default filled in, checked. */
 export class StackConfig {
+  readonly profile: Profile;
   readonly seed: number;
   readonly buffers: number;
   readonly bufferSize: number;
@@ -99,12 +248,23 @@ export class StackConfig {
   readonly reassemblySize: number;
   readonly reassemblyFragments: number;
   readonly reassemblyPerSource: number;
+  /** Bytes of the socket buffer region, computed when the option is 0. */
   readonly socketBufferSpace: number;
+  readonly socketBufferHeadroom: number;
   readonly socketBufferSpans: number;
+  readonly socketBufferMin: number;
+  readonly receiveBufferMax: number;
+  readonly sendBufferMax: number;
   readonly udpSockets: number;
   readonly udpReceiveBuffer: number;
+  readonly udpSendBuffer: number;
   readonly pingSockets: number;
   readonly pingReceiveBuffer: number;
+  readonly tcpSockets: number;
+  readonly tcpSendBuffer: number;
+  readonly tcpReceiveBuffer: number;
+  readonly tcpTimeWait: number;
+  readonly tcpSynQueue: number;
   readonly receiveBudget: number;
   readonly receiveBudgetBytes: number;
   readonly sendQueue: number;
@@ -113,42 +273,92 @@ export class StackConfig {
   readonly ttl: number;
 
   constructor(options: StackOptions) {
-    this.seed = options.seed ?? DEFAULTS.seed;
-    this.buffers = options.buffers ?? DEFAULTS.buffers;
-    this.bufferSize = options.bufferSize ?? DEFAULTS.bufferSize;
-    this.neighbors = options.neighbors ?? DEFAULTS.neighbors;
-    const arpQueue = options.arpQueue ?? DEFAULTS.arpQueue;
+    const profile = options.profile ?? "default";
+    if (profile !== "small" && profile !== "default" && profile !== "simulator")
+      throw new RangeError(`profile ${String(profile)}: must be small, default or simulator`);
+    this.profile = profile;
+    const o = options;
+    const b = PROFILES[profile];
+    this.seed = options.seed ?? b.seed;
+    this.buffers = pick(o, b, "buffers", 2, 0x7fff);
+    this.bufferSize = pick(o, b, "bufferSize", 1514, 65535);
+    this.neighbors = pick(o, b, "neighbors", 1, 4096);
+    const arpQueue = pick(o, b, "arpQueue", 0, 0xffff);
     this.arpQueue = arpQueue < this.buffers - 1 ? arpQueue : this.buffers - 1;
-    this.reassemblySlots = options.reassemblySlots ?? DEFAULTS.reassemblySlots;
-    this.reassemblySize = options.reassemblySize ?? DEFAULTS.reassemblySize;
-    this.reassemblyFragments = options.reassemblyFragments ?? DEFAULTS.reassemblyFragments;
-    this.reassemblyPerSource = options.reassemblyPerSource ?? DEFAULTS.reassemblyPerSource;
-    this.socketBufferSpace = options.socketBufferSpace ?? DEFAULTS.socketBufferSpace;
-    this.socketBufferSpans = options.socketBufferSpans ?? DEFAULTS.socketBufferSpans;
-    this.udpSockets = options.udpSockets ?? DEFAULTS.udpSockets;
-    this.udpReceiveBuffer = options.udpReceiveBuffer ?? DEFAULTS.udpReceiveBuffer;
-    this.pingSockets = options.pingSockets ?? DEFAULTS.pingSockets;
-    this.pingReceiveBuffer = options.pingReceiveBuffer ?? DEFAULTS.pingReceiveBuffer;
-    this.receiveBudget = options.receiveBudget ?? DEFAULTS.receiveBudget;
-    this.receiveBudgetBytes = options.receiveBudgetBytes ?? DEFAULTS.receiveBudgetBytes;
-    const sendQueue = options.sendQueue ?? DEFAULTS.sendQueue;
+    this.reassemblySlots = pick(o, b, "reassemblySlots", 0, 1024);
+    this.reassemblySize = pick(o, b, "reassemblySize", 576, 65535);
+    this.reassemblyFragments = pick(o, b, "reassemblyFragments", 1, 65535);
+    this.reassemblyPerSource = pick(o, b, "reassemblyPerSource", 0, 1024);
+    this.socketBufferMin = pick(o, b, "socketBufferMin", 2 * RECORD_BYTES, 65536);
+    const min = this.socketBufferMin;
+    this.receiveBufferMax = pick(o, b, "receiveBufferMax", min, MAX_SOCKET_BUFFER);
+    this.sendBufferMax = pick(o, b, "sendBufferMax", min, MAX_SOCKET_BUFFER);
+    this.udpSockets = pick(o, b, "udpSockets", 0, 1024);
+    this.udpReceiveBuffer = pick(o, b, "udpReceiveBuffer", 1, MAX_SOCKET_BUFFER);
+    this.udpSendBuffer = pick(o, b, "udpSendBuffer", min, MAX_SOCKET_BUFFER);
+    this.pingSockets = pick(o, b, "pingSockets", 0, 1024);
+    this.pingReceiveBuffer = pick(o, b, "pingReceiveBuffer", 1, MAX_SOCKET_BUFFER);
+    this.tcpSockets = pick(o, b, "tcpSockets", 0, 1024);
+    this.tcpSendBuffer = pick(o, b, "tcpSendBuffer", min, MAX_SOCKET_BUFFER);
+    this.tcpReceiveBuffer = pick(o, b, "tcpReceiveBuffer", min, MAX_SOCKET_BUFFER);
+    this.tcpTimeWait = pick(o, b, "tcpTimeWait", 0, 0xffff);
+    this.tcpSynQueue = pick(o, b, "tcpSynQueue", 0, 0xffff);
+    this.socketBufferHeadroom = pick(o, b, "socketBufferHeadroom", 0, 0x7fffffff);
+    const needed = this.socketBufferDefaults + aligned(this.socketBufferHeadroom);
+    const space = pick(o, b, "socketBufferSpace", 0, 0x7fffffff);
+    if (space !== 0 && space < this.socketBufferDefaults)
+      throw new RangeError(
+        `socketBufferSpace ${space}: must be 0 or ${this.socketBufferDefaults}..${0x7fffffff} (every socket's default buffer)`,
+      );
+    this.socketBufferSpace = space !== 0 ? space - (space % ALIGN) : needed;
+    const spans = this.udpSockets + this.pingSockets + 2 * this.tcpSockets + 1;
+    const maxSpans = pick(o, b, "socketBufferSpans", 0, 0xffff);
+    if (maxSpans !== 0 && maxSpans < spans)
+      throw new RangeError(`socketBufferSpans ${maxSpans}: must be 0 or ${spans}..${0xffff}`);
+    this.socketBufferSpans = maxSpans !== 0 ? maxSpans : spans;
+    this.receiveBudget = pick(o, b, "receiveBudget", 1, 0xffff);
+    this.receiveBudgetBytes = pick(o, b, "receiveBudgetBytes", 1514, 0x7fffffff);
+    const sendQueue = pick(o, b, "sendQueue", 1, 0xffff);
     this.sendQueue = sendQueue < this.buffers - 1 ? sendQueue : this.buffers - 1;
-    this.icmpRate = options.icmpRate ?? DEFAULTS.icmpRate;
-    this.icmpBurst = options.icmpBurst ?? DEFAULTS.icmpBurst;
-    this.ttl = options.ttl ?? DEFAULTS.ttl;
-    if (this.bufferSize < 1514) throw new RangeError("bufferSize must hold a 1514-byte frame");
-    if (this.reassemblySize > 65535) throw new RangeError("reassemblySize is at most 65535");
+    this.icmpRate = pick(o, b, "icmpRate", 0, 1000000);
+    this.icmpBurst = pick(o, b, "icmpBurst", 0, 1000000);
+    this.ttl = pick(o, b, "ttl", 1, 255);
   }
 
-  /** Bytes of arena the stack needs, with room for alignment. */
-  get memoryBytes(): number {
+  /** Region bytes every socket's default buffers take (each span rounded to the alignment). */
+  get socketBufferDefaults(): number {
     return (
-      this.buffers * this.bufferSize +
-      this.reassemblySlots * (this.reassemblySize + 80) +
-      this.udpSockets * (this.udpReceiveBuffer + 8) +
-      this.pingSockets * (this.pingReceiveBuffer + 8) +
-      (this.socketBufferSpace > 0 ? this.socketBufferSpace + 8 : 0) +
-      1024
+      this.udpSockets * aligned(this.udpReceiveBuffer) +
+      this.pingSockets * aligned(this.pingReceiveBuffer) +
+      this.tcpSockets * (aligned(this.tcpSendBuffer) + aligned(this.tcpReceiveBuffer))
     );
+  }
+
+  /** Arena bytes of the packet pool. */
+  get poolBytes(): number {
+    return aligned(this.buffers * this.bufferSize);
+  }
+
+  /** Arena bytes of the reassembly slots. */
+  get reassemblyBytes(): number {
+    return this.reassemblySlots * (aligned(this.reassemblySize) + aligned(REASSEMBLY_HEADER_ROOM));
+  }
+
+  /** Arena bytes of the socket buffer region. */
+  get socketBufferBytes(): number {
+    return this.socketBufferSpace;
+  }
+
+  /** Arena bytes of scratch space: ICMP errors built, headers and records assembled. */
+  get scratchBytes(): number {
+    return aligned(ICMP_SCRATCH) + aligned(TRANSPORT_SCRATCH);
+  }
+
+  /**
+   * Every byte of arena the stack takes, from an arena whose next free byte is 8-aligned (a fresh
+   * Memory's is): pool, reassembly, socket buffer region and scratch.
+   */
+  get memoryBytes(): number {
+    return this.poolBytes + this.reassemblyBytes + this.socketBufferBytes + this.scratchBytes;
   }
 }

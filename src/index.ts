@@ -2,7 +2,7 @@
 // through manifest.json instead.
 export * from "./errno.js";
 export { Stack, type StackSetup, type Ipv4Settings } from "./stack.js";
-export { DEFAULTS, StackConfig, type StackOptions } from "./config.js";
+export { DEFAULTS, PROFILES, StackConfig, type Profile, type StackOptions } from "./config.js";
 export { Interface } from "./iface/interface.js";
 export { Ipv4Info, ProtocolTable, DELIVERED, type ProtocolHandler } from "./iface/protocols.js";
 export { UdpTable, UDP_MAX_PAYLOAD } from "./transport/udp.js";

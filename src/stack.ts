@@ -7,6 +7,7 @@ import { Interface } from "./iface/interface.js";
 import { Random } from "./random.js";
 import { Memory } from "./storage/memory.js";
 import { PacketPool } from "./storage/pool.js";
+import { SPAN_ALIGN, Spans } from "./storage/spans.js";
 import { PingEndpoint, PingTable } from "./transport/ping.js";
 import { UdpTable } from "./transport/udp.js";
 import { UdpEndpoint } from "./transport/udp-endpoint.js";
@@ -41,6 +42,8 @@ export class Stack implements Pollable {
   readonly config: StackConfig;
   readonly memory: Memory;
   readonly pool: PacketPool;
+  /** The socket buffer region: every socket's queue is a span of it while the socket is open. */
+  readonly socketBuffers: Spans;
   readonly random: Random;
   readonly udp: UdpTable;
   readonly ping: PingTable;
@@ -57,28 +60,35 @@ export class Stack implements Pollable {
   constructor(options: StackSetup = {}) {
     const config = new StackConfig(options);
     this.config = config;
-    this.memory =
+    const memory =
       options.memory ?? new Memory(new Uint8Array(config.memoryBytes + (options.appMemory ?? 0)));
-    this.pool = new PacketPool(this.memory, config.buffers, config.bufferSize);
+    this.memory = memory;
+    // Checked before anything is taken (attach() takes the rest), so a short arena fails here,
+    // whole, with the figures to fix it.
+    const top = memory.bytes.length - memory.free;
+    const room = memory.free - ((SPAN_ALIGN - (top % SPAN_ALIGN)) % SPAN_ALIGN);
+    if (room < config.memoryBytes)
+      throw new RangeError(
+        `memory ${room}: the stack needs ${config.memoryBytes} bytes of arena, ${config.memoryBytes - room} more (Stack.memoryNeeded)`,
+      );
+    this.pool = new PacketPool(memory, config.buffers, config.bufferSize);
+    this.socketBuffers = new Spans(memory, config.socketBufferSpace, config.socketBufferSpans);
     this.summer = new Checksum();
     this.random = new Random(config.seed);
     this.udp = new UdpTable(
-      this.memory,
-      config.udpSockets,
-      config.udpReceiveBuffer,
+      memory,
+      config,
+      this.socketBuffers,
       this.random,
       this.summer,
-      config.ttl,
       this.ready,
     );
-    this.ping = new PingTable(
-      this.memory,
-      config.pingSockets,
-      config.pingReceiveBuffer,
-      this.random,
-      config.ttl,
-      this.ready,
-    );
+    this.ping = new PingTable(memory, config, this.socketBuffers, this.random, this.ready);
+    // The TCP connections' default rings are promised now, so no other socket grows into them.
+    this.socketBuffers.reserved +=
+      config.tcpSockets *
+      (((config.tcpSendBuffer + SPAN_ALIGN - 1) & ~(SPAN_ALIGN - 1)) +
+        ((config.tcpReceiveBuffer + SPAN_ALIGN - 1) & ~(SPAN_ALIGN - 1)));
   }
 
   /** Bytes of arena a stack with these options needs, for a caller that supplies `memory`. */

@@ -18,6 +18,12 @@ export class Spans {
   readonly maxSpans: number;
   /** Times alloc() found no room (or no free entry). */
   failures = 0;
+  /**
+   * Free bytes promised to owners that have not taken their span yet (sockets not open): a span
+   * may grow only into `spare`, so every socket can still get its default buffer when it opens.
+   * Kept by the owners; alloc() does not look at it.
+   */
+  reserved = 0;
 
   /** Free blocks, sorted by offset, never touching one another. */
   private readonly freeAt: Int32Array;
@@ -58,6 +64,11 @@ export class Spans {
   /** Free bytes in all. */
   get available(): number {
     return this.freeBytes;
+  }
+
+  /** Free bytes not promised to anyone. */
+  get spare(): number {
+    return this.freeBytes - this.reserved;
   }
 
   /** The largest span alloc() could hand out now. */

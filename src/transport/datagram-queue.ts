@@ -2,11 +2,16 @@
 // (payload length, ports, source and destination addresses v4-mapped, flags) then the payload,
 // so the same fixed space holds many small datagrams or a few large ones. Shared by UDP and ping
 // endpoints.
+//
+// The ring sits on a span of the socket buffer region (Spans), taken when the socket opens and
+// given back when it closes, so SO_RCVBUF can resize one socket's queue at run time without
+// allocating: the region was reserved at start-up.
 
 import { EAGAIN } from "../errno.js";
 import { copy } from "../storage/memory.js";
 import { Memory } from "../storage/memory.js";
 import { ByteRing } from "../storage/ring.js";
+import { SPAN_ALIGN, Spans } from "../storage/spans.js";
 import { FullAddress, readU16, writeU16, writeU32 } from "../wire/address.js";
 
 export const RECORD_HEADER = 40;
@@ -17,20 +22,129 @@ export const MSG_PEEK = 0x2;
 export const MSG_TRUNC = 0x20;
 export const MSG_DONTWAIT = 0x40;
 
+/**
+ * The buffer size Linux's sock_setsockopt gives for SO_RCVBUF / SO_SNDBUF `value`: the int is
+ * compared as unsigned with the limit (rmem_max / wmem_max; a negative value asks for the most),
+ * then doubled to cover bookkeeping, and never below the minimum. It never fails: BSD treats the
+ * sizes as hints, and so does Linux.
+ */
+export function socketBufferSize(value: number, max: number, min: number): number {
+  const asked = value >>> 0;
+  const doubled = (asked < max ? asked : max) * 2;
+  return doubled > min ? doubled : min;
+}
+
+function spanLength(n: number): number {
+  return (n + SPAN_ALIGN - 1) & ~(SPAN_ALIGN - 1);
+}
+
 export class DatagramQueue {
   readonly ring: ByteRing;
   /** Datagrams held. */
   count = 0;
   /** Payload length of the datagram last read, before any truncation. */
   lastLength = 0;
+  /** The capacity a socket opens with; promised to it in the region while it is closed. */
+  readonly initial: number;
   private readonly bytes: Uint8Array;
   /** Arena scratch where a record header is assembled or read back; shared, used briefly. */
   private readonly recordAt: number;
+  private readonly spans: Spans;
+  /** The span under the ring, or -1 while the socket is closed. */
+  private spanAt = -1;
+  /** A capacity asked for that must wait until the queue drains; 0: none. */
+  private pending = 0;
 
-  constructor(memory: Memory, capacity: number, recordAt: number) {
-    this.ring = new ByteRing(memory, capacity);
+  constructor(memory: Memory, spans: Spans, initial: number, recordAt: number) {
+    this.ring = new ByteRing(memory, 0);
     this.bytes = memory.bytes;
     this.recordAt = recordAt;
+    this.spans = spans;
+    this.initial = initial;
+    spans.reserved += spanLength(initial);
+  }
+
+  /** Capacity in bytes, records included (SO_RCVBUF): a pending resize counts as done. */
+  get capacity(): number {
+    return this.pending > 0 ? this.pending : this.ring.capacity;
+  }
+
+  /**
+   * Takes the span of the initial capacity, when the socket opens; false when the region has no
+   * free block that big (its bytes are there, promised, but split by sockets that grew).
+   */
+  open(): boolean {
+    if (this.spanAt >= 0) return true;
+    const spans = this.spans;
+    const promised = spanLength(this.initial);
+    spans.reserved -= promised;
+    const at = spans.alloc(this.initial);
+    if (at < 0) {
+      spans.reserved += promised;
+      return false;
+    }
+    this.spanAt = at;
+    this.ring.place(at, this.initial);
+    this.count = 0;
+    this.lastLength = 0;
+    this.pending = 0;
+    return true;
+  }
+
+  /** Gives the span back (queued datagrams are dropped), when the socket closes. */
+  close(): void {
+    this.clear();
+    this.pending = 0;
+    if (this.spanAt < 0) return;
+    this.spans.free(this.spanAt);
+    this.spans.reserved += spanLength(this.initial);
+    this.spanAt = -1;
+    this.ring.place(0, 0);
+  }
+
+  /**
+   * Makes the queue hold `capacity` bytes. Queued datagrams move to the new span when one is free
+   * and they fit; otherwise the change waits until the queue drains. On an empty queue it happens
+   * at once, growing only as far as the region's unpromised bytes and its largest free block
+   * allow (never less than before, since the old span is given back first).
+   */
+  resize(capacity: number): void {
+    if (this.spanAt < 0) return;
+    const spans = this.spans;
+    const ring = this.ring;
+    this.pending = 0;
+    if (capacity === ring.capacity) return;
+    if (this.count === 0) {
+      const old = ring.capacity;
+      spans.free(this.spanAt);
+      let room = spans.spare;
+      const largest = spans.largest;
+      if (largest < room) room = largest;
+      let grant = capacity;
+      if (spanLength(grant) > room) grant = room & ~(SPAN_ALIGN - 1);
+      let at = spans.alloc(grant);
+      if (at < 0) {
+        // Unreachable while every owner keeps its promises; the old size always fits again.
+        grant = old;
+        at = spans.alloc(old);
+      }
+      this.spanAt = at;
+      ring.place(at, grant);
+      return;
+    }
+    const used = ring.readable;
+    if (capacity >= used && spanLength(capacity) <= spans.spare && spans.live < spans.maxSpans) {
+      const at = spans.alloc(capacity);
+      if (at >= 0) {
+        ring.peek(this.bytes, at, used, 0);
+        spans.free(this.spanAt);
+        this.spanAt = at;
+        ring.place(at, capacity);
+        ring.commit(used);
+        return;
+      }
+    }
+    this.pending = capacity;
   }
 
   clear(): void {
@@ -101,7 +215,7 @@ export class DatagramQueue {
     this.lastLength = length;
     if ((flags & MSG_PEEK) === 0) {
       ring.discard(RECORD_HEADER + length);
-      this.count--;
+      if (--this.count === 0 && this.pending > 0) this.resize(this.pending);
     }
     return (flags & MSG_TRUNC) !== 0 ? length : n;
   }

@@ -1,15 +1,18 @@
 // What the UDP and ping tables share: a fixed set of endpoint slots made at start-up and recycled,
 // the interface they send through, the ready list their events go to, and arena scratch for an
-// outgoing transport header and for the record header of a datagram being queued or read.
+// outgoing transport header and for the record header of a datagram being queued or read, and the
+// socket buffer region their receive queues take their spans from.
 //
 // An application holds a handle, not a slot: each open() makes a small handle object that names
 // its slot and the slot's generation. Closing bumps the generation, so a handle kept after close()
 // answers -EBADF and can never reach the socket that reuses its slot.
 
+import type { StackConfig } from "../config.js";
 import type { Interface } from "../iface/interface.js";
 import { Random } from "../random.js";
 import { Memory } from "../storage/memory.js";
-import { RECORD_HEADER } from "./datagram-queue.js";
+import { Spans } from "../storage/spans.js";
+import { DatagramQueue, RECORD_HEADER, socketBufferSize } from "./datagram-queue.js";
 import { EVENT_OUT, EventSource, ReadyList } from "./waiter.js";
 
 export abstract class Slot extends EventSource {
@@ -18,6 +21,10 @@ export abstract class Slot extends EventSource {
   generation = 0;
   /** A send was refused with EAGAIN: raise EVENT_OUT when room opens up. */
   wantsWrite = false;
+  /** SO_SNDBUF: recorded only, since a datagram goes straight into a pool buffer. */
+  sendBuffer = 0;
+  /** The receive queue, on a span of the socket buffer region while the socket is open. */
+  abstract readonly queue: DatagramQueue;
   /** Back to the state of a fresh socket. */
   abstract reset(): void;
 }
@@ -30,24 +37,49 @@ export abstract class EndpointTable<S extends Slot> {
   readonly recordAt: number;
   readonly defaultTtl: number;
   readonly ready: ReadyList;
+  /** The socket buffer region, shared with the other tables. */
+  readonly spans: Spans;
+  /** SO_RCVBUF / SO_SNDBUF limits (Linux's SOCK_MIN_RCVBUF, rmem_max, wmem_max). */
+  readonly bufferMin: number;
+  readonly receiveMax: number;
+  readonly sendMax: number;
+  /** SO_SNDBUF a socket opens with. */
+  readonly sendDefault: number;
   iface: Interface | null = null;
 
-  constructor(memory: Memory, headerLength: number, random: Random, ttl: number, ready: ReadyList) {
+  constructor(
+    memory: Memory,
+    headerLength: number,
+    random: Random,
+    config: StackConfig,
+    spans: Spans,
+    ready: ReadyList,
+  ) {
     this.random = random;
     this.bytes = memory.bytes;
-    this.defaultTtl = ttl;
+    this.defaultTtl = config.ttl;
     this.ready = ready;
+    this.spans = spans;
+    this.bufferMin = config.socketBufferMin;
+    this.receiveMax = config.receiveBufferMax;
+    this.sendMax = config.sendBufferMax;
+    this.sendDefault = config.udpSendBuffer;
     this.headerAt = memory.take(headerLength);
     this.recordAt = memory.take(RECORD_HEADER);
   }
 
-  /** A free slot, marked in use, or null when all are taken (the socket layer's ENFILE). */
+  /**
+   * A free slot, marked in use, or null when all are taken (the socket layer's ENFILE) or when the
+   * socket buffer region has no block for its queue (ENOBUFS; counted in spans.failures).
+   */
   protected take(): S | null {
     const slots = this.slots;
     for (let i = 0; i < slots.length; i++) {
       const slot = slots[i];
       if (!slot.inUse) {
         slot.reset();
+        if (!slot.queue.open()) return null;
+        slot.sendBuffer = this.sendDefault;
         slot.inUse = true;
         return slot;
       }
@@ -55,11 +87,22 @@ export abstract class EndpointTable<S extends Slot> {
     return null;
   }
 
+  /** SO_RCVBUF as Linux sets it (see socketBufferSize); the queue gets what the region allows. */
+  setReceiveBuffer(slot: S, bytes: number): void {
+    slot.queue.resize(socketBufferSize(bytes, this.receiveMax, this.bufferMin));
+  }
+
+  /** SO_SNDBUF as Linux sets it; recorded. */
+  setSendBuffer(slot: S, bytes: number): void {
+    slot.sendBuffer = socketBufferSize(bytes, this.sendMax, this.bufferMin);
+  }
+
   /** Frees a slot: pending events are forgotten, waiters dropped, old handles made stale. */
   release(slot: S): void {
     this.ready.cancel(slot);
     slot.waiters.clear();
     slot.reset();
+    slot.queue.close();
     slot.inUse = false;
     slot.wantsWrite = false;
     slot.generation++;

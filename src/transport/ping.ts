@@ -25,6 +25,8 @@ import { NO_ROUTE } from "../iface/ipv4.js";
 import type { Ipv4Info } from "../iface/protocols.js";
 import { Random } from "../random.js";
 import { Memory, copy } from "../storage/memory.js";
+import { Spans } from "../storage/spans.js";
+import type { StackConfig } from "../config.js";
 import { AF_INET, FullAddress, IpAddress, readU16, writeU16 } from "../wire/address.js";
 import { ICMP_ECHO_REQUEST, ICMP_HEADER_LENGTH } from "../wire/icmpv4.js";
 import { IPV4_BROADCAST, PROTOCOL_ICMP, isMulticastV4 } from "../wire/ipv4.js";
@@ -51,7 +53,19 @@ export class PingState extends Slot {
     super();
     this.table = table;
     this.id = id;
-    this.queue = new DatagramQueue(memory, receiveBuffer, table.recordAt);
+    this.queue = new DatagramQueue(memory, table.spans, receiveBuffer, table.recordAt);
+  }
+
+  /** SO_RCVBUF: Linux's doubling and limits; 0 (it never fails, as on Linux). */
+  setReceiveBuffer(bytes: number): number {
+    this.table.setReceiveBuffer(this, bytes);
+    return 0;
+  }
+
+  /** SO_SNDBUF: Linux's doubling and limits; 0. */
+  setSendBuffer(bytes: number): number {
+    this.table.setSendBuffer(this, bytes);
+    return 0;
   }
 
   bind(address: IpAddress | null, identifier: number): number {
@@ -177,16 +191,11 @@ export class PingState extends Slot {
 }
 
 export class PingTable extends EndpointTable<PingState> implements PortSpace, EchoReplyHandler {
-  constructor(
-    memory: Memory,
-    count: number,
-    receiveBuffer: number,
-    random: Random,
-    ttl: number,
-    ready: ReadyList,
-  ) {
-    super(memory, ICMP_HEADER_LENGTH, random, ttl, ready);
-    for (let i = 0; i < count; i++) this.slots.push(new PingState(this, i, memory, receiveBuffer));
+  constructor(memory: Memory, config: StackConfig, spans: Spans, random: Random, ready: ReadyList) {
+    super(memory, ICMP_HEADER_LENGTH, random, config, spans, ready);
+    const count = config.pingSockets;
+    for (let i = 0; i < count; i++)
+      this.slots.push(new PingState(this, i, memory, config.pingReceiveBuffer));
   }
 
   /** A new endpoint, or null when all are in use. */
@@ -256,6 +265,33 @@ export class PingEndpoint {
   set ttl(ttl: number) {
     const s = this.live();
     if (s !== null) s.ttl = ttl;
+  }
+
+  /** SO_RCVBUF: bytes the receive queue holds, records included; 0 when closed. */
+  get receiveBuffer(): number {
+    const s = this.live();
+    return s === null ? 0 : s.queue.capacity;
+  }
+
+  /**
+   * Sets SO_RCVBUF as Linux does: `bytes` (at most receiveBufferMax) doubled, at least
+   * socketBufferMin. 0, or -EBADF once closed; the queue gets what the region allows.
+   */
+  setReceiveBuffer(bytes: number): number {
+    const s = this.live();
+    return s === null ? -EBADF : s.setReceiveBuffer(bytes);
+  }
+
+  /** SO_SNDBUF; 0 when closed. */
+  get sendBuffer(): number {
+    const s = this.live();
+    return s === null ? 0 : s.sendBuffer;
+  }
+
+  /** Sets SO_SNDBUF as Linux does (see setReceiveBuffer); 0 or -EBADF. */
+  setSendBuffer(bytes: number): number {
+    const s = this.live();
+    return s === null ? -EBADF : s.setSendBuffer(bytes);
   }
 
   /** The echo identifier, which plays the port's part; 0 when unbound or closed. */

@@ -70,6 +70,34 @@ export class UdpEndpoint {
     if (s !== null) s.tos = tos;
   }
 
+  /** SO_RCVBUF: bytes the receive queue holds, records of 40 bytes included; 0 when closed. */
+  get receiveBuffer(): number {
+    const s = this.live();
+    return s === null ? 0 : s.queue.capacity;
+  }
+
+  /**
+   * Sets SO_RCVBUF as Linux does: `bytes` (at most receiveBufferMax) doubled, at least
+   * socketBufferMin. Returns 0 (or -EBADF once closed) and never fails, as on Linux: the queue
+   * gets what the socket buffer region allows, and `receiveBuffer` tells what it got.
+   */
+  setReceiveBuffer(bytes: number): number {
+    const s = this.live();
+    return s === null ? -EBADF : s.setReceiveBuffer(bytes);
+  }
+
+  /** SO_SNDBUF; 0 when closed. */
+  get sendBuffer(): number {
+    const s = this.live();
+    return s === null ? 0 : s.sendBuffer;
+  }
+
+  /** Sets SO_SNDBUF as Linux does (see setReceiveBuffer); 0 or -EBADF. */
+  setSendBuffer(bytes: number): number {
+    const s = this.live();
+    return s === null ? -EBADF : s.setSendBuffer(bytes);
+  }
+
   /** Datagrams waiting to be read. */
   get queuedDatagrams(): number {
     const s = this.live();

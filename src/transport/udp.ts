@@ -25,6 +25,8 @@ import { DELIVERED, Ipv4Info, type ProtocolHandler } from "../iface/protocols.js
 import { Random } from "../random.js";
 import { UdpStats } from "../stats.js";
 import { Memory } from "../storage/memory.js";
+import { Spans } from "../storage/spans.js";
+import type { StackConfig } from "../config.js";
 import { AF_INET, FullAddress, IpAddress, readI32, readU16, writeU16 } from "../wire/address.js";
 import { Checksum, pseudoHeaderSumV4 } from "../wire/checksum.js";
 import {
@@ -77,7 +79,19 @@ export class UdpState extends Slot {
     super();
     this.table = table;
     this.id = id;
-    this.queue = new DatagramQueue(memory, receiveBuffer, table.recordAt);
+    this.queue = new DatagramQueue(memory, table.spans, receiveBuffer, table.recordAt);
+  }
+
+  /** SO_RCVBUF: Linux's doubling and limits; 0 (it never fails, as on Linux). */
+  setReceiveBuffer(bytes: number): number {
+    this.table.setReceiveBuffer(this, bytes);
+    return 0;
+  }
+
+  /** SO_SNDBUF: Linux's doubling and limits; 0. */
+  setSendBuffer(bytes: number): number {
+    this.table.setSendBuffer(this, bytes);
+    return 0;
   }
 
   get bound(): boolean {
@@ -312,16 +326,17 @@ export class UdpTable extends EndpointTable<UdpState> implements PortSpace, Prot
 
   constructor(
     memory: Memory,
-    count: number,
-    receiveBuffer: number,
+    config: StackConfig,
+    spans: Spans,
     random: Random,
     summer: Checksum,
-    ttl: number,
     ready: ReadyList,
   ) {
-    super(memory, UDP_HEADER_LENGTH, random, ttl, ready);
+    super(memory, UDP_HEADER_LENGTH, random, config, spans, ready);
     this.summer = summer;
-    for (let i = 0; i < count; i++) this.slots.push(new UdpState(this, i, memory, receiveBuffer));
+    const count = config.udpSockets;
+    for (let i = 0; i < count; i++)
+      this.slots.push(new UdpState(this, i, memory, config.udpReceiveBuffer));
   }
 
   /** A fresh slot, or null when all are in use; the stack wraps it in a UdpEndpoint. */

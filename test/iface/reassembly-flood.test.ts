@@ -19,7 +19,9 @@ interface Flood {
 
 /** Sends REAL datagrams of 3 fragments, 1 ms apart, with junk after each; returns how many came. */
 function replay(options: StackOptions, flood: Flood): number {
-  const solo = new Solo({ stack: { udpReceiveBuffer: 20000, ...options } }).warm();
+  const solo = new Solo({
+    stack: { udpReceiveBuffer: 20000, reassemblySlots: 2, ...options },
+  }).warm();
   const socket = solo.stack.openUdp()!;
   assert.is(socket.bind(null, PORT), 0);
   const buffer = new Uint8Array(10000);
@@ -97,7 +99,7 @@ function fragmentOf(payload: Uint8Array, start: number, end: number, id: number,
 }
 
 test("inside merged ranges, exact duplicates drop alone and any other cut drops the datagram", () => {
-  const solo = new Solo({ stack: { udpReceiveBuffer: 20000 } }).warm();
+  const solo = new Solo({ stack: { udpReceiveBuffer: 20000, reassemblySlots: 2 } }).warm();
   const socket = solo.stack.openUdp()!;
   socket.bind(null, PORT);
   const data = pattern(4000 - 8, 1);

@@ -52,7 +52,9 @@ function fragment(p: Piece, id: number, extra: Partial<Parameters<typeof ipv4>[0
 }
 
 function setup(options: StackOptions = {}) {
-  const solo = new Solo({ stack: { udpReceiveBuffer: 20000, ...options } }).warm();
+  const solo = new Solo({
+    stack: { udpReceiveBuffer: 20000, reassemblySlots: 2, ...options },
+  }).warm();
   const socket = solo.stack.openUdp()!;
   assert.is(socket.bind(null, PORT), 0);
   const buffer = new Uint8Array(70000);

@@ -134,4 +134,17 @@ test("property: random alloc and free never overlap and always add up", () => {
   );
 });
 
+test("spare is the free bytes not promised to owners that have yet to take their span", () => {
+  const s = spans(1024, 8);
+  s.reserved = 512;
+  assert.is(s.spare, 512);
+  const a = s.alloc(256);
+  assert.is(s.spare, 256, "alloc takes from what is free, promises or not");
+  s.reserved -= 256;
+  assert.is(s.spare, 512);
+  assert.ok(s.free(a));
+  assert.is(s.spare, 768);
+  assert.is(s.available, 1024);
+});
+
 test.run();

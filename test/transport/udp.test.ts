@@ -61,7 +61,7 @@ function ready(options: ConstructorParameters<typeof Solo>[0] = {}) {
 // ---------------------------------------------------------------- bind
 
 test("bind: twice is EINVAL, a port in use is EADDRINUSE, a foreign address EADDRNOTAVAIL", () => {
-  const solo = ready();
+  const solo = ready({ stack: { udpSockets: 8 } });
   const s = solo.stack;
   const a = s.openUdp()!;
   assert.is(a.bind(null, 53), 0);
@@ -509,7 +509,7 @@ test("EMSGSIZE past 65507 bytes; 65507 goes out in fragments when the pool allow
 // ---------------------------------------------------------------- ping endpoints
 
 test("ping endpoints: identifiers, replies routed by identifier, connect filtering", () => {
-  const { net, a, b } = duo();
+  const { net, a, b } = duo({ pingSockets: 2 });
   const p1 = a.openPing()!;
   const p2 = a.openPing()!;
   assert.is(p1.bind(null, 0x1111), 0);
