@@ -336,9 +336,9 @@ test("starve the table and the ARP queue: bursts to unresolved hosts, strangers'
 const FRAGMENT = 1480;
 
 /**
- * Real datagrams of 3 fragments from the peer, one fragment a millisecond, for `ms`; after each
- * real fragment `junk` first fragments with fresh identifications from `sources` other hosts
- * (0: from the peer itself). Returns the line to print; asserts the legitimate flow.
+ * Real datagrams of 3 fragments from the peer, one fragment a millisecond, for `ms`; after the
+ * real fragments, `junk` first fragments a second with fresh identifications from `sources` other
+ * hosts (0: from the peer itself). Returns the line to print; asserts the legitimate flow.
  */
 function fragments(
   options: StackOptions,
@@ -377,7 +377,7 @@ function fragments(
       }
     }
     lab.inject(pieces[t % 3]);
-    for (let j = 0; j < junk; j++) {
+    for (let j = due(junk, t); j > 0; j--) {
       const source = sources === 0 ? PEER_IP : (ip("198.51.100.20") + (j % sources)) | 0;
       lab.inject(
         ipFrame({ payload: junkPayload, id: junkId++ & 0xffff, fragment: 0x2000, source }),
@@ -393,18 +393,34 @@ function fragments(
 
 test("junk first fragments while real fragmented datagrams arrive 1 ms apart", () => {
   const ms = 9999;
-  const quiet = fragments({}, ms, 0, 0);
-  const one = fragments({}, ms, 1, 0);
-  const heavy = fragments({}, ms, 3, 3);
-  const heavyCapped = fragments({ reassemblySlots: 4, reassemblyPerSource: 1 }, ms, 3, 3);
   const print = (name: string, r: { line: string; received: number; sent: number }) =>
     console.log(`  fragments, ${name}: real datagrams ${r.received}/${r.sent}; ${r.line}`);
+  const quiet = fragments({}, ms, 0, 0);
   print("no flood", quiet);
+  const one = fragments({}, ms, 1000, 0);
   print("1 junk first fragment from the peer after each real one", one);
+  // Linux's defaults (4 MB, 30 s) hold about 1,700 queues: 50 junk a second never fill them.
+  const slow = fragments({}, ms, 50, 3);
+  print("50 junk/s from 3 other hosts, defaults", slow);
+  const slowCapped = fragments({ reassemblyPerSource: 1 }, ms, 50, 3);
+  print("50 junk/s from 3 other hosts, reassemblyPerSource 1", slowCapped);
+  const wide = fragments({}, ms, 1000, 100);
+  print("1000 junk/s from 100 other hosts, defaults", wide);
+  // Two junk first fragments between real ones from hosts too many to cap take both default
+  // slots each time; Linux's 4 MB fill within a second at this rate, and it drops all too.
+  const wider = fragments({}, ms, 2000, 100);
+  print("2000 junk/s from 100 other hosts, defaults", wider);
+  // 3,000 a second fill Linux's 4 MB in under a second; then it drops every fragment, the real
+  // ones too, until queues expire: Linux gets next to nothing through either.
+  const heavy = fragments({}, ms, 3000, 3);
   print("3 junk from 3 other hosts after each real one, defaults", heavy);
+  const heavyCapped = fragments({ reassemblySlots: 4, reassemblyPerSource: 1 }, ms, 3000, 3);
   print("the same, 4 slots and reassemblyPerSource 1", heavyCapped);
   assert.is(quiet.received, quiet.sent);
   assert.is(one.received, one.sent);
+  assert.is(slow.received, slow.sent);
+  assert.is(slowCapped.received, slowCapped.sent);
+  assert.is(wide.received, wide.sent);
   assert.is(heavyCapped.received, heavyCapped.sent);
 });
 
