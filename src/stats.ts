@@ -38,10 +38,30 @@ export class ArpStats {
   failures = 0;
   /** Frames dropped because resolution of their next hop gave up. */
   unresolvedDrops = 0;
-  /** A waiting frame was dropped because the queue was full. */
+  /**
+   * A waiting frame dropped because the queue (or, for replies to strangers, their share of it)
+   * was full; or a frame of ours for which no entry could be had (every entry in use, or
+   * resolving for less than a retransmission).
+   */
   queueDrops = 0;
   /** A reply we did not ask for, from a host not in the cache (ignored, as Linux does). */
   unsolicited = 0;
+  /**
+   * A reply to a neighbor we held no entry for (an echo reply to a spoofed ping) dropped because
+   * such replies already held their share of the cache.
+   */
+  replyDrops = 0;
+  /** Waiting frames dropped because their unanswered resolution was recycled for another. */
+  evictedDrops = 0;
+  /**
+   * A sender no host may have: not on our subnet, its broadcast or network address, 0/8, 127/8,
+   * 240/4, or a probe (sender 0.0.0.0) that is not a request.
+   */
+  badSender = 0;
+  /** A request answered without learning its sender: every entry was in use. */
+  notLearned = 0;
+  /** A new link address within a second of the entry's last change, ignored (Linux's locktime). */
+  locked = 0;
 }
 
 export class Ipv4Stats {

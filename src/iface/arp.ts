@@ -9,9 +9,11 @@ import { IPV4_BROADCAST, isMulticastV4 } from "../wire/ipv4.js";
 import type { Interface } from "./interface.js";
 import {
   ARP_DELAY_MS,
+  ARP_LOCKTIME_MS,
   ARP_REACHABLE_MS,
   ARP_RETRANSMIT_MS,
   ARP_SOLICITS,
+  CREATE_LEARN,
   NEIGHBOR_DELAY,
   NEIGHBOR_INCOMPLETE,
   NEIGHBOR_PROBE,
@@ -89,29 +91,64 @@ export class ArpLayer {
       if (!this.isOwnMac(senderMacAt)) stats.conflicts++;
       return;
     }
+    if (senderIp === 0) {
+      // An RFC 5227 probe: its sender has no address yet, so nothing is learned. One for our
+      // address is answered, which defends it, and counted: another host means to take it.
+      if (op !== ARP_REQUEST) stats.badSender++;
+      else if (targetIp !== address) stats.notForUs++;
+      else {
+        if (!this.isOwnMac(senderMacAt)) stats.conflicts++;
+        this.send(ARP_REPLY, this.bytes, senderMacAt, 0, this.bytes, senderMacAt);
+      }
+      return;
+    }
+    if (!this.validSender(senderIp)) {
+      stats.badSender++;
+      return;
+    }
     const cache = this.cache;
-    const entry = senderIp === 0 ? -1 : cache.find(senderIp);
+    const entry = cache.find(senderIp);
     // As Linux's arp_process: only a reply sent to us alone proves the neighbor hears us; a
     // request or a broadcast reply tells its address but leaves reachability unconfirmed.
     const confirmed = op === ARP_REPLY && !linkGroup;
     if (targetIp !== address) {
       // A gratuitous announcement refreshes an entry we already hold; anything else about other
       // hosts is not ours to learn (and learning it would invite cache poisoning).
-      if (entry >= 0 && targetIp === senderIp) this.learn(entry, senderMacAt, false, now);
+      if (entry >= 0 && targetIp === senderIp) this.learn(entry, senderMacAt, false, true, now);
       else stats.notForUs++;
       return;
     }
-    if (senderIp !== 0) {
-      // RFC 826 puts the sender of any packet aimed at us in the table. Linux (without
-      // arp_accept) does so for requests, which it is about to answer, but not for replies it
-      // never asked for, so a stranger cannot plant an entry: Linux's choice.
-      let e = entry;
-      if (e < 0 && op === ARP_REQUEST) e = cache.create(this.pool, senderIp, now);
-      if (e >= 0) this.learn(e, senderMacAt, confirmed, now);
-      else if (op === ARP_REPLY) stats.unsolicited++;
+    // RFC 826 puts the sender of any packet aimed at us in the table. Linux (without arp_accept)
+    // does so for requests, which it is about to answer, but not for replies it never asked for,
+    // so a stranger cannot plant an entry: Linux's choice. A request takes no entry in use: when
+    // all are, it is answered all the same.
+    let e = entry;
+    if (e < 0 && op === ARP_REQUEST) {
+      e = cache.create(this.pool, senderIp, now, CREATE_LEARN, iface.gateway);
+      if (e < 0) stats.notLearned++;
     }
+    // A request aimed at us overrides the locktime, as Linux's neigh_event_ns does.
+    if (e >= 0) this.learn(e, senderMacAt, confirmed, op === ARP_REQUEST, now);
+    else if (op === ARP_REPLY) stats.unsolicited++;
     if (op === ARP_REQUEST)
       this.send(ARP_REPLY, this.bytes, senderMacAt, senderIp, this.bytes, senderMacAt);
+  }
+
+  /**
+   * Whether a host on our link may have `ip` (Linux's arp_process routes the sender back, and
+   * drops martians): on our subnet, and neither its network nor its broadcast address, nor in
+   * 0/8, 127/8 or 224/3. The gateway is always valid, even on a /32.
+   */
+  private validSender(ip: number): boolean {
+    const iface = this.iface;
+    if (ip === iface.gateway) return true;
+    const first = ip >>> 24;
+    if (first === 0 || first === 127 || first >= 224) return false;
+    const mask = iface.mask;
+    if (((ip ^ iface.address) & mask) !== 0) return false;
+    if (iface.prefix >= 31) return true;
+    const host = ip & ~mask;
+    return host !== 0 && host !== ~mask;
   }
 
   private isOwnMac(at: number): boolean {
@@ -123,9 +160,26 @@ export class ArpLayer {
   /**
    * Records a neighbor's address, confirmed (REACHABLE) or only heard (STALE), and sends whatever
    * waited for it. Heard again unchanged, a valid entry keeps its state (Linux's neigh_update).
+   * Unless `override` (a request aimed at us, a gratuitous announcement), a new link address
+   * within ARP_LOCKTIME_MS of the entry's last change is ignored.
    */
-  private learn(entry: number, macAt: number, confirmed: boolean, now: number): void {
+  private learn(
+    entry: number,
+    macAt: number,
+    confirmed: boolean,
+    override: boolean,
+    now: number,
+  ): void {
     const cache = this.cache;
+    if (
+      !override &&
+      cache.hasMac(entry) &&
+      now - cache.updated[entry] < ARP_LOCKTIME_MS &&
+      !cache.sameMac(entry, this.bytes, macAt)
+    ) {
+      this.stats.locked++;
+      return;
+    }
     let previous: number;
     if (confirmed) {
       // Linux randomizes reachable time over [0.5, 1.5) x base so entries do not expire in step.
@@ -135,7 +189,7 @@ export class ArpLayer {
       cache.state[entry] === NEIGHBOR_INCOMPLETE ||
       !cache.sameMac(entry, this.bytes, macAt)
     )
-      previous = cache.stale(entry, this.bytes, macAt);
+      previous = cache.stale(entry, this.bytes, macAt, now);
     else return;
     if (previous !== NEIGHBOR_INCOMPLETE || cache.waiting[entry].length === 0) return;
     // Sending on an unconfirmed address is a use of a stale entry, as any other.

@@ -18,7 +18,7 @@ import {
 } from "../wire/ethernet.js";
 import { IPV4_BROADCAST, isMulticastV4 } from "../wire/ipv4.js";
 import type { Interface } from "./interface.js";
-import { NEIGHBOR_STALE } from "./neighbor.js";
+import { CREATE_GATEWAY, CREATE_REPLY, CREATE_SEND, NEIGHBOR_STALE, QUEUED } from "./neighbor.js";
 
 /** The shortest frame on the wire without FCS. */
 const MIN_FRAME = 60;
@@ -45,6 +45,11 @@ export class EthernetLayer {
   moreToReceive = false;
   /** True while a looped-back frame is being handled (our own address is then a valid source). */
   loopingBack = false;
+  /**
+   * True while a received frame is handled: what is sent then answers it, and a neighbor we hold
+   * no entry for gets only the strangers' share of the neighbor cache.
+   */
+  private receiving = false;
 
   constructor(iface: Interface, frameBudget: number, byteBudget: number) {
     this.iface = iface;
@@ -135,6 +140,12 @@ export class EthernetLayer {
   }
 
   private input(at: number, length: number, now: number): void {
+    this.receiving = true;
+    this.demux(at, length, now);
+    this.receiving = false;
+  }
+
+  private demux(at: number, length: number, now: number): void {
     const iface = this.iface;
     const link = iface.link;
     link.framesIn++;
@@ -215,6 +226,7 @@ export class EthernetLayer {
       return;
     }
     const cache = iface.neighbors;
+    const stats = iface.arpStats;
     let entry = cache.find(nextHop);
     if (entry >= 0 && cache.hasMac(entry)) {
       cache.lastUsed[entry] = now;
@@ -223,14 +235,20 @@ export class EthernetLayer {
       return;
     }
     if (entry < 0) {
-      entry = cache.create(pool, nextHop, now);
+      const gateway = iface.gateway;
+      const why =
+        nextHop === gateway ? CREATE_GATEWAY : this.receiving ? CREATE_REPLY : CREATE_SEND;
+      entry = cache.create(pool, nextHop, now, why, gateway);
+      stats.evictedDrops += cache.evicted;
       if (entry < 0) {
-        iface.arpStats.queueDrops++;
+        if (why === CREATE_REPLY) stats.replyDrops++;
+        else stats.queueDrops++;
         pool.free(handle);
         return;
       }
-    }
-    if (!cache.enqueue(pool, entry, handle)) iface.arpStats.queueDrops++;
+    } else if (!this.receiving) cache.adopt(entry);
+    // Full for everyone or only for strangers' replies, a frame left the ARP queue.
+    if (cache.enqueue(pool, entry, handle) !== QUEUED) stats.queueDrops++;
     if (cache.solicits[entry] === 0) iface.arp.solicit(entry, now);
   }
 

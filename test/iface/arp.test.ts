@@ -10,7 +10,19 @@ import {
   NEIGHBOR_REACHABLE,
   NEIGHBOR_STALE,
 } from "../../src/iface/neighbor.js";
-import { BROADCAST_MAC, ETH_ARP, Sent, arp, ether, ip } from "../support/frames.js";
+import {
+  BROADCAST_MAC,
+  ETH_ARP,
+  ETH_IPV4,
+  Sent,
+  arp,
+  ether,
+  icmp,
+  ip,
+  ipv4,
+  mac,
+  pattern,
+} from "../support/frames.js";
 import {
   OTHER_IP,
   OTHER_MAC,
@@ -19,6 +31,7 @@ import {
   STACK_IP,
   STACK_MAC,
   Solo,
+  SoloOptions,
   measure,
 } from "../support/harness.js";
 
@@ -32,9 +45,9 @@ function to(address: number, port = 9): FullAddress {
   return full;
 }
 
-function sender(solo: Solo) {
+function sender(solo: Solo, port = 5555) {
   const socket = solo.stack.openUdp()!;
-  assert.is(socket.bind(null, 5555), 0);
+  assert.is(socket.bind(null, port), 0);
   // Each send is followed by the poll a driver gives the stack when it wakes it.
   return (address: number, seq = 0) => {
     const data = Uint8Array.of(seq);
@@ -425,4 +438,300 @@ test("frames waiting for ARP never take the last buffer: the reply can still be 
   assert.is(solo.iface.link.noBuffer, 0);
   assert.ok(solo.poolFull());
 });
+
+// ---------------------------------------------------------------- under pressure
+
+const GATEWAY_IP = ip("192.0.2.254");
+const GATEWAY_MAC = mac("02:00:00:00:00:fe");
+/** Off-link: reached through the gateway. */
+const FAR_IP = ip("198.51.100.7");
+
+/** A stack with a default gateway, the gateway and the peer resolved and in use. */
+function withGateway(options: SoloOptions["stack"] = {}, resolve = true): Solo {
+  const solo = new Solo({ stack: options, configure: false });
+  solo.stack.configure({ address: STACK_IP, prefix: 24, gateway: GATEWAY_IP });
+  solo.warm(resolve);
+  if (resolve) {
+    const send = sender(solo, 5556);
+    send(FAR_IP);
+    solo.take();
+    solo.peerAnswers(GATEWAY_MAC, GATEWAY_IP);
+    send(PEER_IP);
+    assert.equal(
+      solo.take().map((s) => s.dst),
+      [GATEWAY_MAC, PEER_MAC],
+    );
+  }
+  return solo;
+}
+
+/** An echo request from `source` (a host that will never answer ARP). */
+function ping(source: number, seq = 0): Uint8Array {
+  const from = Uint8Array.of(2, 0, 0, 0, 1, source & 0xff);
+  return ether(
+    STACK_MAC,
+    from,
+    ETH_IPV4,
+    ipv4({
+      source,
+      destination: STACK_IP,
+      protocol: 1,
+      payload: icmp({ type: 8, rest: seq, payload: pattern(8) }),
+    }),
+  );
+}
+
+/** 192.0.2.100 + i */
+function stranger(i: number): number {
+  return (ip("192.0.2.100") + i) | 0;
+}
+
+test("eight spoofed pings leave the gateway's and the peer's entries alone", () => {
+  const solo = withGateway();
+  const send = sender(solo);
+  for (let i = 0; i < 8; i++) solo.send(ping(stranger(i)));
+  solo.take();
+  send(FAR_IP, 1);
+  send(PEER_IP, 2);
+  const out = solo.take();
+  assert.equal(
+    out.map((s) => s.dst),
+    [GATEWAY_MAC, PEER_MAC],
+    "both go out at once, no resolution needed",
+  );
+  assert.ok(solo.iface.arpStats.replyDrops > 0, "replies beyond the strangers' share dropped");
+  solo.advance(10_000);
+  assert.ok(solo.poolFull());
+});
+
+test("the gateway can always be resolved, whatever waits on ARP", () => {
+  const solo = withGateway({}, false);
+  const send = sender(solo);
+  // Strangers and our own sends to hosts that never answer fill every entry.
+  for (let i = 0; i < 8; i++) solo.send(ping(stranger(i)));
+  for (let i = 0; i < 8; i++) send(stranger(20 + i));
+  solo.take();
+  send(FAR_IP, 9);
+  const asked = arps(solo.take());
+  assert.ok(
+    asked.some((s) => isRequestFor(s, GATEWAY_IP)),
+    "the gateway is asked for at once",
+  );
+  solo.peerAnswers(GATEWAY_MAC, GATEWAY_IP);
+  const out = ips(solo.take());
+  assert.is(out.length, 1);
+  assert.equal(out[0].dst, GATEWAY_MAC);
+  assert.is(out[0].ip!.payload[8], 9);
+  solo.advance(10_000);
+  assert.ok(solo.poolFull());
+});
+
+test("replies to strangers take at most a quarter of the table and of the ARP queue", () => {
+  const solo = withGateway();
+  const cache = solo.iface.neighbors;
+  const stats = solo.iface.arpStats;
+  for (let i = 0; i < 50; i++) solo.send(ping(stranger(i)));
+  assert.is(cache.replyEntryLimit, 2);
+  assert.is(cache.replyEntries, 2);
+  let held = 0;
+  for (let i = 0; i < cache.capacity; i++) if (cache.forReply[i]) held++;
+  assert.is(held, 2);
+  assert.ok(cache.replyQueued <= 2 && cache.queued <= 2);
+  assert.is(stats.replyDrops, 48);
+  assert.is(arps(solo.take()).length, 2, "one request per stranger's entry, not one per ping");
+  // A second later the unanswered ones make room for newer strangers, oldest first.
+  solo.advance(1000);
+  solo.take();
+  const before = stats.evictedDrops;
+  solo.send(ping(stranger(60)));
+  assert.ok(cache.find(stranger(60)) >= 0);
+  assert.is(cache.find(stranger(0)), -1);
+  assert.ok(cache.find(stranger(1)) >= 0);
+  assert.is(stats.evictedDrops, before + 1);
+  // A stranger answering ARP gets its reply.
+  solo.send(reply(OTHER_MAC, stranger(60)));
+  const out = ips(solo.take());
+  assert.is(out.length, 1);
+  assert.equal(out[0].dst, OTHER_MAC);
+  assert.is(cache.replyEntries, 1, "resolved, it no longer counts against the share");
+  solo.advance(10_000);
+  assert.ok(solo.poolFull());
+});
+
+test("our own send adopts a stranger's entry: it no longer counts against the share", () => {
+  const solo = withGateway();
+  const cache = solo.iface.neighbors;
+  const send = sender(solo);
+  solo.send(ping(stranger(0)));
+  assert.is(cache.replyEntries, 1);
+  send(stranger(0), 1);
+  assert.is(cache.replyEntries, 0);
+  assert.is(cache.replyQueued, 0);
+  assert.is(cache.queued, 2);
+  solo.send(reply(OTHER_MAC, stranger(0)));
+  assert.is(ips(solo.take()).length, 2);
+  assert.ok(solo.poolFull());
+});
+
+test("a resolution unanswered for a second is recycled, oldest first", () => {
+  const solo = new Solo({ stack: { neighbors: 2 } }).warm(false);
+  const send = sender(solo);
+  const cache = solo.iface.neighbors;
+  send(PEER_IP, 1);
+  solo.advance(10);
+  send(OTHER_IP, 2);
+  solo.advance(989);
+  const third = ip("192.0.2.4");
+  // Less than a second: the table holds.
+  const early = measure(solo.stack, () => send(third, 3));
+  assert.is(early["arp.queueDrops"], 1);
+  solo.advance(1);
+  solo.take();
+  const late = measure(solo.stack, () => send(third, 4));
+  assert.is(late["arp.evictedDrops"], 1, "the peer's waiting datagram goes with its entry");
+  assert.is(cache.find(PEER_IP), -1);
+  assert.ok(cache.find(OTHER_IP) >= 0);
+  assert.ok(isRequestFor(solo.take()[0], third));
+  solo.advance(5000);
+  assert.ok(solo.poolFull());
+});
+
+test("unresolved addresses never push a resolved one out", () => {
+  const solo = withGateway({ neighbors: 4 });
+  const send = sender(solo);
+  const cache = solo.iface.neighbors;
+  const gateway = cache.find(GATEWAY_IP);
+  const peer = cache.find(PEER_IP);
+  // Our own sends to many hosts that never answer, the gateway and peer used beside them.
+  for (let t = 0; t < 30_000; t += 100) {
+    send(stranger((t / 100) % 100), t & 255);
+    send(FAR_IP, 1);
+    send(PEER_IP, 2);
+    solo.advance(100);
+    solo.take();
+    if ((t / 100) % 50 === 0) {
+      solo.peerAnswers(GATEWAY_MAC, GATEWAY_IP);
+      solo.peerAnswers();
+    }
+    assert.is(cache.find(GATEWAY_IP), gateway);
+    assert.is(cache.find(PEER_IP), peer);
+  }
+  solo.advance(10_000);
+  assert.ok(solo.poolFull());
+});
+
+test("ARP from a sender no host on the link may have is neither learned nor answered", () => {
+  const solo = new Solo().warm();
+  const senders = ["192.0.2.255", "192.0.2.0", "0.0.0.2", "240.0.0.1", "10.0.0.1", "127.0.0.1"];
+  for (const text of senders) {
+    const sender = ip(text);
+    const moved = measure(solo.stack, () => solo.send(request(OTHER_MAC, sender)));
+    assert.is(moved["arp.badSender"], 1, text);
+    assert.is(moved["arp.repliesOut"], undefined, text);
+    assert.is(solo.iface.neighbors.find(sender), -1, text);
+    const again = measure(solo.stack, () => solo.send(reply(OTHER_MAC, sender)));
+    assert.is(again["arp.badSender"], 1, text);
+  }
+  assert.equal(solo.take(), []);
+  // On a /31 both addresses are hosts.
+  const pair = new Solo({ configure: false });
+  pair.stack.configure({ address: STACK_IP, prefix: 31 });
+  pair.warm(false);
+  pair.send(request(OTHER_MAC, ip("192.0.2.0")));
+  assert.is(pair.take().length, 1);
+  assert.ok(pair.iface.neighbors.find(ip("192.0.2.0")) >= 0);
+});
+
+test("an ARP probe for our address is a conflict; other probes and zero-sender replies are not learned", () => {
+  const solo = new Solo().warm();
+  const ours = measure(solo.stack, () => solo.send(request(OTHER_MAC, 0, STACK_IP)));
+  assert.is(ours["arp.conflicts"], 1);
+  assert.is(solo.take().length, 1, "answered, which defends the address");
+  const other = measure(solo.stack, () => solo.send(request(OTHER_MAC, 0, OTHER_IP)));
+  assert.is(other["arp.notForUs"], 1);
+  const zero = measure(solo.stack, () => solo.send(reply(OTHER_MAC, 0)));
+  assert.is(zero["arp.badSender"], 1);
+  assert.equal(solo.take(), []);
+  assert.is(solo.iface.neighbors.find(0), -1);
+});
+
+test("a reply changing a neighbor's MAC within a second of its last change is ignored", () => {
+  const solo = new Solo().warm(false);
+  const send = sender(solo);
+  const cache = solo.iface.neighbors;
+  send(PEER_IP);
+  solo.peerAnswers();
+  solo.take();
+  const entry = cache.find(PEER_IP);
+  const spoof = mac("02:00:00:00:00:66");
+  const macOf = () => cache.mac.slice(entry * 6, entry * 6 + 6);
+  solo.advance(999);
+  const moved = measure(solo.stack, () => solo.send(reply(spoof, PEER_IP)));
+  assert.is(moved["arp.locked"], 1);
+  assert.equal(macOf(), PEER_MAC, "the first answer stays");
+  // The same address again confirms, as any reply does.
+  solo.send(reply(PEER_MAC, PEER_IP));
+  assert.is(cache.state[entry], NEIGHBOR_REACHABLE);
+  solo.advance(1);
+  solo.send(reply(spoof, PEER_IP));
+  assert.equal(macOf(), spoof, "a second after the last change a new address is taken");
+  // A gratuitous announcement and a request aimed at us override the lock, as in Linux.
+  const garp = ether(
+    BROADCAST_MAC,
+    PEER_MAC,
+    ETH_ARP,
+    arp({ op: 1, senderMac: PEER_MAC, senderIp: PEER_IP, targetIp: PEER_IP }),
+  );
+  solo.send(garp);
+  assert.equal(macOf(), PEER_MAC);
+  solo.send(request(spoof, PEER_IP));
+  assert.equal(macOf(), spoof);
+});
+
+test("a flood of requests aimed at us never evicts an entry in use", () => {
+  const solo = withGateway();
+  const send = sender(solo);
+  const cache = solo.iface.neighbors;
+  const gateway = cache.find(GATEWAY_IP);
+  const peer = cache.find(PEER_IP);
+  let replies = 0;
+  // One request a millisecond from 200 addresses; the gateway and the peer used every 100 ms.
+  for (let i = 0; i < 2000; i++) {
+    const from = (ip("192.0.2.10") + (i % 200)) | 0;
+    solo.send(request(Uint8Array.of(2, 0, 0, 0, 2, i & 0xff), from));
+    if (i % 100 === 0) {
+      send(FAR_IP, 1);
+      send(PEER_IP, 2);
+    }
+    for (const s of solo.take()) {
+      if (s.arp) {
+        assert.is(s.arp.op, 2, "no request: nothing needs resolving again");
+        replies++;
+      } else {
+        const to = s.ip!.destination === PEER_IP ? PEER_MAC : GATEWAY_MAC;
+        assert.equal(s.dst, to);
+      }
+    }
+    assert.is(cache.find(GATEWAY_IP), gateway);
+    assert.is(cache.find(PEER_IP), peer);
+    solo.advance(1);
+  }
+  assert.is(replies, 2000, "every request answered");
+});
+
+test("when every entry is in use, a request is answered without learning its sender", () => {
+  const solo = withGateway({ neighbors: 2 });
+  const moved = measure(solo.stack, () => solo.send(request(OTHER_MAC, OTHER_IP)));
+  assert.is(moved["arp.notLearned"], 1);
+  assert.is(moved["arp.repliesOut"], 1);
+  assert.is(solo.iface.neighbors.find(OTHER_IP), -1);
+  assert.ok(solo.iface.neighbors.find(PEER_IP) >= 0);
+  // Once the peer has gone unused long enough, it can be replaced.
+  solo.advance(60_000);
+  solo.take();
+  solo.send(request(OTHER_MAC, OTHER_IP));
+  assert.ok(solo.iface.neighbors.find(OTHER_IP) >= 0);
+  assert.ok(solo.iface.neighbors.find(GATEWAY_IP) >= 0, "never the gateway's");
+});
+
 test.run();
