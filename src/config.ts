@@ -107,8 +107,9 @@ const SMALL: Sizes = Object.freeze({
   bufferSize: 1536,
   neighbors: 4,
   arpQueue: 4,
-  reassemblySlots: 1,
-  reassemblySize: 4096,
+  // Two slots, however small: with one, a single junk fragment per real one starves reassembly.
+  reassemblySlots: 2,
+  reassemblySize: 2048,
   reassemblyFragments: 16,
   reassemblyPerSource: 0,
   socketBufferSpace: 0,
@@ -141,8 +142,10 @@ const DEFAULT: Sizes = Object.freeze({
   bufferSize: 1536,
   neighbors: 8,
   arpQueue: 8,
-  reassemblySlots: 1,
-  reassemblySize: 8192 + 64,
+  // Two slots: the eviction policy needs a second one to keep a progressing datagram under a flood.
+  // 4 KB each holds the largest EDNS0 answer a resolver asks for, with its headers.
+  reassemblySlots: 2,
+  reassemblySize: 4096 + 64,
   reassemblyFragments: 64,
   reassemblyPerSource: 0,
   socketBufferSpace: 0,

@@ -17,7 +17,7 @@ test("options override the profile's values; no profile means the default one", 
   const small = new StackConfig({ profile: "small", buffers: 12 });
   assert.is(small.buffers, 12);
   assert.is(small.udpSockets, PROFILES.small.udpSockets);
-  assert.is(small.reassemblySlots, 1);
+  assert.is(small.reassemblySlots, 2);
   const plain = new StackConfig({});
   assert.is(plain.profile, "default");
   assert.is(plain.buffers, DEFAULTS.buffers);

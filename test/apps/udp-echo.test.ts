@@ -8,8 +8,13 @@ import { VirtualNet } from "../support/virtual.js";
 
 test("echoes every datagram to its sender, fragmented ones included", () => {
   const pair = new LinkPair();
-  const a = new Stack({ seed: 1, udpReceiveBuffer: 20000 });
-  const b = new Stack({ seed: 2, udpReceiveBuffer: 20000, appMemory: 65536 });
+  const a = new Stack({ seed: 1, udpReceiveBuffer: 20000, reassemblySize: 8192 + 64 });
+  const b = new Stack({
+    seed: 2,
+    udpReceiveBuffer: 20000,
+    reassemblySize: 8192 + 64,
+    appMemory: 65536,
+  });
   a.attach(pair.a, { address: "192.0.2.1", prefix: 24 });
   b.attach(pair.b, { address: "192.0.2.2", prefix: 24 });
   const echo = new UdpEcho(b, 7);

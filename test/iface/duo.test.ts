@@ -46,7 +46,7 @@ test("UDP: bind, send, receive, echo back, with ephemeral ports", () => {
 });
 
 test("UDP datagrams larger than the MTU travel in fragments and reassemble byte-exact", () => {
-  const { net, a, b } = duo({ udpReceiveBuffer: 20000 });
+  const { net, a, b } = duo({ udpReceiveBuffer: 20000, reassemblySize: 8192 + 64 });
   const server = b.openUdp()!;
   server.bind(null, 9);
   const client = a.openUdp()!;

@@ -53,7 +53,7 @@ function fragment(p: Piece, id: number, extra: Partial<Parameters<typeof ipv4>[0
 
 function setup(options: StackOptions = {}) {
   const solo = new Solo({
-    stack: { udpReceiveBuffer: 20000, reassemblySlots: 2, ...options },
+    stack: { udpReceiveBuffer: 20000, reassemblySlots: 2, reassemblySize: 8192 + 64, ...options },
   }).warm();
   const socket = solo.stack.openUdp()!;
   assert.is(socket.bind(null, PORT), 0);

@@ -8,7 +8,7 @@ import { duo, endpoint, poolFull } from "../../support/stacks.js";
 import { check, same, value } from "../report.js";
 
 export function main(): void {
-  const d = duo({ udpReceiveBuffer: 20000 });
+  const d = duo({ udpReceiveBuffer: 20000, reassemblySize: 8192 + 64 });
   const { a, b, net } = d;
 
   // ARP + ping.
