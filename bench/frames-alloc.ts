@@ -10,7 +10,7 @@
 //        node .build/bench/frames-alloc.js --xs-child <kind> <steps>
 
 import { execFile } from "node:child_process";
-import { PerformanceObserver } from "node:perf_hooks";
+import { PerformanceObserver, constants } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { counters, delta, type Counters } from "../test/support/harness.js";
 import { FRAME_KINDS, FrameRig, type FrameKind } from "./steps/frames.js";
@@ -20,6 +20,8 @@ export interface FrameAllocFigure {
   frames: number;
   /** Garbage collections during the measured frames (none forced). */
   garbageCollections: number;
+  /** Of which scavenges: what allocation on the frame path would cause first. */
+  minorCollections: number;
   /** Heap bytes gained over the run, with no collection forced in between. */
   heapGrowth: number;
   /** Heap bytes gained between forced collections before and after: what is kept. */
@@ -64,7 +66,14 @@ export async function measureKind(
   const rig = new FrameRig(kind);
   for (let i = 0; i < warmup; i++) rig.step(i);
   let collections = 0;
-  const observer = new PerformanceObserver((list) => (collections += list.getEntries().length));
+  let minor = 0;
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      collections++;
+      const detail = (entry as { detail?: { kind?: number } }).detail;
+      if (detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR) minor++;
+    }
+  });
   observer.observe({ entryTypes: ["gc"] });
   const before = counters(rig.stack);
   const sent = rig.sent;
@@ -74,6 +83,7 @@ export async function measureKind(
   const retainedBefore = process.memoryUsage().heapUsed;
   await settle();
   collections = 0;
+  minor = 0;
   const heapBefore = process.memoryUsage().heapUsed;
   const started = performance.now();
   for (let i = warmup; i < warmup + frames; i++) rig.step(i);
@@ -81,6 +91,7 @@ export async function measureKind(
   const heapAfter = process.memoryUsage().heapUsed;
   await settle();
   const gcs = collections;
+  const minorGcs = minor;
   observer.disconnect();
   collect();
   const retainedAfter = process.memoryUsage().heapUsed;
@@ -88,6 +99,7 @@ export async function measureKind(
     kind,
     frames,
     garbageCollections: gcs,
+    minorCollections: minorGcs,
     heapGrowth: heapAfter - heapBefore,
     heapRetained: retainedAfter - retainedBefore,
     framesPerSecond: frames / seconds,
@@ -113,13 +125,20 @@ function runChild(args: string[], nodeFlags: string[]): Promise<string> {
   });
 }
 
-/** One kind in a fresh `node --expose-gc` process. */
+/**
+ * One kind in a fresh `node --expose-gc` process. Without V8's memory reducer: the collection
+ * forced before measuring arms it, and 8 s later it starts an incremental mark-compact whatever
+ * the program allocates, which a slow run (a loaded machine) would count against the stack.
+ */
 export async function measureKindInChild(
   kind: FrameKind,
   frames: number,
   warmup = 100_000,
 ): Promise<FrameAllocFigure> {
-  const out = await runChild(["--child", kind, String(frames), String(warmup)], ["--expose-gc"]);
+  const out = await runChild(
+    ["--child", kind, String(frames), String(warmup)],
+    ["--expose-gc", "--no-memory-reducer"],
+  );
   return JSON.parse(out) as FrameAllocFigure;
 }
 
@@ -167,7 +186,7 @@ const fmt = (n: number): string => Math.round(n).toLocaleString("en-US");
 /** One line per kind, as the benchmark prints it. */
 export function describeFrames(f: FrameAllocFigure, xs?: XsFrameFigure): string {
   return (
-    `${f.kind.padEnd(21)} ${fmt(f.frames).padStart(9)} frames: ${String(f.garbageCollections).padStart(3)} GCs, ` +
+    `${f.kind.padEnd(21)} ${fmt(f.frames).padStart(9)} frames: ${String(f.garbageCollections).padStart(3)} GCs (${f.minorCollections} minor), ` +
     `heap ${f.heapGrowth >= 0 ? "+" : ""}${fmt(f.heapGrowth)} B, kept ${f.heapRetained >= 0 ? "+" : ""}${fmt(f.heapRetained)} B, ` +
     `${fmt(f.framesPerSecond)} frames/s, ${fmt(f.sent)} sent back, ${f.leakedBuffers} leaked` +
     (xs === undefined ? "" : `; XS ${xs.allocatedSlotsPerStep.toFixed(2)} slots/frame`)
