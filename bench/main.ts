@@ -6,12 +6,15 @@
 // 3. The stack against the Linux kernel over the TAP: UDP echoes per second beside the raw TAP
 //    frame ceiling.
 // 4. Memory by profile: arena bytes by component and the V8 heap of a Stack (bench/memory.ts).
+// 5. Allocation per received frame of every kind, valid or malformed, each kind in a fresh
+//    process: garbage collections and heap growth per million frames, and XS slots per frame.
 
 import { execFileSync } from "node:child_process";
 import { cpus, release } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Lab } from "../hal/platform/node/lab.js";
 import { describeEcho, pairCeiling, pairEcho } from "./echo-pair.js";
+import { describeFrames, framesAlloc, xsFrameSlots } from "./frames-alloc.js";
 import { tapEcho } from "./echo-tap.js";
 import { describeProfileMemory } from "./memory.js";
 import { tapCeiling } from "./tap-ceiling.js";
@@ -84,3 +87,13 @@ console.log("");
 
 console.log("4. Memory by profile (arena bytes; V8 heap of the Stack objects beyond the arena)");
 for (const line of describeProfileMemory()) console.log(`   ${line}`);
+console.log("");
+
+console.log(
+  "5. Allocation per received frame, by kind: one stack, each kind in a fresh process (V8)",
+);
+const xsKinds = ["udp", "echo-64", "arp-request", "fragments"];
+for (const f of await framesAlloc(quick ? 200_000 : 1_000_000)) {
+  const xs = xsKinds.includes(f.kind) ? await xsFrameSlots(f.kind, quick ? 200 : 500) : undefined;
+  console.log(`   ${describeFrames(f, xs)}`);
+}

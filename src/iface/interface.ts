@@ -30,6 +30,8 @@ export { Ipv4Info } from "./protocols.js";
 
 /** Multicast groups an interface can join. */
 const MAX_GROUPS = 8;
+/** Deadlines at or past this are "never" (Infinity). */
+const NEVER = 2 ** 52;
 /** 224.0.0.1, all hosts, joined by every IPv4 host (RFC 1112). */
 const ALL_HOSTS = 0xe0000001 | 0;
 
@@ -217,6 +219,9 @@ export class Interface {
     if (r < t) t = r;
     if (this.arp.announceAt < t) t = this.arp.announceAt;
     const d = this.device.nextDeadline();
-    return d < t ? d : t;
+    if (d < t) return d;
+    // Infinity read from a Float64Array is a fresh heap number on V8 when returned; the constant is
+    // not (and nor is a deadline in small-integer range).
+    return t < NEVER ? t : Infinity;
   }
 }
