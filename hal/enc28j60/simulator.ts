@@ -233,6 +233,8 @@ export class Enc28j60Sim {
   rxNoRoom = 0;
   rxFiltered = 0;
   rxLoopedBack = 0;
+  /** Frames stored across the ring's end (ERXND -> ERXST). */
+  rxStraddled = 0;
   /** Frames put on the wire, aborted, and offers the wire answered busy (retried later). */
   txSent = 0;
   txAborted = 0;
@@ -507,8 +509,9 @@ export class Enc28j60Sim {
     if (op < 0 || op === 0xff || op === 0x100) return;
     const kind = op & 0xe0;
     const needed = kind === 0x00 ? (needsDummy(this.address(op & 0x1f)) ? 2 : 1) : 1;
-    if ((kind === 0x00 || kind === 0x40 || kind === 0x80 || kind === 0xa0) && this.count < needed)
-      this.violation(V_INCOMPLETE);
+    // Every command carries at least one byte after its opcode: a buffer opcode alone means its
+    // data went into another window (§4.3).
+    if (this.count < needed) this.violation(V_INCOMPLETE);
   }
 
   private afterWindow(): void {
@@ -830,6 +833,7 @@ export class Enc28j60Sim {
   private advance(): void {
     const r = this.regs;
     const p = this.phy;
+    if ((r[ESTAT] & ESTAT_CLKRDY) === 0 && this.timeUs >= this.readyAtUs) r[ESTAT] |= ESTAT_CLKRDY;
     if (this.miiPending !== 0 && this.timeUs >= this.miiBusyUntil) {
       const address = r[MIREGADR] & 0x1f;
       if (this.miiPending === 1) {
@@ -959,6 +963,7 @@ export class Enc28j60Sim {
       if (c > this.rxEnd) c -= this.rxEnd - this.rxStart + 1;
       mem[c] ^= 0x5a;
     }
+    if (next < start) this.rxStraddled++;
     this.rxWrite = next;
     if (looped) this.rxLoopedBack++;
     else this.rxStored++;
