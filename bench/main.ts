@@ -5,12 +5,15 @@
 // 2. The same step under the real XS engine: slots allocated and kept per echoed datagram.
 // 3. The stack against the Linux kernel over the TAP: UDP echoes per second beside the raw TAP
 //    frame ceiling.
+// 4. The ENC28J60 driver over its simulated chip: SPI transactions and bytes per frame, projected
+//    throughput at 8 and 20 MHz, and slots per frame under XS (bench/enc28j60.ts runs alone too).
 
 import { execFileSync } from "node:child_process";
 import { cpus, release } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Lab } from "../hal/platform/node/lab.js";
 import { describeEcho, pairCeiling, pairEcho } from "./echo-pair.js";
+import { describeEnc28j60 } from "./enc28j60.js";
 import { tapEcho } from "./echo-tap.js";
 import { tapCeiling } from "./tap-ceiling.js";
 
@@ -77,4 +80,22 @@ if (!check.ok) {
         ` (window ${f.window}, stack process at ${(f.cpu * 100).toFixed(0)}% of a core, ${f.garbageCollections} GCs)`,
     );
   }
+}
+console.log("");
+
+console.log(
+  "4. ENC28J60: the driver over the simulated chip (SPI traffic per frame, projected throughput)",
+);
+for (const line of describeEnc28j60()) console.log(`   ${line}`);
+{
+  const step = fileURLToPath(new URL("./steps/enc28j60.js", import.meta.url));
+  const xs = JSON.parse(
+    execFileSync(process.execPath, [xsAlloc, step, quick ? "100" : "500", "--freeze"], {
+      encoding: "utf8",
+    }),
+  ) as { steps: number; allocatedSlotsPerStep: number; retainedSlotsPerStep: number };
+  console.log(
+    `   under XS, per 1514 B frame received and sent back through driver and chip: ${xs.allocatedSlotsPerStep} slots allocated,` +
+      ` ${xs.retainedSlotsPerStep} kept (over ${xs.steps} steps)`,
+  );
 }
