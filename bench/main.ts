@@ -95,7 +95,7 @@ for (const line of describeEnc28j60()) console.log(`   ${line}`);
     }),
   ) as { steps: number; allocatedSlotsPerStep: number; retainedSlotsPerStep: number };
   console.log(
-    `   under XS, per 1514 B frame received and sent back through driver and chip: ${xs.allocatedSlotsPerStep} slots allocated,` +
+    `   under XS, per frame of 64..1514 B received and sent back through driver and chip: ${xs.allocatedSlotsPerStep} slots allocated,` +
       ` ${xs.retainedSlotsPerStep} kept (over ${xs.steps} steps)`,
   );
 }

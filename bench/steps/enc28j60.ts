@@ -1,6 +1,7 @@
 // One frame in and one frame out through the ENC28J60 driver and the simulated chip, as an
-// allocation step for bench/xs-alloc.ts: a 1514-byte frame arrives from the wire, the driver reads
-// it into a buffer of the caller's, sends it back, and the wire takes it. No stack: what is measured
+// allocation step for bench/xs-alloc.ts: a frame of 64..1514 bytes (a different length each step,
+// so every chunk size is used) arrives from the wire, the driver reads it into a buffer of the
+// caller's, sends it back, and the wire takes it. No stack: what is measured
 // is the driver (and the simulator, which allocates nothing per frame either).
 
 import { Enc28j60 } from "../../hal/enc28j60/driver.js";
@@ -49,17 +50,18 @@ export function setup(): void {
 
 export function step(i: number): void {
   const s = state as State;
+  const length = 64 + ((i * 389) % 1451);
   s.frame[20] = i & 255;
-  s.pair.b.transmit(s.frame, 0, s.frame.length);
+  s.pair.b.transmit(s.frame, 0, length);
   s.now += 2;
   s.sim.poll(s.now);
   s.driver.poll(s.now);
   const n = s.driver.receive(s.buffer, 0, s.buffer.length);
-  if (n !== 1514 || s.buffer[20] !== (i & 255)) throw new Error("enc28j60 step: receive");
+  if (n !== length || s.buffer[20] !== (i & 255)) throw new Error("enc28j60 step: receive");
   if (s.driver.transmit(s.buffer, 0, n) !== 1) throw new Error("enc28j60 step: transmit");
   s.now += 4; // SPI time of both transfers, then the wire time
   s.sim.poll(s.now);
   s.driver.poll(s.now);
-  if (s.pair.b.receive(s.buffer, 0, s.buffer.length) !== 1514)
+  if (s.pair.b.receive(s.buffer, 0, s.buffer.length) !== length)
     throw new Error("enc28j60 step: wire");
 }
