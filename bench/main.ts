@@ -8,6 +8,8 @@
 // 4. Memory by profile: arena bytes by component and the V8 heap of a Stack (bench/memory.ts).
 // 5. Allocation per received frame of every kind, valid or malformed, each kind in a fresh
 //    process: garbage collections and heap growth per million frames, and XS slots per frame.
+// 6. The ENC28J60 driver over its simulated chip: SPI transactions and bytes per frame, projected
+//    throughput at 8 and 20 MHz, and slots per frame under XS (bench/enc28j60.ts runs alone too).
 
 import { execFileSync } from "node:child_process";
 import { cpus, release } from "node:os";
@@ -15,6 +17,7 @@ import { fileURLToPath } from "node:url";
 import { Lab } from "../hal/platform/node/lab.js";
 import { describeEcho, pairCeiling, pairEcho } from "./echo-pair.js";
 import { describeFrames, framesAlloc, xsFrameSlots } from "./frames-alloc.js";
+import { describeEnc28j60 } from "./enc28j60.js";
 import { tapEcho } from "./echo-tap.js";
 import { describeProfileMemory } from "./memory.js";
 import { tapCeiling } from "./tap-ceiling.js";
@@ -96,4 +99,22 @@ const xsKinds = ["udp", "echo-64", "arp-request", "fragments"];
 for (const f of await framesAlloc(quick ? 200_000 : 1_000_000)) {
   const xs = xsKinds.includes(f.kind) ? await xsFrameSlots(f.kind, quick ? 200 : 500) : undefined;
   console.log(`   ${describeFrames(f, xs)}`);
+}
+console.log("");
+
+console.log(
+  "6. ENC28J60: the driver over the simulated chip (SPI traffic per frame, projected throughput)",
+);
+for (const line of describeEnc28j60()) console.log(`   ${line}`);
+{
+  const step = fileURLToPath(new URL("./steps/enc28j60.js", import.meta.url));
+  const xs = JSON.parse(
+    execFileSync(process.execPath, [xsAlloc, step, quick ? "100" : "500", "--freeze"], {
+      encoding: "utf8",
+    }),
+  ) as { steps: number; allocatedSlotsPerStep: number; retainedSlotsPerStep: number };
+  console.log(
+    `   under XS, per frame of 64..1514 B received and sent back through driver and chip: ${xs.allocatedSlotsPerStep} slots allocated,` +
+      ` ${xs.retainedSlotsPerStep} kept (over ${xs.steps} steps)`,
+  );
 }

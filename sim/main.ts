@@ -6,7 +6,8 @@
 // an existing TAP in the current namespace and makes no lab.
 
 import { spawnSync } from "node:child_process";
-import type { NetDevice } from "../src/device.js";
+import type { NetDevice, Pollable } from "../src/device.js";
+import { simulatedEnc28j60 } from "../hal/enc28j60/simulated.js";
 import { ImpairedDevice, ImpairOptions } from "../hal/impair.js";
 import { PcapDevice } from "../hal/pcap.js";
 import { NodeDriver } from "../hal/platform/node/driver.js";
@@ -25,6 +26,8 @@ const USAGE = `usage: npm start -- [options]        (as root)
   --mac-addr MAC        the stack's MAC address (default 02:54:41:50:00:02)
   --pcap FILE           record every frame on the link to FILE
   --impair SPEC         seeded faults, e.g. loss=0.1,reorder=0.05,dup=0.02,corrupt=0,delay=0,seed=1
+  --device KIND         tap (default): the stack on the TAP; enc28j60: through the chip's driver
+                        and the simulated chip, whose wire is the TAP; w5500: the same for that chip
   --help`;
 
 interface Options {
@@ -35,6 +38,7 @@ interface Options {
   mac: Uint8Array;
   pcap: string | null;
   impair: ImpairOptions | null;
+  device: "tap" | "enc28j60" | "w5500";
 }
 
 function fail(message: string): never {
@@ -51,6 +55,7 @@ function parseArgs(argv: string[]): Options {
     mac: Uint8Array.of(0x02, 0x54, 0x41, 0x50, 0x00, 0x02),
     pcap: null,
     impair: null,
+    device: "tap",
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -89,6 +94,13 @@ function parseArgs(argv: string[]): Options {
         const parsed = ImpairedDevice.parse(value());
         if (typeof parsed === "string") fail(`bad --impair: ${parsed}`);
         options.impair = parsed;
+        break;
+      }
+      case "--device": {
+        const kind = value();
+        if (kind !== "tap" && kind !== "enc28j60" && kind !== "w5500")
+          fail(`bad --device ${kind} (want tap, enc28j60 or w5500)`);
+        options.device = kind;
         break;
       }
       case "--help":
@@ -152,6 +164,14 @@ async function main(): Promise<void> {
     udpReceiveBuffer: 256 * 1024,
     appMemory: 65536,
   });
+  // A chip device: the stack talks to its driver, the simulated chip to the wire.
+  const wire = device;
+  let chip: Pollable | null = null;
+  if (options.device === "enc28j60") {
+    const simulated = simulatedEnc28j60(wire, options.mac, () => performance.now());
+    chip = simulated.chip;
+    device = simulated.driver;
+  } else if (options.device === "w5500") fail("--device w5500 is not built yet");
   stack.attach(device, {
     address: options.address,
     prefix: options.prefix,
@@ -159,9 +179,16 @@ async function main(): Promise<void> {
   });
   const echo = new UdpEcho(stack, 7);
   const driver = new NodeDriver();
+  if (chip !== null) {
+    driver.add(chip);
+    driver.attach(wire);
+  }
   driver.add(stack);
   driver.attach(device);
-  console.log(`stack: ${ip}/${options.prefix} mac ${formatMac(options.mac)}, UDP echo on port 7`);
+  console.log(
+    `stack: ${ip}/${options.prefix} mac ${formatMac(options.mac)}, UDP echo on port 7` +
+      (chip !== null ? `, through a simulated ${options.device}` : ""),
+  );
 
   let status: ReturnType<typeof setInterval> | null = null;
   let closing = false;

@@ -2,6 +2,8 @@
 // what the interop suites put in front of the kernel.
 
 import type { NetDevice } from "../../src/device.js";
+import { simulatedEnc28j60 } from "../../hal/enc28j60/simulated.js";
+import type { Enc28j60Sim } from "../../hal/enc28j60/simulator.js";
 import { ImpairedDevice, ImpairOptions } from "../../hal/impair.js";
 import { NodeDriver } from "../../hal/platform/node/driver.js";
 import type { Lab } from "../../hal/platform/node/lab.js";
@@ -11,6 +13,8 @@ import { Stack } from "../../src/stack.js";
 
 export interface TapStack {
   stack: Stack;
+  /** The simulated chip between the stack and the TAP, for a chip device. */
+  chip: Enc28j60Sim | null;
   tap: TapDevice;
   device: NetDevice;
   impaired: ImpairedDevice | null;
@@ -19,13 +23,24 @@ export interface TapStack {
   stop(): void;
 }
 
+/** What the stack attaches to: the TAP itself, or a chip's driver whose simulated chip is on it. */
+export type TapStackDevice = "tap" | "enc28j60";
+
 export async function tapStack(
   lab: Lab,
   name: string,
   impair: ImpairOptions | null = null,
+  kind: TapStackDevice = "tap",
 ): Promise<TapStack> {
   const tap = await lab.tap(name, { kernelIp: "192.0.2.1/24" });
-  const device: NetDevice = impair === null ? tap : new ImpairedDevice(tap, impair);
+  const wire: NetDevice = impair === null ? tap : new ImpairedDevice(tap, impair);
+  let device = wire;
+  let chip: Enc28j60Sim | null = null;
+  if (kind === "enc28j60") {
+    const simulated = simulatedEnc28j60(wire, tap.mac, () => performance.now());
+    chip = simulated.chip;
+    device = simulated.driver;
+  }
   const stack = new Stack({
     seed: 7,
     buffers: 256,
@@ -39,13 +54,18 @@ export async function tapStack(
   stack.attach(device, { address: "192.0.2.2", prefix: 24 });
   const echo = new UdpEcho(stack, 7);
   const driver = new NodeDriver();
+  if (chip !== null) {
+    driver.add(chip);
+    driver.attach(wire);
+  }
   driver.add(stack);
   driver.attach(device);
   return {
     stack,
+    chip,
     tap,
     device,
-    impaired: device instanceof ImpairedDevice ? device : null,
+    impaired: wire instanceof ImpairedDevice ? wire : null,
     driver,
     echo,
     stop() {
