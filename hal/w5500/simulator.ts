@@ -500,7 +500,7 @@ export class W5500Simulator implements Pollable {
         const live = this.rsr();
         this.rsrAtHigh = live;
         // W6: a frame lands between the two byte reads.
-        if (this.tearRsr) this.pullWire();
+        if (this.tearRsr) this.pullWire(1);
         return live >> 8;
       }
       case Sn_RX_RSR + 1: {
@@ -692,7 +692,9 @@ export class W5500Simulator implements Pollable {
   /** Finishes what is due at the current chip time. */
   private catchUp(fromPoll: boolean): void {
     if (this.sending && this.linkUp && this.time >= this.sendDoneAt) this.finishSend();
-    if (!this.tearRsr || fromPoll) this.pullWire();
+    // With tearing, frames trickle in one at a time so that most land mid-read.
+    if (!this.tearRsr) this.pullWire(Infinity);
+    else if (fromPoll) this.pullWire(1);
     this.updateInt();
   }
 
@@ -716,10 +718,10 @@ export class W5500Simulator implements Pollable {
     this.raise(IR_SEND_OK);
   }
 
-  private pullWire(): void {
+  private pullWire(limit: number): void {
     this.wireWaiting = false;
     const f = this.frame;
-    for (;;) {
+    for (let taken = 0; taken < limit; taken++) {
       const length = this.wire.receive(f, 0, f.length);
       if (length === 0) return;
       if (!this.open || !this.linkUp) {
@@ -732,6 +734,8 @@ export class W5500Simulator implements Pollable {
       }
       this.store(f, length);
     }
+    // Stopped at the limit: more may wait on the wire.
+    this.wireWaiting = true;
   }
 
   /** W16: the MACRAW filter as latched at OPEN. */
