@@ -8,12 +8,16 @@ import type { Lab } from "../../hal/platform/node/lab.js";
 import type { TapDevice } from "../../hal/tap/tap.js";
 import { UdpEcho } from "../../src/apps/udp-echo.js";
 import { Stack } from "../../src/stack.js";
+import { simulatedW5500 } from "../../hal/w5500/chip.js";
+import type { W5500Simulator } from "../../hal/w5500/simulator.js";
 
 export interface TapStack {
   stack: Stack;
   tap: TapDevice;
   device: NetDevice;
   impaired: ImpairedDevice | null;
+  /** The simulated chip, when the stack runs through one. */
+  simulator: W5500Simulator | null;
   driver: NodeDriver;
   echo: UdpEcho;
   stop(): void;
@@ -23,9 +27,18 @@ export async function tapStack(
   lab: Lab,
   name: string,
   impair: ImpairOptions | null = null,
+  chip: "none" | "w5500" = "none",
 ): Promise<TapStack> {
   const tap = await lab.tap(name, { kernelIp: "192.0.2.1/24" });
-  const device: NetDevice = impair === null ? tap : new ImpairedDevice(tap, impair);
+  let device: NetDevice = impair === null ? tap : new ImpairedDevice(tap, impair);
+  const driver = new NodeDriver();
+  // Through a simulated SPI chip: the driver is the stack's device, the TAP the chip's wire.
+  let simulator: W5500Simulator | null = null;
+  if (chip === "w5500") {
+    const w = simulatedW5500(device, tap.mac, () => driver.now());
+    simulator = w.chip;
+    device = w.driver;
+  }
   const stack = new Stack({
     seed: 7,
     buffers: 256,
@@ -38,14 +51,15 @@ export async function tapStack(
   });
   stack.attach(device, { address: "192.0.2.2", prefix: 24 });
   const echo = new UdpEcho(stack, 7);
-  const driver = new NodeDriver();
   driver.add(stack);
+  if (simulator !== null) driver.add(simulator);
   driver.attach(device);
   return {
     stack,
     tap,
     device,
     impaired: device instanceof ImpairedDevice ? device : null,
+    simulator,
     driver,
     echo,
     stop() {
