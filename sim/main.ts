@@ -13,12 +13,15 @@ import { NodeDriver } from "../hal/platform/node/driver.js";
 import { Lab } from "../hal/platform/node/lab.js";
 import { PcapFileSink } from "../hal/platform/node/pcap-file.js";
 import { TapDevice } from "../hal/tap/tap.js";
+import { simulatedW5500 } from "../hal/w5500/chip.js";
 import { UdpEcho } from "../src/apps/udp-echo.js";
 import { Stack } from "../src/stack.js";
 import { formatIPv4, formatMac, parseIPv4, parseMac, prefixMask } from "../src/wire/address.js";
 import { dropTotal } from "./status.js";
 
 const USAGE = `usage: npm start -- [options]        (as root)
+  --device KIND         tap (default) or w5500: the stack through the W5500 driver and a
+                        simulated chip whose wire is the TAP
   --tap NAME            attach to an existing TAP in this namespace; make no lab
   --ip A.B.C.D/N        the stack's address (default 192.0.2.2/24)
   --gw A.B.C.D          default gateway
@@ -28,6 +31,7 @@ const USAGE = `usage: npm start -- [options]        (as root)
   --help`;
 
 interface Options {
+  device: string;
   tap: string | null;
   address: number;
   prefix: number;
@@ -44,6 +48,7 @@ function fail(message: string): never {
 
 function parseArgs(argv: string[]): Options {
   const options: Options = {
+    device: "tap",
     tap: null,
     address: parseIPv4("192.0.2.2")!,
     prefix: 24,
@@ -60,6 +65,11 @@ function parseArgs(argv: string[]): Options {
       return v;
     };
     switch (arg) {
+      case "--device":
+        options.device = value();
+        if (options.device !== "tap" && options.device !== "w5500")
+          fail(`--device ${options.device} is not supported here (tap or w5500)`);
+        break;
       case "--tap":
         options.tap = value();
         break;
@@ -140,6 +150,14 @@ async function main(): Promise<void> {
     device = impaired;
   }
 
+  const driver = new NodeDriver();
+  if (options.device === "w5500") {
+    const chip = simulatedW5500(device, options.mac, () => driver.now());
+    device = chip.driver;
+    driver.add(chip.chip);
+    console.log("device: W5500 driver on a simulated chip (SPI 20 MHz) wired to the TAP");
+  }
+
   // Desktop sizing: room for bursts from the kernel and for 64 KiB datagrams.
   const stack = new Stack({
     seed: (Math.random() * 0x100000000) >>> 0,
@@ -158,7 +176,6 @@ async function main(): Promise<void> {
     gateway: options.gateway,
   });
   const echo = new UdpEcho(stack, 7);
-  const driver = new NodeDriver();
   driver.add(stack);
   driver.attach(device);
   console.log(`stack: ${ip}/${options.prefix} mac ${formatMac(options.mac)}, UDP echo on port 7`);
