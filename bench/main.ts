@@ -13,6 +13,7 @@ import { Lab } from "../hal/platform/node/lab.js";
 import { describeEcho, pairCeiling, pairEcho } from "./echo-pair.js";
 import { tapEcho } from "./echo-tap.js";
 import { tapCeiling } from "./tap-ceiling.js";
+import { describeW5500 } from "./w5500.js";
 
 const quick = process.argv.includes("--quick");
 const fmt = (n: number): string => Math.round(n).toLocaleString("en-US");
@@ -78,3 +79,9 @@ if (!check.ok) {
     );
   }
 }
+console.log("");
+
+console.log(
+  "4. W5500 through the driver and the simulated chip (SPI cost per frame, projected throughput)",
+);
+for (const line of describeW5500()) console.log(`   ${line}`);
