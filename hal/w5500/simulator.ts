@@ -191,6 +191,8 @@ export class W5500Simulator implements Pollable {
   readonly violations: string[] = [];
   /** Chip time in microseconds. */
   time = 0;
+  /** Set by the platform: called when frames from the wire need a poll (to deliver INTn). */
+  onWake: (() => void) | null = null;
   /** Registers as the driver sees them: common block, socket 0..7 blocks. */
   readonly common = new Uint8Array(0x40);
   readonly sockets = new Uint8Array(8 * 0x30);
@@ -811,6 +813,7 @@ export class W5500Simulator implements Pollable {
       this.syncTime();
       this.catchUp(true);
     }
+    if (this.onWake !== null) this.onWake();
   }
 
   private sir(): number {
