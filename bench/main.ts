@@ -10,6 +10,7 @@
 //    process: garbage collections and heap growth per million frames, and XS slots per frame.
 // 6. The ENC28J60 driver over its simulated chip: SPI transactions and bytes per frame, projected
 //    throughput at 8 and 20 MHz, and slots per frame under XS (bench/enc28j60.ts runs alone too).
+// 7. The W5500 driver over its simulated chip: SPI cost per frame and projected throughput.
 
 import { execFileSync } from "node:child_process";
 import { cpus, release } from "node:os";
@@ -21,6 +22,7 @@ import { describeEnc28j60 } from "./enc28j60.js";
 import { tapEcho } from "./echo-tap.js";
 import { describeProfileMemory } from "./memory.js";
 import { tapCeiling } from "./tap-ceiling.js";
+import { describeW5500 } from "./w5500.js";
 
 const quick = process.argv.includes("--quick");
 const fmt = (n: number): string => Math.round(n).toLocaleString("en-US");
@@ -118,3 +120,9 @@ for (const line of describeEnc28j60()) console.log(`   ${line}`);
       ` ${xs.retainedSlotsPerStep} kept (over ${xs.steps} steps)`,
   );
 }
+console.log("");
+
+console.log(
+  "7. W5500 through the driver and the simulated chip (SPI cost per frame, projected throughput)",
+);
+for (const line of describeW5500()) console.log(`   ${line}`);

@@ -14,6 +14,7 @@ import { NodeDriver } from "../hal/platform/node/driver.js";
 import { Lab } from "../hal/platform/node/lab.js";
 import { PcapFileSink } from "../hal/platform/node/pcap-file.js";
 import { TapDevice } from "../hal/tap/tap.js";
+import { simulatedW5500 } from "../hal/w5500/chip.js";
 import { UdpEcho } from "../src/apps/udp-echo.js";
 import { Stack } from "../src/stack.js";
 import { formatIPv4, formatMac, parseIPv4, parseMac, prefixMask } from "../src/wire/address.js";
@@ -48,6 +49,7 @@ function fail(message: string): never {
 
 function parseArgs(argv: string[]): Options {
   const options: Options = {
+    device: "tap",
     tap: null,
     address: parseIPv4("192.0.2.2")!,
     prefix: 24,
@@ -152,6 +154,8 @@ async function main(): Promise<void> {
     device = impaired;
   }
 
+  const driver = new NodeDriver();
+
   // Desktop sizing: room for bursts from the kernel and for 64 KiB datagrams.
   const stack = new Stack({
     seed: (Math.random() * 0x100000000) >>> 0,
@@ -171,14 +175,19 @@ async function main(): Promise<void> {
     const simulated = simulatedEnc28j60(wire, options.mac, () => performance.now());
     chip = simulated.chip;
     device = simulated.driver;
-  } else if (options.device === "w5500") fail("--device w5500 is not built yet");
+  } else if (options.device === "w5500") {
+    // The W5500 simulator takes the wire's events itself and wakes the driver through onWake.
+    const simulated = simulatedW5500(wire, options.mac, () => driver.now());
+    device = simulated.driver;
+    driver.add(simulated.chip);
+    console.log("device: W5500 driver on a simulated chip (SPI 20 MHz) wired to the TAP");
+  }
   stack.attach(device, {
     address: options.address,
     prefix: options.prefix,
     gateway: options.gateway,
   });
   const echo = new UdpEcho(stack, 7);
-  const driver = new NodeDriver();
   if (chip !== null) {
     driver.add(chip);
     driver.attach(wire);
@@ -187,7 +196,7 @@ async function main(): Promise<void> {
   driver.attach(device);
   console.log(
     `stack: ${ip}/${options.prefix} mac ${formatMac(options.mac)}, UDP echo on port 7` +
-      (chip !== null ? `, through a simulated ${options.device}` : ""),
+      (options.device !== "tap" ? `, through a simulated ${options.device}` : ""),
   );
 
   let status: ReturnType<typeof setInterval> | null = null;

@@ -10,21 +10,25 @@ import type { Lab } from "../../hal/platform/node/lab.js";
 import type { TapDevice } from "../../hal/tap/tap.js";
 import { UdpEcho } from "../../src/apps/udp-echo.js";
 import { Stack } from "../../src/stack.js";
+import { simulatedW5500 } from "../../hal/w5500/chip.js";
+import type { W5500Simulator } from "../../hal/w5500/simulator.js";
 
 export interface TapStack {
   stack: Stack;
-  /** The simulated chip between the stack and the TAP, for a chip device. */
+  /** The simulated ENC28J60 between the stack and the TAP, for that device. */
   chip: Enc28j60Sim | null;
   tap: TapDevice;
   device: NetDevice;
   impaired: ImpairedDevice | null;
+  /** The simulated W5500 between the stack and the TAP, for that device. */
+  simulator: W5500Simulator | null;
   driver: NodeDriver;
   echo: UdpEcho;
   stop(): void;
 }
 
 /** What the stack attaches to: the TAP itself, or a chip's driver whose simulated chip is on it. */
-export type TapStackDevice = "tap" | "enc28j60";
+export type TapStackDevice = "tap" | "enc28j60" | "w5500";
 
 export async function tapStack(
   lab: Lab,
@@ -34,11 +38,19 @@ export async function tapStack(
 ): Promise<TapStack> {
   const tap = await lab.tap(name, { kernelIp: "192.0.2.1/24" });
   const wire: NetDevice = impair === null ? tap : new ImpairedDevice(tap, impair);
+  const driver = new NodeDriver();
+  // Through a simulated SPI chip: the driver is the stack's device, the TAP the chip's wire.
   let device = wire;
   let chip: Enc28j60Sim | null = null;
+  let simulator: W5500Simulator | null = null;
   if (kind === "enc28j60") {
     const simulated = simulatedEnc28j60(wire, tap.mac, () => performance.now());
     chip = simulated.chip;
+    device = simulated.driver;
+  } else if (kind === "w5500") {
+    // The W5500 simulator takes the wire's events itself and wakes the driver through onWake.
+    const simulated = simulatedW5500(wire, tap.mac, () => driver.now());
+    simulator = simulated.chip;
     device = simulated.driver;
   }
   const stack = new Stack({
@@ -53,12 +65,12 @@ export async function tapStack(
   });
   stack.attach(device, { address: "192.0.2.2", prefix: 24 });
   const echo = new UdpEcho(stack, 7);
-  const driver = new NodeDriver();
   if (chip !== null) {
     driver.add(chip);
     driver.attach(wire);
   }
   driver.add(stack);
+  if (simulator !== null) driver.add(simulator);
   driver.attach(device);
   return {
     stack,
@@ -66,6 +78,7 @@ export async function tapStack(
     tap,
     device,
     impaired: wire instanceof ImpairedDevice ? wire : null,
+    simulator,
     driver,
     echo,
     stop() {
