@@ -49,7 +49,6 @@ function fail(message: string): never {
 
 function parseArgs(argv: string[]): Options {
   const options: Options = {
-    device: "tap",
     tap: null,
     address: parseIPv4("192.0.2.2")!,
     prefix: 24,
