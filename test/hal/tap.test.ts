@@ -111,6 +111,10 @@ test("the kernel's ARP request arrives and a hand-built reply fills its neighbor
 
     const reply = arpReply(tap.mac, kernelMac);
     assert.is(tap.transmit(reply, 0, reply.length), TX_TAKEN);
+    assert.is(tap.held, 1, "held in the batch until a flush");
+    assert.is(tap.framesOut, 0);
+    tap.flush();
+    assert.is(tap.held, 0);
     assert.is(tap.framesOut, 1);
     assert.is(tap.bytesOut, 42);
 
