@@ -136,6 +136,8 @@ export interface TapDeviceOptions {
   nsPid?: number;
   /** Frames moved per addon call each way, and so the frames the device holds (default 64). */
   batch?: number;
+  /** The addon to use instead of the built one (a stand-in kernel, for tests). */
+  addon?: TapAddon;
 }
 
 /** Frames per batch unless told otherwise: two echo windows of 32, about 100 KiB each way. */
@@ -230,7 +232,7 @@ export class TapDevice implements NetDevice {
 
   /** Opens the device. Throws if it cannot: this is set-up, not a per-packet condition. */
   constructor(options: TapDeviceOptions) {
-    const addon = loadTapAddon();
+    const addon = options.addon ?? loadTapAddon();
     if (typeof addon === "string") throw new Error(`TapDevice: ${addon}`);
     if (typeof addon.readBatch !== "function")
       throw new Error("TapDevice: the addon has no batches (rebuild it)");
