@@ -1,10 +1,12 @@
 // The Linux TAP link for Node: attach a TAP device, read and write frames synchronously into the
-// caller's bytes, and signal readability from Node's own event loop.
+// caller's bytes, in batches, and signal readability from Node's own event loop.
 //
 // Why native: Node cannot issue TUNSETIFF. Why this shape: one uv_poll per device tells JS "frames
-// are waiting" once per readiness event and JS drains them with synchronous read() calls, which
-// costs one JS entry per batch instead of per frame and never allocates per frame. Every call
-// returns a count or -errno; nothing throws.
+// are waiting" once per readiness event, and JS moves frames with readBatch()/writeBatch(): one JS
+// entry for every frame waiting (or every frame of an output pass) into or out of slots the caller
+// names with typed arrays of offsets and lengths, so nothing is allocated per frame or per call. A
+// TAP fd takes one frame per write() (writev would join iovecs into one frame), so a batch is a
+// loop of syscalls inside one call. Every call returns a count or -errno; nothing throws.
 //
 // The same addon gives the Node driver its wake-ups without a JS object per wake: a ticker is two
 // uv_timers made once, one started with no delay (a "poll soon" on the next loop turn) and one for
