@@ -156,13 +156,16 @@ async function measureReceive(
   }
 }
 
-/** Measures each direction for `seconds` (so about twice that in all, plus set-up). */
-export async function tapCeiling(seconds: number): Promise<TapCeiling> {
+/**
+ * Measures each direction for `seconds` (so about twice that in all, plus set-up), moving `batch`
+ * frames per addon call (1: one call per frame, as before batching).
+ */
+export async function tapCeiling(seconds: number, batch?: number): Promise<TapCeiling> {
   const check = Lab.check();
   if (!check.ok) throw new Error(`tapCeiling: ${check.reason}`);
   const lab = await Lab.create();
   try {
-    const tap = await lab.tap("bench0", { kernelIp: "192.0.2.1/24" });
+    const tap = await lab.tap("bench0", { kernelIp: "192.0.2.1/24", batch });
     // Static, so neither direction ever waits on ARP.
     const neighbor = await lab.run("ip", [
       "neigh",
