@@ -18,6 +18,7 @@ import { DEVICE_TRANSMIT, TX_BUSY, TX_TAKEN } from "../../src/device.js";
 import { Memory } from "../../src/storage/memory.js";
 import { PacketPool } from "../../src/storage/pool.js";
 import { Stack } from "../../src/stack.js";
+import { ImpairedDevice } from "../../hal/impair.js";
 import { arp, decode, ether, ETH_ARP, ip, mac, BROADCAST_MAC } from "../support/frames.js";
 
 const loaded = loadTapAddon();
@@ -479,6 +480,19 @@ test("lending: a full batch with the kernel full leaves the buffer with the stac
   assert.is(tap.transmitBuffer(pool, c, pool.offsetOf(c), 60), TX_TAKEN);
   tap.flush();
   assert.is(pool.available, 4);
+});
+
+test("a wrapper passes the flush on to the batching device it wraps", () => {
+  const { kernel, tap } = fakeTap(8);
+  const wrapper = new ImpairedDevice(tap);
+  for (let i = 0; i < 3; i++) assert.is(wrapper.transmit(tagged(i), 0, 60), TX_TAKEN);
+  assert.is(kernel.sent.length, 0);
+  wrapper.flush();
+  assert.is(kernel.writeCalls, 1);
+  assert.equal(
+    kernel.sent.map((f) => f[0]),
+    [0, 1, 2],
+  );
 });
 
 test("a stack's whole output pass leaves in one addon call", () => {
