@@ -539,6 +539,9 @@ export class TapDevice implements NetDevice {
     } else {
       this.rxPool = pool;
       if (this.rxWant < asked) asked = this.rxWant;
+      // At most half of what is free: the stack needs buffers for what it sends in answer.
+      const half = pool.available >> 1;
+      if (half < asked) asked = half > 0 ? half : 1;
       let got = 0;
       for (; got < asked; got++) {
         const handle = pool.alloc();

@@ -464,6 +464,19 @@ test("lending: frames read straight into pool buffers, sent from them, and every
   assert.is(pool.badFrees, 0);
 });
 
+test("lending: a read takes at most half the free buffers, leaving the stack room to answer", () => {
+  const { kernel, tap } = fakeTap(8);
+  const pool = new PacketPool(new Memory(new Uint8Array(4 * 128)), 4, 128);
+  for (let i = 0; i < 4; i++) kernel.queue.push(tagged(i));
+  const handle = tap.receiveBuffer(pool);
+  assert.ok(handle >= 0);
+  assert.is(tap.waiting, 1, "two read, one handed out");
+  assert.is(pool.available, 2);
+  pool.free(handle);
+  tap.close();
+  assert.is(pool.available, 4);
+});
+
 test("lending: a full batch with the kernel full leaves the buffer with the stack", () => {
   const { kernel, tap } = fakeTap(2);
   const pool = new PacketPool(new Memory(new Uint8Array(4 * 128)), 4, 128);
