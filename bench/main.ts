@@ -84,7 +84,8 @@ if (!check.ok) {
   for (const f of await tapEcho([64, 1472, 8000], quick ? 1 : 3)) {
     console.log(
       `   UDP echo ${String(f.size).padStart(4)} B: ${fmt(f.echoesPerSecond)} echoes/s` +
-        ` (window ${f.window}, stack process at ${(f.cpu * 100).toFixed(0)}% of a core, ${f.garbageCollections} GCs)`,
+        ` (window ${f.window}, stack process at ${(f.cpu * 100).toFixed(0)}% of a core, ${f.garbageCollections} GCs,` +
+        ` ${f.framesPerRead.toFixed(1)} frames per read call, ${f.framesPerWrite.toFixed(1)} per write call)`,
     );
   }
 }

@@ -30,6 +30,12 @@ export abstract class DeviceWrapper implements NetDevice {
     this.inner.setMulticastFilter(macs, count);
   }
 
+  /** The stack's output pass ended: a wrapped device that batches sends what it holds. */
+  flush(): void {
+    const inner = this.inner;
+    if (inner.flush !== undefined) inner.flush();
+  }
+
   /** The wrapped device signalled; a subclass that holds frames back may act first. */
   protected innerEvent(events: number): void {
     if (this.onEvent !== null) this.onEvent(events);

@@ -74,6 +74,12 @@ export interface NetDevice {
   onEvent: ((events: number) => void) | null;
 
   /**
+   * Optional: called after the stack's output pass; a device that batches transmits sends what it
+   * holds now.
+   */
+  flush?(): void;
+
+  /**
    * Optional, for devices that fill pool buffers themselves (DMA, asynchronous SPI): the handle of
    * a buffer of `pool` holding the next frame (its length in `pool.length[handle]`, the frame at
    * `pool.offsetOf(handle)`), now owned by the stack, or -1 when none is waiting. Such a device

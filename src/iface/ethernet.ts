@@ -192,6 +192,8 @@ export class EthernetLayer {
     for (let handle = this.outbound.shift(pool); handle >= 0; handle = this.outbound.shift(pool))
       this.resolve(handle, this.nextHopOf[handle], now);
     this.drain();
+    // Once per pass, not per drain(): queue() drains after every frame it adds.
+    if (this.device.flush !== undefined) this.device.flush();
   }
 
   private resolve(handle: number, nextHop: number, now: number): void {

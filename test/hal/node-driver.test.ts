@@ -6,7 +6,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { DEVICE_RECEIVE, TX_TAKEN, type NetDevice, type Pollable } from "../../src/device.js";
 import { NodeDriver, type NodeDriverOptions } from "../../hal/platform/node/driver.js";
-import { loadTapAddon } from "../../hal/tap/tap.js";
+import { loadTapAddon, type TapAddon } from "../../hal/tap/tap.js";
 
 const addon = loadTapAddon();
 // A native wake sent before the loop's first turn lands a turn later than setImmediate's; every
@@ -97,6 +97,26 @@ test("the driver takes the native ticker when the addon is built", () => {
 });
 
 if (HAVE_NATIVE) {
+  test("native: the clock is the addon's whole milliseconds, and each poll is given it", async () => {
+    const clock = addon as TapAddon;
+    const driver = new NodeDriver();
+    const times: number[] = [];
+    driver.add({ poll: (now) => times.push(now), nextDeadline: () => Infinity });
+    await sleep(5);
+    const a = clock.nowMs();
+    const now = driver.now();
+    const b = clock.nowMs();
+    driver.stop();
+    assert.ok(Number.isInteger(now));
+    assert.ok(a <= now && now <= b, `${now} within [${a}, ${b}]`);
+    assert.is(times.length, 1);
+    assert.ok(Number.isInteger(times[0]) && times[0] <= a, "the poll had the same clock");
+    // The fallback counts from the process start, the addon from its load: far apart.
+    const fallback = new NodeDriver({ native: false });
+    assert.ok(Math.abs(fallback.now() - Math.floor(performance.now())) <= 1);
+    fallback.stop();
+  });
+
   test("native: a later deadline re-arms the timer later, and no poll comes early", async () => {
     const driver = new NodeDriver({ native: true });
     const stack = new FakePollable();

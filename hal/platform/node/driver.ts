@@ -3,11 +3,13 @@
 // The stack never reads a clock or sets a timer itself. This driver calls poll(now) when an attached
 // device signals (coalesced: many signals before the next turn of the loop make one poll) or when
 // the earliest deadline passes, and after every poll re-arms a single timer for the next deadline.
-// The clock is performance.now() in whole milliseconds: monotonic, unaffected by wall-clock
-// changes, and a small integer, which V8 passes around without boxing it (a fractional time would
-// be a heap-allocated double in every call that carries it).
+// The clock is monotonic whole milliseconds, unaffected by wall-clock changes. With the addon it is
+// its nowMs(): CLOCK_MONOTONIC since the addon loaded, returned as an int32, which V8 keeps as a
+// small integer (performance.now() is a fractional double, a heap number per poll before it is
+// floored). It stays an int32 for 2^31 ms, 24.8 days; later it goes on as a plain number, never
+// wrapping, since the stack compares deadlines as numbers. Without the addon, performance.now().
 //
-// Wake-ups allocate nothing. With the native addon (build/Release/tap.node) a wake is a uv_async
+// Wake-ups allocate nothing. With the native addon (build/Release/tap.node) a wake is a zero-delay
 // send and a deadline a uv_timer start, both made once, whose callbacks enter JS through persistent
 // references. Without it (no compiler on this machine, another OS) the driver falls back to
 // setImmediate and setTimeout, which make an Immediate per wake and a Timeout per new delay.
@@ -43,6 +45,8 @@ export class NodeDriver extends DriverBase {
   readonly native: boolean;
   private readonly unref: boolean;
   private readonly addon: TapAddon | null = null;
+  /** The addon, when its integer clock is used. */
+  private readonly clock: TapAddon | null = null;
   /** The native ticker's id, or -1 when Node's timers are used (or after stop()). */
   private ticker = -1;
   /** A wake is pending on the native ticker. */
@@ -78,11 +82,13 @@ export class NodeDriver extends DriverBase {
       }
     }
     this.native = this.addon !== null;
+    if (this.addon !== null && typeof this.addon.nowMs === "function") this.clock = this.addon;
   }
 
-  /** Monotonic milliseconds. */
+  /** Monotonic whole milliseconds. */
   now(): number {
-    return Math.floor(performance.now());
+    const clock = this.clock;
+    return clock !== null ? clock.nowMs() : Math.floor(performance.now());
   }
 
   /** Asks for a poll on the next turn of the loop; at most one is ever pending. */
@@ -102,7 +108,7 @@ export class NodeDriver extends DriverBase {
   run(): void {
     this.immediate = null;
     if (this.stopped) return;
-    const now = Math.floor(performance.now());
+    const now = this.now();
     this.pollAll(now);
     this.arm(now);
   }

@@ -42,6 +42,8 @@ export interface LabTapOptions {
   mac?: Uint8Array;
   /** MTU on both sides; default 1500. */
   mtu?: number;
+  /** Frames per addon call each way (see TapDeviceOptions.batch). */
+  batch?: number;
 }
 
 const CAP_NET_ADMIN = 12;
@@ -245,7 +247,13 @@ export class Lab {
   async tap(name: string, options: LabTapOptions = {}): Promise<TapDevice> {
     if (this.closing !== null) throw new Error("Lab: closed");
     const mtu = options.mtu ?? 1500;
-    const device = new TapDevice({ name, mac: options.mac, mtu, nsPid: this.pid });
+    const device = new TapDevice({
+      name,
+      mac: options.mac,
+      mtu,
+      nsPid: this.pid,
+      batch: options.batch,
+    });
     this.taps.add(device);
     const keepIpv6 = options.ipv6 === true || options.kernelIp6 !== undefined;
     const configured = await this.run("sh", [

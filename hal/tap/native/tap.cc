@@ -1,10 +1,12 @@
 // The Linux TAP link for Node: attach a TAP device, read and write frames synchronously into the
-// caller's bytes, and signal readability from Node's own event loop.
+// caller's bytes, in batches, and signal readability from Node's own event loop.
 //
 // Why native: Node cannot issue TUNSETIFF. Why this shape: one uv_poll per device tells JS "frames
-// are waiting" once per readiness event and JS drains them with synchronous read() calls, which
-// costs one JS entry per batch instead of per frame and never allocates per frame. Every call
-// returns a count or -errno; nothing throws.
+// are waiting" once per readiness event, and JS moves frames with readBatch()/writeBatch(): one JS
+// entry for every frame waiting (or every frame of an output pass) into or out of slots the caller
+// names with typed arrays of offsets and lengths, so nothing is allocated per frame or per call. A
+// TAP fd takes one frame per write() (writev would join iovecs into one frame), so a batch is a
+// loop of syscalls inside one call. Every call returns a count or -errno; nothing throws.
 //
 // The same addon gives the Node driver its wake-ups without a JS object per wake: a ticker is two
 // uv_timers made once, one started with no delay (a "poll soon" on the next loop turn) and one for
@@ -23,6 +25,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <unordered_map>
@@ -145,6 +148,25 @@ uint8_t* Span(napi_env env, napi_value array, napi_value offsetValue, napi_value
   return static_cast<uint8_t*>(data) + offset;
 }
 
+// A typed array argument of the given type: its data and element count, or nullptr.
+void* TypedData(napi_env env, napi_value value, napi_typedarray_type want, size_t* length) {
+  bool isTyped = false;
+  napi_typedarray_type type;
+  void* data;
+  if (napi_is_typedarray(env, value, &isTyped) != napi_ok || !isTyped) return nullptr;
+  if (napi_get_typedarray_info(env, value, &type, length, &data, nullptr, nullptr) != napi_ok ||
+      type != want)
+    return nullptr;
+  return data;
+}
+
+// CLOCK_MONOTONIC in whole milliseconds.
+int64_t MonotonicMs() {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return static_cast<int64_t>(now.tv_sec) * 1000 + now.tv_nsec / 1000000;
+}
+
 class TapAddon : public Napi::Addon<TapAddon> {
  public:
   TapAddon(Napi::Env env, Napi::Object exports) {
@@ -152,6 +174,9 @@ class TapAddon : public Napi::Addon<TapAddon> {
                              InstanceMethod("open", &TapAddon::Open),
                              InstanceMethod("read", &TapAddon::Read),
                              InstanceMethod("write", &TapAddon::Write),
+                             InstanceMethod("readBatch", &TapAddon::ReadBatch),
+                             InstanceMethod("writeBatch", &TapAddon::WriteBatch),
+                             InstanceMethod("nowMs", &TapAddon::NowMs),
                              InstanceMethod("watch", &TapAddon::Watch),
                              InstanceMethod("watchWritable", &TapAddon::WatchWritable),
                              InstanceMethod("unwatch", &TapAddon::Unwatch),
@@ -162,6 +187,7 @@ class TapAddon : public Napi::Addon<TapAddon> {
                              InstanceMethod("tickerClose", &TapAddon::TickerClose),
                          });
     napi_get_uv_event_loop(env, &loop_);
+    clockBase_ = MonotonicMs();
   }
 
   // The environment is going away (process or worker exit): release every device it still held.
@@ -272,6 +298,101 @@ class TapAddon : public Napi::Addon<TapAddon> {
     if (from == nullptr) return Result(env, -EINVAL);
     ssize_t n = ::write(static_cast<int>(fd), from, length);
     return Result(env, n >= 0 ? n : -errno);
+  }
+
+  // readBatch(fd, u8, offsets, lengths, count, capacity) -> frames read, 0 when none waits, or
+  // -errno when the first read fails. Frame i goes to u8[offsets[i] ..+ capacity) and its full
+  // length to lengths[i] (cut short as read() does). One call drains up to `count` frames, so a
+  // burst costs one JS entry; it stops at the first read that finds nothing (or fails: that error
+  // is reported by the next call, which meets it first).
+  Napi::Value ReadBatch(const Napi::CallbackInfo& info) {
+    napi_env env = info.Env();
+    int64_t fd;
+    int64_t count;
+    int64_t capacity;
+    size_t byteLength;
+    size_t offsetCount;
+    size_t lengthCount;
+    if (info.Length() < 6 || !ToInt64(env, info[0], &fd)) return Result(env, -EBADF);
+    uint8_t* bytes = static_cast<uint8_t*>(TypedData(env, info[1], napi_uint8_array, &byteLength));
+    int32_t* offsets = static_cast<int32_t*>(TypedData(env, info[2], napi_int32_array, &offsetCount));
+    int32_t* lengths = static_cast<int32_t*>(TypedData(env, info[3], napi_int32_array, &lengthCount));
+    if (bytes == nullptr || offsets == nullptr || lengths == nullptr ||
+        !ToInt64(env, info[4], &count) || !ToInt64(env, info[5], &capacity) || count < 0 ||
+        capacity < 0 || static_cast<uint64_t>(count) > offsetCount ||
+        static_cast<uint64_t>(count) > lengthCount || static_cast<uint64_t>(capacity) > byteLength)
+      return Result(env, -EINVAL);
+    int64_t n = 0;
+    for (; n < count; n++) {
+      int64_t at = offsets[n];
+      if (at < 0 || static_cast<uint64_t>(at) > byteLength - static_cast<uint64_t>(capacity)) {
+        if (n == 0) return Result(env, -EINVAL);
+        break;
+      }
+      struct iovec parts[2] = {{bytes + at, static_cast<size_t>(capacity)},
+                               {overflow_, sizeof overflow_}};
+      ssize_t got = readv(static_cast<int>(fd), parts, 2);
+      if (got < 0) {
+        if (n == 0 && errno != EAGAIN) return Result(env, -errno);
+        break;
+      }
+      lengths[n] = static_cast<int32_t>(got);
+    }
+    return Result(env, n);
+  }
+
+  // writeBatch(fd, u8, offsets, lengths, count) -> frames dealt with, from the first: written, or
+  // refused for good (lengths[i] then holds -errno, or -EIO for a short write). Fewer than count
+  // means the kernel could not take the next one now (EAGAIN, ENOBUFS): it and those after it
+  // are still to send. A TAP write carries exactly one frame (writev would join them into one),
+  // so this loops write(); what it saves is a JS entry per frame.
+  Napi::Value WriteBatch(const Napi::CallbackInfo& info) {
+    napi_env env = info.Env();
+    int64_t fd;
+    int64_t count;
+    size_t byteLength;
+    size_t offsetCount;
+    size_t lengthCount;
+    if (info.Length() < 5 || !ToInt64(env, info[0], &fd)) return Result(env, -EBADF);
+    uint8_t* bytes = static_cast<uint8_t*>(TypedData(env, info[1], napi_uint8_array, &byteLength));
+    int32_t* offsets = static_cast<int32_t*>(TypedData(env, info[2], napi_int32_array, &offsetCount));
+    int32_t* lengths = static_cast<int32_t*>(TypedData(env, info[3], napi_int32_array, &lengthCount));
+    if (bytes == nullptr || offsets == nullptr || lengths == nullptr ||
+        !ToInt64(env, info[4], &count) || count < 0 ||
+        static_cast<uint64_t>(count) > offsetCount || static_cast<uint64_t>(count) > lengthCount)
+      return Result(env, -EINVAL);
+    int64_t n = 0;
+    for (; n < count; n++) {
+      int64_t at = offsets[n];
+      int64_t length = lengths[n];
+      if (at < 0 || length < 0 || static_cast<uint64_t>(at) > byteLength ||
+          static_cast<uint64_t>(length) > byteLength - static_cast<uint64_t>(at)) {
+        lengths[n] = -EINVAL;
+        continue;
+      }
+      ssize_t put = ::write(static_cast<int>(fd), bytes + at, static_cast<size_t>(length));
+      if (put < 0) {
+        if (errno == EAGAIN || errno == ENOBUFS) break;
+        lengths[n] = -errno;
+      } else if (put != length) {
+        lengths[n] = -EIO;
+      }
+    }
+    return Result(env, n);
+  }
+
+  // nowMs() -> CLOCK_MONOTONIC in whole milliseconds since the addon loaded: an int32, which V8
+  // keeps as a small integer, for the first 2^31 ms (24.8 days); later a double (a heap number per
+  // call), never wrapping, since deadlines are compared as plain numbers.
+  Napi::Value NowMs(const Napi::CallbackInfo& info) {
+    napi_env env = info.Env();
+    int64_t elapsed = MonotonicMs() - clockBase_;
+    napi_value result;
+    if (elapsed <= INT32_MAX)
+      napi_create_int32(env, static_cast<int32_t>(elapsed), &result);
+    else
+      napi_create_double(env, static_cast<double>(elapsed), &result);
+    return Napi::Value(env, result);
   }
 
   // watch(fd, callback, target?) -> 0 or -errno. Calls callback(flags) (with `this` = target, or
@@ -438,6 +559,8 @@ class TapAddon : public Napi::Addon<TapAddon> {
   }
 
   uv_loop_t* loop_ = nullptr;
+  // nowMs() counts from here, so it stays a small integer for weeks.
+  int64_t clockBase_ = 0;
   std::unordered_map<int, Ticker*> tickers_;
   int nextTicker_ = 0;
   // Larger than any frame a TAP delivers (64 KiB IP packet plus link headers).
