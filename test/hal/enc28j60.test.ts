@@ -50,7 +50,10 @@ test("ARP and ping from the peer: answered through the chip", () => {
 });
 
 test("UDP echo of 1..8000 bytes through the chip, fragmented both ways, byte-exact", () => {
-  const rig = started({ stack: { udpReceiveBuffer: 20000 }, spare: 70000 });
+  const rig = started({
+    stack: { udpReceiveBuffer: 20000, reassemblySize: 8192 + 64 },
+    spare: 70000,
+  });
   const echo = new UdpEcho(rig.a, 7);
   const client = rig.b.openUdp()!;
   const to = endpoint("192.0.2.1", 7);

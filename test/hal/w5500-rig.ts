@@ -49,7 +49,12 @@ export function rig(options: RigOptions = {}): Rig {
     const started = driver.begin();
     if (started !== 0) throw new Error(`begin() = ${started}: ${sim.violations.join("; ")}`);
   }
-  const stackOptions = { udpReceiveBuffer: 65536, buffers: 128, ...options.stack };
+  const stackOptions = {
+    udpReceiveBuffer: 65536,
+    buffers: 128,
+    reassemblySize: 8192 + 64,
+    ...options.stack,
+  };
   const a = new Stack({ ...stackOptions, seed: 11 });
   const b = new Stack({ ...stackOptions, seed: 22 });
   a.attach(driver, { address: "192.0.2.1", prefix: 24 });
