@@ -1064,6 +1064,8 @@ export class Enc28j60Sim {
         return;
       }
       if (result < 0) abort = true;
+      // A chip's frame is on the wire once sent: a wire that batches (the TAP) sends it now.
+      else if (this.link.flush !== undefined) this.link.flush();
     }
     // E24: in half duplex without HDLDIS the PHY hears its own transmission.
     if (

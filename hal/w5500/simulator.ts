@@ -713,6 +713,8 @@ export class W5500Simulator implements Pollable {
       wireLength = MIN_FRAME;
     }
     if (this.wire.transmit(f, 0, wireLength) === TX_BUSY) return; // the wire's queue is full: later
+    // A chip's frame is on the wire once sent: a wire that batches (the TAP) sends it now.
+    if (this.wire.flush !== undefined) this.wire.flush();
     p = this.sendEnd;
     this.txRd = p;
     this.sending = false;
