@@ -372,6 +372,8 @@ export class TcpConnection extends Slot {
     this.sndNxt = iss;
     this.sndMax = iss;
     this.dataStart = (iss + 1) | 0;
+    // NewReno's "recover" starts at the ISN, so the first three duplicates do start a recovery.
+    this.recover = iss;
     this.rto = this.table.initialRto;
     this.retries = 0;
     this.ooo.clear();
@@ -655,6 +657,11 @@ export class TcpConnection extends Slot {
         this.sndNxt = this.iss;
         this.pendingOutput = true;
       }
+      return;
+    }
+    // A SYN in a synchronized state, whatever its sequence number (RFC 5961 §4): challenge it.
+    if ((flags & TCP_SYN) !== 0 && (flags & TCP_RST) === 0 && this.state !== SYN_RECEIVED) {
+      t.challengeAck(this, now);
       return;
     }
     // RFC 7323 §5: PAWS, before anything else is believed.

@@ -1,0 +1,509 @@
+// TCP against a scripted peer: each state transition, resets, retransmission timing and backoff,
+// delayed ACKs, Nagle, zero windows and persist probes, keepalive, TIME-WAIT, RFC 5961 challenge
+// ACKs, PAWS, SACK blocks, and handles that go stale.
+
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import {
+  EAGAIN,
+  EBADF,
+  ECONNREFUSED,
+  ECONNRESET,
+  EHOSTUNREACH,
+  ENOTCONN,
+  EPIPE,
+  ETIMEDOUT,
+} from "../../src/errno.js";
+import {
+  CLOSED,
+  CLOSE_WAIT,
+  ESTABLISHED,
+  FIN_WAIT_1,
+  FIN_WAIT_2,
+  LAST_ACK,
+  MSG_MORE,
+  MSG_PEEK,
+  SHUT_WR,
+  SYN_SENT,
+} from "../../src/transport/tcp/constants.js";
+import { EVENT_ERR, EVENT_IN, EVENT_OUT, WaiterEntry } from "../../src/transport/waiter.js";
+import { FullAddress } from "../../src/wire/address.js";
+import { pattern } from "../support/frames.js";
+import { OTHER_IP } from "../support/harness.js";
+import { TcpScript, synOptions } from "../support/tcp-script.js";
+
+const buf = new Uint8Array(65536);
+
+function read(conn: { recv(d: Uint8Array, o: number, c: number, f: number): number }, flags = 0) {
+  const n = conn.recv(buf, 0, buf.length, flags);
+  return n < 0 ? n : buf.slice(0, n);
+}
+
+test("passive open: SYN, SYN-ACK with our MSS, ACK; accept hands the connection out", () => {
+  const s = new TcpScript();
+  const listener = s.stack.openTcp()!;
+  listener.bind(null, 80);
+  listener.listen(2);
+  assert.is(listener.accept(null), -EAGAIN);
+  s.inject("S");
+  const synAck = s.expect("S.", { ack: 1001 });
+  assert.is(synAck.mss, 1460);
+  // The peer offered nothing, so we answer with nothing but the MSS.
+  assert.is(synAck.wscale, -1);
+  assert.is(synAck.ts, null);
+  assert.not.ok(synAck.sackPermitted);
+  assert.is(listener.accept(null), -EAGAIN);
+  s.peerSeq = 1001;
+  s.stackSeq = synAck.seq + 1;
+  s.inject(".");
+  s.expectNone();
+  const from = new FullAddress();
+  const conn = listener.accept(from);
+  if (typeof conn === "number") throw new Error(String(conn));
+  assert.is(conn.state, ESTABLISHED);
+  assert.is(from.port, 40000);
+  // No MSS option from the peer: 536 (RFC 9293 §3.7.1).
+  assert.is(conn.sendMss, 536);
+});
+
+test("active open offers MSS, SACK, timestamps and window scale; connect completes with EVENT_OUT", () => {
+  const s = new TcpScript();
+  const conn = s.stack.openTcp()!;
+  const events: number[] = [];
+  const entry = new WaiterEntry({ callback: (_e, ev) => events.push(ev) });
+  conn.eventRegister(entry, EVENT_OUT | EVENT_ERR);
+  const to = new FullAddress();
+  to.address.parse("192.0.2.2");
+  to.port = 40000;
+  assert.is(conn.connect(to), -115);
+  assert.is(conn.state, SYN_SENT);
+  const syn = s.expect("S");
+  assert.is(syn.mss, 1460);
+  assert.ok(syn.sackPermitted);
+  assert.ok(syn.ts !== null);
+  assert.is(syn.wscale, 0);
+  assert.ok(syn.sourcePort >= 32768 && syn.sourcePort <= 60999);
+  s.stackPort = syn.sourcePort;
+  s.stackSeq = syn.seq + 1;
+  s.inject("S.", {
+    options: synOptions({ mss: 1000, wscale: 2, sackOk: true, ts: [5, syn.ts![0]] }),
+  });
+  s.peerSeq = 1001;
+  const ack = s.expect(".", { seq: s.stackSeq, ack: 1001 });
+  assert.equal(ack.ts![1], 5);
+  assert.is(conn.state, ESTABLISHED);
+  assert.equal(events, [EVENT_OUT]);
+  assert.is(conn.sendMss, 1000 - 12);
+  assert.ok(conn.timestamps && conn.sack);
+  assert.is(conn.sendWscale, 2);
+});
+
+test("connect refused by a reset: EVENT_ERR and ECONNREFUSED", () => {
+  const s = new TcpScript();
+  const conn = s.stack.openTcp()!;
+  const to = new FullAddress();
+  to.address.parse("192.0.2.2");
+  to.port = 40000;
+  conn.connect(to);
+  const syn = s.expect("S");
+  s.stackPort = syn.sourcePort;
+  s.inject("R.", { seq: 0, ack: syn.seq + 1 });
+  assert.is(conn.state, CLOSED);
+  assert.ok(conn.readiness(EVENT_ERR) !== 0);
+  assert.is(conn.takeError(), ECONNREFUSED);
+  s.expectNone();
+});
+
+test("SYN retransmissions back off 1, 2, 4, 8... s, then ETIMEDOUT", () => {
+  const s = new TcpScript({ stack: { tcpSynRetries: 3 } });
+  const conn = s.stack.openTcp()!;
+  const to = new FullAddress();
+  to.address.parse("192.0.2.2");
+  to.port = 40000;
+  conn.connect(to);
+  const t0 = s.now;
+  const first = s.expect("S");
+  const times: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    s.wait(20_000 >> (3 - i) > 0 ? 1 : 1);
+    let got = s.segments();
+    while (got.length === 0) {
+      s.wait(100);
+      got = s.segments();
+    }
+    assert.is(got.length, 1);
+    assert.is(got[0].seq, first.seq);
+    times.push(got[0].at - t0);
+  }
+  // Each retransmission within a poll of its deadline: 1000, 3000, 7000.
+  assert.ok(Math.abs(times[0] - 1000) <= 100, `${times}`);
+  assert.ok(Math.abs(times[1] - 3000) <= 100, `${times}`);
+  assert.ok(Math.abs(times[2] - 7000) <= 100, `${times}`);
+  s.wait(8000);
+  assert.is(conn.state, CLOSED);
+  assert.is(conn.takeError(), ETIMEDOUT);
+});
+
+test("segments for no connection are answered with a reset (RFC 9293 §3.10.7.1)", () => {
+  const s = new TcpScript();
+  s.inject("S", { seq: 5000 });
+  s.expect("R.", { seq: 0, ack: 5001 });
+  s.inject(".", { seq: 5000, ack: 777 });
+  s.expect("R", { seq: 777 });
+  s.inject("P.", { seq: 5000, ack: 9, payload: pattern(10) });
+  s.expect("R", { seq: 9 });
+  // A reset is never answered.
+  s.inject("R", { seq: 5000 });
+  s.expectNone();
+  assert.is(s.stack.tcp.stats.noConnection, 4);
+});
+
+test("a bad checksum is dropped and counted, never answered", () => {
+  const s = new TcpScript();
+  s.inject("S", { checksum: 0x1234 });
+  s.expectNone();
+  assert.is(s.stack.tcp.stats.badChecksum, 1);
+});
+
+test("one segment is acknowledged after the delayed-ACK time; every second full one at once", () => {
+  const s = new TcpScript();
+  const { conn } = s.passiveOpen(synOptions({ mss: 1000 }));
+  s.inject("P.", { payload: pattern(1000) });
+  s.peerSeq += 1000;
+  s.expectNone();
+  s.wait(39);
+  s.expectNone();
+  s.wait(2);
+  s.expect(".", { ack: s.peerSeq });
+  s.inject(".", { payload: pattern(1000) });
+  s.peerSeq += 1000;
+  s.expectNone();
+  s.inject(".", { payload: pattern(1000) });
+  s.peerSeq += 1000;
+  s.expect(".", { ack: s.peerSeq });
+  assert.is((read(conn) as Uint8Array).length, 3000);
+  assert.ok(s.stack.tcp.stats.delayedAcks >= 1);
+});
+
+test("data out, retransmitted on timeout with the RTO doubling each time (Karn)", () => {
+  const s = new TcpScript();
+  const { conn } = s.passiveOpen(synOptions({ mss: 1460 }));
+  assert.is(conn.send(pattern(100), 0, 100, 0), 100);
+  const first = s.expect("P.", { seq: s.stackSeq, len: 100 });
+  const t0 = first.at;
+  const at: number[] = [];
+  while (at.length < 3) {
+    s.wait(10);
+    for (const g of s.segments()) {
+      assert.is(g.seq, first.seq);
+      at.push(g.at - t0);
+    }
+  }
+  // Handshake RTT ~0 gives the floor of 200 ms; then 400, 800.
+  const gaps = [at[0], at[1] - at[0], at[2] - at[1]];
+  assert.ok(
+    Math.abs(gaps[0] - 200) <= 10 && Math.abs(gaps[1] - 400) <= 10 && Math.abs(gaps[2] - 800) <= 10,
+    `${gaps}`,
+  );
+  assert.is(conn.retransmits, 3);
+  s.inject(".", { ack: s.stackSeq + 100 });
+  assert.is(conn.unacknowledged, 0);
+  s.wait(5000);
+  s.expectNone();
+});
+
+test("data is retransmitted until tcpRetries, then the connection ends with ETIMEDOUT and a reset", () => {
+  const s = new TcpScript({ stack: { tcpRetries: 3 } });
+  const { conn } = s.passiveOpen();
+  conn.send(pattern(10), 0, 10, 0);
+  s.wait(200 + 400 + 800 + 1600 + 10);
+  const got = s.segments();
+  assert.is(got.filter((g) => g.payload.length === 10).length, 4);
+  assert.is(got[got.length - 1].flags & 4, 4, "ends with a reset");
+  assert.is(conn.takeError(), ETIMEDOUT);
+  assert.is(conn.state, CLOSED);
+});
+
+test("Nagle holds a small segment while data is unacknowledged; TCP_NODELAY does not; MSG_MORE corks", () => {
+  const s = new TcpScript();
+  const { conn } = s.passiveOpen(synOptions({ mss: 1460 }));
+  conn.send(pattern(10), 0, 10, 0);
+  s.expect("P.", { len: 10 });
+  conn.send(pattern(10), 0, 10, 0);
+  s.expectNone();
+  s.inject(".", { ack: s.stackSeq + 10 });
+  s.expect("P.", { seq: s.stackSeq + 10, len: 10 });
+  conn.noDelay = true;
+  conn.send(pattern(5), 0, 5, 0);
+  s.expect("P.", { seq: s.stackSeq + 20, len: 5 });
+  s.inject(".", { ack: s.stackSeq + 25 });
+  conn.send(pattern(5), 0, 5, MSG_MORE);
+  s.expectNone();
+  conn.send(pattern(5), 0, 5, 0);
+  s.expect("P.", { seq: s.stackSeq + 25, len: 10 });
+});
+
+test("passive close: the peer's FIN gives CLOSE-WAIT and end of file; close sends our FIN; the slot frees on its ACK", () => {
+  const s = new TcpScript();
+  const { conn } = s.passiveOpen();
+  s.inject("F.");
+  s.peerSeq += 1;
+  s.expect(".", { ack: s.peerSeq });
+  assert.is(conn.state, CLOSE_WAIT);
+  assert.is(conn.recv(buf, 0, 10, 0), 0);
+  // Half-closed: we may still send.
+  assert.is(conn.send(pattern(3), 0, 3, 0), 3);
+  s.expect("P.", { len: 3 });
+  assert.is(conn.shutdown(SHUT_WR), 0);
+  assert.is(conn.state, LAST_ACK);
+  s.expect("F.", { seq: s.stackSeq + 3 });
+  assert.is(conn.send(pattern(3), 0, 3, 0), -EPIPE);
+  s.inject(".", { ack: s.stackSeq + 4 });
+  assert.is(conn.state, CLOSED);
+  assert.is(s.stack.tcp.timeWait.count, 0);
+  conn.close();
+  assert.is(s.stack.tcp.openCount, 1); // the listener
+});
+
+test("active close: FIN-WAIT-1, FIN-WAIT-2, TIME-WAIT for 2 MSL in the tuple table, holding no slot", () => {
+  const s = new TcpScript({ stack: { msl: 1000 } });
+  const { conn, listener } = s.passiveOpen();
+  listener.close();
+  assert.is(conn.close(), 0);
+  assert.is(conn.state, CLOSED); // the handle is stale
+  assert.is(conn.send(pattern(1), 0, 1, 0), -EBADF);
+  const fin = s.expect("F.", { seq: s.stackSeq });
+  assert.is(s.stack.tcp.slots.filter((c) => c.inUse)[0].state, FIN_WAIT_1);
+  s.inject(".", { ack: fin.seq + 1 });
+  assert.is(s.stack.tcp.slots.filter((c) => c.inUse)[0].state, FIN_WAIT_2);
+  s.inject("F.", { ack: fin.seq + 1 });
+  s.expect(".", { ack: s.peerSeq + 1 });
+  assert.is(s.stack.tcp.openCount, 0);
+  assert.is(s.stack.tcp.timeWait.count, 1);
+  // A retransmitted FIN is acknowledged again.
+  s.wait(500);
+  s.inject("F.", { ack: fin.seq + 1 });
+  s.expect(".", { ack: s.peerSeq + 1 });
+  s.wait(1999);
+  assert.is(s.stack.tcp.timeWait.count, 1);
+  s.wait(2);
+  assert.is(s.stack.tcp.timeWait.count, 0);
+  assert.ok(s.solo.poolFull());
+});
+
+test("simultaneous close goes through CLOSING to TIME-WAIT", () => {
+  const s = new TcpScript();
+  const { conn } = s.passiveOpen();
+  conn.shutdown(SHUT_WR);
+  assert.is(conn.state, FIN_WAIT_1);
+  const fin = s.expect("F.");
+  s.inject("F.", { ack: fin.seq }); // crosses ours: does not acknowledge it
+  s.expect(".", { ack: s.peerSeq + 1 });
+  s.inject(".", { seq: s.peerSeq + 1, ack: fin.seq + 1 });
+  assert.is(conn.state, CLOSED);
+  assert.is(s.stack.tcp.timeWait.count, 1);
+});
+
+test("half-close: after our FIN the peer's data still arrives", () => {
+  const s = new TcpScript();
+  const { conn } = s.passiveOpen();
+  conn.shutdown(SHUT_WR);
+  const fin = s.expect("F.");
+  s.inject(".", { ack: fin.seq + 1 });
+  assert.is(conn.state, FIN_WAIT_2);
+  s.inject("P.", { ack: fin.seq + 1, payload: pattern(50, 4) });
+  assert.equal(read(conn), pattern(50, 4));
+});
+
+test("RFC 5961: an in-window reset gets a challenge ACK; only the exact one resets", () => {
+  const s = new TcpScript();
+  const { conn } = s.passiveOpen();
+  s.inject("R", { seq: s.peerSeq + 100 });
+  s.expect(".", { ack: s.peerSeq });
+  assert.is(conn.state, ESTABLISHED);
+  s.inject("R", { seq: s.peerSeq + 1_000_000 });
+  s.expectNone();
+  s.inject("R", { seq: s.peerSeq });
+  assert.is(conn.state, CLOSED);
+  assert.is(conn.recv(buf, 0, 10, 0), -ECONNRESET);
+  assert.is(s.stack.tcp.stats.challengeAcks, 1);
+});
+
+test("RFC 5961: a SYN on an established connection is challenged, not obeyed; the rate is limited", () => {
+  const s = new TcpScript();
+  const { conn } = s.passiveOpen();
+  s.inject("S", { seq: 77 });
+  s.expect(".", { ack: s.peerSeq });
+  assert.is(conn.state, ESTABLISHED);
+  // An ACK for data never sent is challenged too; past 100 a second, silence.
+  let answered = 0;
+  for (let i = 0; i < 150; i++) {
+    s.inject(".", { ack: s.stackSeq + 5000 });
+    answered += s.segments().length;
+  }
+  assert.is(answered, 99);
+  assert.is(s.stack.tcp.stats.challengeAcksLimited, 51);
+  s.wait(1000);
+  s.inject(".", { ack: s.stackSeq + 5000 });
+  s.expect(".");
+});
+
+test("PAWS: a segment with an older timestamp is dropped and answered with an ACK", () => {
+  const s = new TcpScript();
+  const { conn } = s.passiveOpen(synOptions({ mss: 1460, ts: [1000, 0] }));
+  s.inject("P.", { payload: pattern(10), options: synOptions({ ts: [1001, 0] }) });
+  s.peerSeq += 10;
+  s.wait(50);
+  s.segments();
+  s.inject("P.", { payload: pattern(10), options: synOptions({ ts: [900, 0] }) });
+  s.expect(".", { ack: s.peerSeq });
+  assert.is((read(conn) as Uint8Array).length, 10);
+  assert.is(s.stack.tcp.stats.pawsDropped, 1);
+});
+
+test("out-of-order data: an immediate duplicate ACK with a SACK block; the filled hole is acknowledged whole", () => {
+  const s = new TcpScript();
+  const { conn } = s.passiveOpen(synOptions({ mss: 500, sackOk: true }));
+  const data = pattern(1500, 9);
+  s.inject(".", { seq: s.peerSeq + 500, payload: data.slice(500, 1000) });
+  const dup = s.expect(".", { ack: s.peerSeq });
+  assert.equal(dup.sack, [[s.peerSeq + 500, s.peerSeq + 1000]]);
+  s.inject(".", { seq: s.peerSeq + 1000, payload: data.slice(1000, 1500) });
+  assert.equal(s.expect(".", { ack: s.peerSeq }).sack, [[s.peerSeq + 500, s.peerSeq + 1500]]);
+  assert.is(read(conn), -EAGAIN as unknown as Uint8Array);
+  s.inject(".", { payload: data.slice(0, 500) });
+  s.expect(".", { ack: s.peerSeq + 1500 });
+  assert.equal(read(conn), data);
+});
+
+test("three duplicate ACKs trigger a fast retransmit of the oldest segment", () => {
+  const s = new TcpScript({ stack: { tcpSendBuffer: 8192 } });
+  const { conn } = s.passiveOpen(synOptions({ mss: 500 }));
+  conn.send(pattern(3000), 0, 3000, 0);
+  const out = s.segments();
+  assert.ok(out.length >= 4);
+  for (let i = 0; i < 3; i++) s.inject(".", { ack: s.stackSeq });
+  const re = s.segments();
+  assert.is(re[0].seq, s.stackSeq >>> 0);
+  assert.is(re[0].payload.length, 500);
+  assert.is(s.stack.tcp.stats.fastRetransmits, 1);
+});
+
+test("a zero window stops data; persist probes follow with backoff; an opening window resumes", () => {
+  const s = new TcpScript();
+  const { conn } = s.passiveOpen(synOptions({ mss: 1000 }));
+  s.inject(".", { window: 0 });
+  conn.send(pattern(100), 0, 100, 0);
+  s.expectNone();
+  s.wait(210);
+  const probe = s.expect(".", { seq: s.stackSeq - 1, len: 0 });
+  s.inject(".", { window: 0 });
+  s.wait(210);
+  s.expectNone();
+  s.wait(200);
+  s.expect(".", { seq: s.stackSeq - 1 });
+  assert.ok(probe);
+  s.inject(".", { window: 1000 });
+  s.expect("P.", { seq: s.stackSeq, len: 100 });
+  assert.ok(s.stack.tcp.stats.persistProbes >= 2);
+});
+
+test("our window closes as the ring fills and reopens with an update when the application reads", () => {
+  const s = new TcpScript({ stack: { tcpReceiveBuffer: 2000 } });
+  const { conn } = s.passiveOpen(synOptions({ mss: 1000 }));
+  s.inject(".", { payload: pattern(1000) });
+  s.inject(".", { payload: pattern(1000), seq: s.peerSeq + 1000 });
+  s.peerSeq += 2000;
+  s.expect(".", { ack: s.peerSeq, window: 0 });
+  s.inject(".", { payload: pattern(10) });
+  s.expect(".", { ack: s.peerSeq, window: 0 });
+  read(conn);
+  s.expect(".", { ack: s.peerSeq, window: 2000 });
+});
+
+test("keepalive: probes after idle, at the interval, then ETIMEDOUT after the count", () => {
+  const s = new TcpScript();
+  const { conn } = s.passiveOpen();
+  assert.is(conn.setKeepalive(true, 10_000, 1000, 3), 0);
+  s.wait(9_990);
+  s.expectNone();
+  s.wait(20);
+  s.expect(".", { seq: s.stackSeq - 1 });
+  s.inject(".");
+  s.wait(9_990);
+  s.expectNone();
+  s.wait(20);
+  s.expect(".", { seq: s.stackSeq - 1 });
+  s.wait(1000);
+  s.expect(".");
+  s.wait(1000);
+  s.expect(".");
+  s.wait(1000);
+  s.expect("R");
+  assert.is(conn.takeError(), ETIMEDOUT);
+});
+
+test("SO_LINGER 0 and unread data make close() reset", () => {
+  const s = new TcpScript();
+  const { conn, listener } = s.passiveOpen();
+  conn.lingerZero = true;
+  conn.close();
+  s.expect("R", { seq: s.stackSeq });
+  s.peerPort++;
+  s.peerSeq = 5000;
+  s.inject("S");
+  const synAck = s.expect("S.");
+  s.stackSeq = synAck.seq + 1;
+  s.peerSeq++;
+  s.inject(".");
+  const c2 = listener.accept(null);
+  if (typeof c2 === "number") throw new Error();
+  s.inject("P.", { payload: pattern(5) });
+  c2.close();
+  s.expect("R");
+});
+
+test("simultaneous open: SYN crosses SYN, both answer SYN-ACK", () => {
+  const s = new TcpScript();
+  const conn = s.stack.openTcp()!;
+  const to = new FullAddress();
+  to.address.parse("192.0.2.2");
+  to.port = 40000;
+  conn.connect(to);
+  const syn = s.expect("S");
+  s.stackPort = syn.sourcePort;
+  s.inject("S");
+  const synAck = s.expect("S.", { seq: syn.seq, ack: s.peerSeq + 1 });
+  s.peerSeq++;
+  s.stackSeq = synAck.seq + 1;
+  s.inject(".");
+  assert.is(conn.state, ESTABLISHED);
+});
+
+test("connect to an address that never answers ARP fails with EHOSTUNREACH", () => {
+  const s = new TcpScript();
+  const conn = s.stack.openTcp()!;
+  const to = new FullAddress();
+  to.address.setV4(OTHER_IP);
+  to.port = 80;
+  conn.connect(to);
+  s.wait(10_000);
+  assert.is(conn.takeError(), EHOSTUNREACH);
+});
+
+test("recv flags and errors: MSG_PEEK, ENOTCONN before connect, EBADF after close", () => {
+  const s = new TcpScript();
+  const fresh = s.stack.openTcp()!;
+  assert.is(fresh.recv(buf, 0, 10, 0), -ENOTCONN);
+  assert.is(fresh.send(buf, 0, 10, 0), -EPIPE);
+  fresh.close();
+  assert.is(fresh.recv(buf, 0, 10, 0), -EBADF);
+  const { conn } = s.passiveOpen();
+  s.inject("P.", { payload: pattern(20) });
+  assert.equal(read(conn, MSG_PEEK), pattern(20));
+  assert.ok(conn.readiness(EVENT_IN) !== 0);
+  assert.equal(read(conn), pattern(20));
+  assert.is(conn.recv(buf, 0, 10, 0), -EAGAIN);
+});
+
+test.run();
