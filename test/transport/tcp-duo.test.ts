@@ -4,7 +4,7 @@
 
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { ImpairedDevice } from "../../hal/impair.js";
+import { ImpairedDevice, type ImpairOptions } from "../../hal/impair.js";
 import { LinkPair } from "../../hal/pair.js";
 import type { StackOptions } from "../../src/config.js";
 import { EAGAIN, EINPROGRESS } from "../../src/errno.js";
@@ -122,5 +122,88 @@ test("bulk transfer both ways is byte-exact; the tables end idle and the pools w
   assert.is(p.a.tcp.timeWait.count + p.b.tcp.timeWait.count, 0);
   assert.ok(poolFull(p.a) && poolFull(p.b));
 });
+
+test("many connections opened and closed in turn: tables idle after TIME-WAIT, pool whole", () => {
+  const p = duo({ tcpSockets: 4, tcpTimeWait: 8, msl: 500 });
+  const listener = p.b.openTcp()!;
+  listener.bind(null, 7000);
+  listener.listen(2);
+  const buf = new Uint8Array(100);
+  for (let i = 0; i < 60; i++) {
+    const c = p.a.openTcp()!;
+    assert.is(c.connect(endpoint("192.0.2.2", 7000)), -EINPROGRESS);
+    p.net.runUntilIdle(1000, 2000);
+    const s = listener.accept(null);
+    if (typeof s === "number") throw new Error(`accept ${i}: ${s}`);
+    assert.is(c.send(pattern(10, i), 0, 10, 0), 10);
+    p.net.runUntilIdle(1000, 100);
+    assert.is(s.recv(buf, 0, 100, 0), 10);
+    // Alternate which side closes first, so TIME-WAIT lands on both.
+    if (i % 2 === 0) {
+      c.close();
+      p.net.runUntilIdle(1000, 100);
+      s.close();
+    } else {
+      s.close();
+      p.net.runUntilIdle(1000, 100);
+      c.close();
+    }
+    p.net.runUntilIdle(1000, 100);
+  }
+  p.net.advance(2000);
+  assert.is(p.a.tcp.openCount, 0);
+  assert.is(p.b.tcp.openCount, 1);
+  assert.is(p.a.tcp.timeWait.count + p.b.tcp.timeWait.count, 0);
+  assert.ok(poolFull(p.a) && poolFull(p.b));
+  assert.is(p.a.tcp.stats.resetsOut + p.b.tcp.stats.resetsOut, 0);
+});
+
+/** Two stacks with `impair` on a's device, for a transfer both ways. */
+function impaired(impair: ImpairOptions, seed: number): Pair {
+  const slots = 64;
+  const memory = new Memory(
+    new Uint8Array(2 * Stack.memoryNeeded(big) + 4 * slots * 1514 + 2 * 64 * 1514 + 8192),
+  );
+  const pair = new LinkPair({ memory, slots });
+  const device = new ImpairedDevice(pair.a, { ...impair, seed, memory });
+  const a = new Stack({ ...big, memory, seed: seed + 1 });
+  const b = new Stack({ ...big, memory, seed: seed + 2 });
+  a.attach(device, { address: "192.0.2.1", prefix: 24 });
+  b.attach(pair.b, { address: "192.0.2.2", prefix: 24 });
+  const net = new VirtualNet().add(a).add(b).attach(device).attach(pair.b);
+  return { net, a, b };
+}
+
+const grid: [string, ImpairOptions][] = [
+  ["loss 2%", { loss: 0.02 }],
+  ["loss 10%", { loss: 0.1 }],
+  ["reorder 10%", { reorder: 0.1 }],
+  ["duplicate 10%", { duplicate: 0.1 }],
+  ["loss 5%, reorder 5%, duplicate 5%", { loss: 0.05, reorder: 0.05, duplicate: 0.05 }],
+];
+
+for (const [name, impair] of grid) {
+  test(`through ${name}: bulk both ways byte-exact on the virtual clock`, () => {
+    for (const seed of [1, 2, 3]) {
+      const p = impaired(impair, seed);
+      try {
+        const [client, server, listener] = connect(p, 5001);
+        const forward = pattern(60_000, seed);
+        const back = pattern(30_000, seed + 5);
+        const [atServer, atClient] = transfer(p, client, server, forward, back);
+        assert.ok(Buffer.from(atServer).equals(Buffer.from(forward)), "forward stream differs");
+        assert.ok(Buffer.from(atClient).equals(Buffer.from(back)), "backward stream differs");
+        client.close();
+        server.close();
+        listener.close();
+        p.net.advance(200_000);
+        assert.ok(poolFull(p.a) && poolFull(p.b), "pool not whole");
+      } catch (e) {
+        console.log(`failed with ${name}, seed ${seed}`);
+        throw e;
+      }
+    }
+  });
+}
 
 test.run();
