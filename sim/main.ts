@@ -13,6 +13,7 @@ import { NodeDriver } from "../hal/platform/node/driver.js";
 import { Lab } from "../hal/platform/node/lab.js";
 import { PcapFileSink } from "../hal/platform/node/pcap-file.js";
 import { TapDevice } from "../hal/tap/tap.js";
+import { TcpServices } from "../src/apps/tcp-services.js";
 import { UdpEcho } from "../src/apps/udp-echo.js";
 import { Stack } from "../src/stack.js";
 import { formatIPv4, formatMac, parseIPv4, parseMac, prefixMask } from "../src/wire/address.js";
@@ -150,7 +151,10 @@ async function main(): Promise<void> {
     reassemblySize: 65535,
     udpSockets: 16,
     udpReceiveBuffer: 256 * 1024,
-    appMemory: 65536,
+    appMemory: 65536 + 8 * 16384,
+    tcpSockets: 16,
+    tcpSendBuffer: 65536,
+    tcpReceiveBuffer: 65536,
   });
   stack.attach(device, {
     address: options.address,
@@ -158,10 +162,13 @@ async function main(): Promise<void> {
     gateway: options.gateway,
   });
   const echo = new UdpEcho(stack, 7);
+  const tcpServices = new TcpServices(stack, { sessions: 8, bufferSize: 16384 });
   const driver = new NodeDriver();
   driver.add(stack);
   driver.attach(device);
-  console.log(`stack: ${ip}/${options.prefix} mac ${formatMac(options.mac)}, UDP echo on port 7`);
+  console.log(
+    `stack: ${ip}/${options.prefix} mac ${formatMac(options.mac)}, UDP echo on port 7, TCP echo 7, discard 9, chargen 19`,
+  );
 
   let status: ReturnType<typeof setInterval> | null = null;
   let closing = false;
@@ -172,6 +179,7 @@ async function main(): Promise<void> {
     if (process.stdout.isTTY) process.stdout.write("\n");
     driver.stop();
     console.log(statusLine(stack, echo));
+    console.log(`tcp: ${tcpServices.accepted} connections, ${tcpServices.bytesIn} bytes in`);
     if (sink !== null) sink.close();
     if (lab !== null) await lab.close();
     else tap.close();

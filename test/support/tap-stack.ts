@@ -6,6 +6,7 @@ import { ImpairedDevice, ImpairOptions } from "../../hal/impair.js";
 import { NodeDriver } from "../../hal/platform/node/driver.js";
 import type { Lab } from "../../hal/platform/node/lab.js";
 import type { TapDevice } from "../../hal/tap/tap.js";
+import { TcpServices } from "../../src/apps/tcp-services.js";
 import { UdpEcho } from "../../src/apps/udp-echo.js";
 import { Stack } from "../../src/stack.js";
 
@@ -16,6 +17,8 @@ export interface TapStack {
   impaired: ImpairedDevice | null;
   driver: NodeDriver;
   echo: UdpEcho;
+  /** TCP echo (7), discard (9) and chargen (19). */
+  services: TcpServices;
   stop(): void;
 }
 
@@ -34,10 +37,14 @@ export async function tapStack(
     reassemblySlots: 8,
     reassemblySize: 65535,
     udpReceiveBuffer: 128 * 1024,
-    appMemory: 65536,
+    appMemory: 65536 + 8 * 16384,
+    tcpSockets: 16,
+    tcpSendBuffer: 65536,
+    tcpReceiveBuffer: 65536,
   });
   stack.attach(device, { address: "192.0.2.2", prefix: 24 });
   const echo = new UdpEcho(stack, 7);
+  const services = new TcpServices(stack, { sessions: 8, bufferSize: 16384 });
   const driver = new NodeDriver();
   driver.add(stack);
   driver.attach(device);
@@ -48,6 +55,7 @@ export async function tapStack(
     impaired: device instanceof ImpairedDevice ? device : null,
     driver,
     echo,
+    services,
     stop() {
       driver.stop();
       lab.closeTap(tap);
