@@ -160,6 +160,12 @@ export class TcpStats {
   /** TIME-WAIT entries evicted to make room, and reused by a new SYN. */
   timeWaitEvictions = 0;
   timeWaitReused = 0;
+  /** SYN cookies sent (the SYN queue was full), and ACKs that carried a valid or a bad one. */
+  synCookiesSent = 0;
+  synCookiesValid = 0;
+  synCookiesFailed = 0;
+  /** Half-open connections given up after their SYN-ACK retries. */
+  synQueueTimeouts = 0;
   /** A segment could not be built: no buffer, or the send queue full (retried next poll). */
   outBlocked = 0;
 }

@@ -506,4 +506,53 @@ test("recv flags and errors: MSG_PEEK, ENOTCONN before connect, EBADF after clos
   assert.is(conn.recv(buf, 0, 10, 0), -EAGAIN);
 });
 
+test("a SYN takes a SYN-queue entry, no connection slot; its SYN-ACK is resent with backoff, then dropped", () => {
+  const s = new TcpScript({ stack: { tcpSynRetries: 2 } });
+  const listener = s.stack.openTcp()!;
+  listener.bind(null, 80);
+  listener.listen(4);
+  s.inject("S");
+  const first = s.expect("S.");
+  assert.is(s.stack.tcp.openCount, 1);
+  assert.is(s.stack.tcp.synQ.count, 1);
+  s.wait(1001);
+  s.expect("S.", { seq: first.seq });
+  s.wait(2000);
+  s.expect("S.", { seq: first.seq });
+  s.wait(4000);
+  s.expectNone();
+  assert.is(s.stack.tcp.synQ.count, 0);
+  assert.is(s.stack.tcp.stats.synQueueTimeouts, 1);
+});
+
+test("with the SYN queue full, SYN cookies answer; an ACK bearing a valid one makes the connection", () => {
+  const s = new TcpScript({ stack: { tcpSynQueue: 1 } });
+  const listener = s.stack.openTcp()!;
+  listener.bind(null, 80);
+  listener.listen(4);
+  s.inject("S", { options: synOptions({ mss: 1460 }) });
+  s.expect("S.");
+  s.peerPort = 40001;
+  s.inject("S", { options: synOptions({ mss: 1460, wscale: 7, ts: [1, 0], sackOk: true }) });
+  const cookie = s.expect("S.", { ack: 1001 });
+  // Only the MSS survives a cookie.
+  assert.is(cookie.wscale, -1);
+  assert.is(cookie.ts, null);
+  assert.is(s.stack.tcp.stats.synCookiesSent, 1);
+  s.peerSeq = 1001;
+  s.stackSeq = cookie.seq + 1;
+  s.inject(".", { payload: pattern(30) });
+  const conn = listener.accept(null);
+  if (typeof conn === "number") throw new Error(String(conn));
+  assert.is(conn.sendMss, 1460);
+  assert.equal(read(conn), pattern(30));
+  assert.is(s.stack.tcp.stats.synCookiesValid, 1);
+  // A forged cookie is answered with a reset.
+  s.segments();
+  s.peerPort = 40002;
+  s.inject(".", { ack: cookie.seq + 12345 });
+  s.expect("R");
+  assert.is(s.stack.tcp.stats.synCookiesFailed, 1);
+});
+
 test.run();

@@ -64,6 +64,15 @@ import {
 } from "./constants.js";
 import type { TcpTable } from "./table.js";
 
+/** Flags of a SYN's options as the SYN queue keeps them: MSS in the low 16 bits, WS + 1 above. */
+export const SYN_SACK = 1 << 20;
+export const SYN_TS = 1 << 21;
+
+/** The options of the SYN in `o`, packed for a SYN queue entry. */
+export function packSynOptions(mss: number, wscale: number, sack: boolean, ts: boolean): number {
+  return (mss & 0xffff) | ((wscale + 1) << 16) | (sack ? SYN_SACK : 0) | (ts ? SYN_TS : 0);
+}
+
 /** RFC 6298 §2.5: a maximum of at least 60 s; Linux uses 120 s. */
 const MAX_RTO = 120_000;
 /** Persist and keepalive probes back off up to this. */
@@ -1241,30 +1250,64 @@ export class TcpConnection extends Slot {
     this.delackAt = NEVER;
   }
 
-  /** Makes this fresh slot the child of `listener` for a SYN in the table's fields. */
-  acceptSyn(listener: TcpConnection, local: number, remote: number, now: number): void {
+  /**
+   * Makes this fresh slot the child of `listener` in SYN-RECEIVED, from a SYN queue entry (or a
+   * valid cookie): our SYN-ACK, sent with `iss`, is what the segment in hand acknowledges.
+   * `options` is packSynOptions()' form.
+   */
+  fromSynQueue(
+    listener: TcpConnection,
+    local: number,
+    remote: number,
+    remotePort: number,
+    iss: number,
+    irs: number,
+    options: number,
+    tsRecent: number,
+    window: number,
+    synAckAt: number,
+    now: number,
+  ): void {
     const t = this.table;
     this.parent = listener;
     this.localAddress = local;
     this.localPort = listener.localPort;
     this.remoteAddress = remote;
-    this.remotePort = t.segSourcePort;
+    this.remotePort = remotePort;
     this.noDelay = listener.noDelay;
     this.keepalive = listener.keepalive;
     this.keepIdle = listener.keepIdle;
     this.keepInterval = listener.keepInterval;
     this.keepCount = listener.keepCount;
     this.lingerZero = listener.lingerZero;
-    this.irs = t.segSeq;
-    this.rcvNxt = (t.segSeq + 1) | 0;
-    this.takeSynOptions();
-    this.initSend(t.isn(local, this.localPort, remote, this.remotePort, now));
-    this.sndWnd = t.segWnd;
-    this.maxSndWnd = this.sndWnd;
-    this.sndWl1 = t.segSeq;
+    this.irs = irs;
+    this.rcvNxt = (irs + 1) | 0;
+    this.peerMss = options & 0xffff;
+    const ws = ((options >>> 16) & 15) - 1;
+    this.wsOk = ws >= 0;
+    this.sndWscale = this.wsOk ? ws : 0;
+    if (!this.wsOk) this.rcvWscale = 0;
+    this.sackOk = (options & SYN_SACK) !== 0;
+    this.tsOk = (options & SYN_TS) !== 0;
+    this.tsRecent = tsRecent;
+    const iface = t.iface;
+    const ourMss = iface !== null ? iface.mtu - 40 : 536;
+    this.mss = (this.peerMss < ourMss ? this.peerMss : ourMss) - (this.tsOk ? 12 : 0);
+    if (this.mss < 64) this.mss = 64;
+    this.initSend(iss);
+    this.sndNxt = (iss + 1) | 0;
+    this.sndMax = this.sndNxt;
+    this.sndWnd = window;
+    this.maxSndWnd = window;
+    this.sndWl1 = irs;
+    // The SYN-ACK was timed unless it was resent (Karn).
+    if (synAckAt >= 0) {
+      this.rttSeq = iss;
+      this.rttAt = synAckAt;
+    }
+    this.windowToAdvertise(true);
     this.lastHeard = now;
     this.state = SYN_RECEIVED;
-    this.pendingOutput = true;
     t.stats.passiveOpens++;
   }
 

@@ -10,7 +10,7 @@ import { DELIVERED, Ipv4Info, type ProtocolHandler } from "../../iface/protocols
 import { Random } from "../../random.js";
 import { TcpStats } from "../../stats.js";
 import { Memory, copy } from "../../storage/memory.js";
-import { TUPLE_FULL_EVICT_OLDEST, TupleTable } from "../../storage/tuple-table.js";
+import { TUPLE_FULL_EVICT_OLDEST, TUPLE_FULL_FAIL, TupleTable } from "../../storage/tuple-table.js";
 import { readI32, readU16, writeU16 } from "../../wire/address.js";
 import { Checksum, fold, pseudoHeaderSumV4 } from "../../wire/checksum.js";
 import { ICMP_DEST_UNREACHABLE } from "../../wire/icmpv4.js";
@@ -44,7 +44,7 @@ import {
   SYN_SENT,
   TIME_WAIT,
 } from "./constants.js";
-import { TcpConnection } from "./connection.js";
+import { SYN_SACK, SYN_TS, TcpConnection, packSynOptions } from "./connection.js";
 
 /** RFC 5961 §7: challenge ACKs per second, over all connections. */
 const CHALLENGE_ACK_LIMIT = 100;
@@ -54,6 +54,20 @@ const TW_RCV_NXT = 0;
 const TW_SND_NXT = 1;
 const TW_TS_RECENT = 2;
 const TW_TS_OK = 3;
+
+// SYN queue value columns.
+const SQ_ISS = 0;
+const SQ_IRS = 1;
+const SQ_OPTIONS = 2;
+const SQ_TS_RECENT = 3;
+const SQ_LISTENER = 4;
+const SQ_RETRIES = 5;
+const SQ_WINDOW = 6;
+/** The float column: when the first SYN-ACK left, for an RTT sample (-1 after a retry: Karn). */
+const SQ_SENT_AT = 0;
+
+/** MSS values a SYN cookie can carry (Linux's msstab). */
+const COOKIE_MSS: readonly number[] = Object.freeze([536, 1300, 1440, 1460]);
 
 /** Sizes and timers from the stack's configuration. */
 export interface TcpSettings {
@@ -75,6 +89,8 @@ export class TcpTable extends EndpointTable<TcpConnection> implements ProtocolHa
   readonly stats = new TcpStats();
   readonly opts = new TcpOptions();
   readonly timeWait: TupleTable;
+  /** Half-open connections (SYN-RECEIVED of a listener): no slot, no rings. */
+  readonly synQ: TupleTable;
   readonly msl: number;
   readonly delayedAck: number;
   readonly minRto: number;
@@ -82,6 +98,7 @@ export class TcpTable extends EndpointTable<TcpConnection> implements ProtocolHa
   readonly synRetries: number;
   readonly maxRetries: number;
   readonly synQueue: number;
+  readonly receiveBuffer: number;
   /** The time of the poll in progress or the latest one. */
   now = 0;
   /** Connections that reached ESTABLISHED from a listener, counted to order accept(). */
@@ -100,6 +117,7 @@ export class TcpTable extends EndpointTable<TcpConnection> implements ProtocolHa
   private readonly summer: Checksum;
   private readonly seg = new TcpSegment();
   private readonly isnKey: Int32Array;
+  private readonly cookieKey: Int32Array;
   private readonly sackStarts = new Int32Array(4);
   private readonly sackEnds = new Int32Array(4);
   private challengeWindow = -Infinity;
@@ -122,10 +140,20 @@ export class TcpTable extends EndpointTable<TcpConnection> implements ProtocolHa
     this.synRetries = settings.synRetries;
     this.maxRetries = settings.retries;
     this.synQueue = settings.synQueue;
+    this.receiveBuffer = settings.receiveBuffer;
     // RFC 6528's secret: four words of key for the ISN hash, drawn once.
     this.isnKey = new Int32Array(4);
     for (let i = 0; i < 4; i++) this.isnKey[i] = random.next() | 0;
     this.timeWait = new TupleTable(settings.timeWait, 4, 0, random.next() | 0);
+    this.synQ = new TupleTable(
+      settings.synQueue > 0 ? settings.synQueue : 1,
+      7,
+      1,
+      random.next() | 0,
+    );
+    this.cookieKey = new Int32Array(2);
+    this.cookieKey[0] = random.next() | 0;
+    this.cookieKey[1] = random.next() | 0;
     for (let i = 0; i < settings.sockets; i++)
       this.slots.push(
         new TcpConnection(
@@ -171,6 +199,7 @@ export class TcpTable extends EndpointTable<TcpConnection> implements ProtocolHa
       c.timers(now);
       if (c.inUse && c.pendingOutput && (!c.blocked || canSend)) c.output(now);
     }
+    this.synQueueTimers(now);
     const tw = this.timeWait;
     if (tw.nextDeadline() <= now)
       for (let e = tw.nextExpired(now, 0); e >= 0; e = tw.nextExpired(now, e + 1)) tw.remove(e);
@@ -190,6 +219,8 @@ export class TcpTable extends EndpointTable<TcpConnection> implements ProtocolHa
     const iface = this.iface;
     const canSend = iface !== null && iface.ip.canSend(1);
     let t = this.timeWait.nextDeadline();
+    const q = this.synQ.nextDeadline();
+    if (q < t) t = q;
     const slots = this.slots;
     for (let i = 0; i < slots.length; i++) {
       const c = slots[i];
@@ -280,7 +311,7 @@ export class TcpTable extends EndpointTable<TcpConnection> implements ProtocolHa
         if (c.localAddress === 0) listener = c;
       }
     }
-    if (listener !== null) this.listenInput(listener, destination, source, now);
+    if (listener !== null) this.listenInput(listener, bytes, destination, source, now);
     else {
       stats.noConnection++;
       if ((this.segFlags & TCP_RST) === 0) this.resetReply(destination, port, source, sourcePort);
@@ -288,34 +319,237 @@ export class TcpTable extends EndpointTable<TcpConnection> implements ProtocolHa
     return DELIVERED;
   }
 
-  /** RFC 9293 §3.10.7.2, LISTEN. */
-  private listenInput(l: TcpConnection, local: number, remote: number, now: number): void {
+  /**
+   * RFC 9293 §3.10.7.2, LISTEN. A SYN takes a SYN queue entry (no connection slot, no rings)
+   * and is answered from it; with the queue full, from a SYN cookie. The ACK that completes the
+   * handshake, matching an entry or a cookie, is what takes a connection slot.
+   */
+  private listenInput(
+    l: TcpConnection,
+    bytes: Uint8Array,
+    local: number,
+    remote: number,
+    now: number,
+  ): void {
     const flags = this.segFlags;
     if ((flags & TCP_RST) !== 0) return;
+    const q = this.synQ;
+    const port = l.localPort;
+    const remotePort = this.segSourcePort;
+    const e = q.find(local, port, remote, remotePort);
     if ((flags & TCP_ACK) !== 0) {
-      this.resetReply(local, l.localPort, remote, this.segSourcePort);
+      if ((flags & TCP_SYN) !== 0) {
+        this.resetReply(local, port, remote, remotePort);
+        return;
+      }
+      let iss: number;
+      let options: number;
+      let tsRecent = 0;
+      let window: number;
+      let sentAt = -1;
+      if (e >= 0) {
+        sentAt = q.floats[SQ_SENT_AT][e];
+        iss = q.ints[SQ_ISS][e];
+        if (this.segAck !== ((iss + 1) | 0) || this.segSeq !== ((q.ints[SQ_IRS][e] + 1) | 0)) {
+          this.resetReply(local, port, remote, remotePort);
+          return;
+        }
+        options = q.ints[SQ_OPTIONS][e];
+        tsRecent = q.ints[SQ_TS_RECENT][e];
+        window = q.ints[SQ_WINDOW][e];
+      } else {
+        const mss = this.cookieCheck(local, port, remote, remotePort, now);
+        if (mss === 0) {
+          this.stats.synCookiesFailed++;
+          this.resetReply(local, port, remote, remotePort);
+          return;
+        }
+        this.stats.synCookiesValid++;
+        iss = (this.segAck - 1) | 0;
+        options = packSynOptions(mss, -1, false, false);
+        // Without window scaling the ACK's window is the peer's real one.
+        window = this.segWnd;
+      }
+      if (this.waiting(l) >= l.backlog) {
+        // Linux drops it: the peer's retransmission may find room.
+        this.stats.listenDrops++;
+        return;
+      }
+      const child = this.take();
+      if (child === null) {
+        this.stats.listenDrops++;
+        return;
+      }
+      child.fromSynQueue(
+        l,
+        local,
+        remote,
+        remotePort,
+        iss,
+        (this.segSeq - 1) | 0,
+        options,
+        tsRecent,
+        window,
+        sentAt,
+        now,
+      );
+      child.segment(bytes, now);
+      if (child.inUse && child.state === SYN_RECEIVED) {
+        // The ACK was not good enough after all (PAWS, window): the half-open entry stays.
+        this.release(child);
+        return;
+      }
+      if (e >= 0) q.remove(e);
       return;
     }
     if ((flags & TCP_SYN) === 0) return;
-    let half = 0;
-    let waiting = 0;
+    if (this.waiting(l) >= l.backlog) {
+      this.stats.listenDrops++;
+      return;
+    }
+    if (e >= 0) {
+      // The peer's SYN again: our SYN-ACK was lost.
+      if (q.ints[SQ_IRS][e] === this.segSeq) this.sendSynAck(e, now);
+      return;
+    }
+    const o = this.opts;
+    const mss = o.mss !== 0 ? o.mss : 536;
+    if (q.count >= q.capacity) {
+      // SYN cookies (RFC 4987 §3.6): the state rides in our ISN; options other than the MSS
+      // are not kept.
+      this.stats.synCookiesSent++;
+      const iss = this.cookie(local, port, remote, remotePort, this.segSeq, mss, now);
+      this.synAck(
+        local,
+        port,
+        remote,
+        remotePort,
+        iss,
+        this.segSeq,
+        packSynOptions(mss, -1, false, false),
+        0,
+        now,
+      );
+      return;
+    }
+    const f = q.insert(local, port, remote, remotePort, now + this.initialRto, TUPLE_FULL_FAIL);
+    if (f < 0) return;
+    q.ints[SQ_ISS][f] = this.isn(local, port, remote, remotePort, now);
+    q.ints[SQ_IRS][f] = this.segSeq;
+    q.ints[SQ_OPTIONS][f] = packSynOptions(mss, o.wscale, o.sackPermitted, o.hasTimestamp);
+    q.ints[SQ_TS_RECENT][f] = o.tsVal;
+    q.ints[SQ_LISTENER][f] = l.id;
+    q.ints[SQ_RETRIES][f] = 0;
+    // A SYN's window is never scaled.
+    q.ints[SQ_WINDOW][f] = this.segWnd;
+    q.floats[SQ_SENT_AT][f] = now;
+    this.sendSynAck(f, now);
+  }
+
+  /** Connections of `l` established and waiting for accept(). */
+  private waiting(l: TcpConnection): number {
+    let n = 0;
     const slots = this.slots;
-    for (let i = 0; i < slots.length; i++) {
-      const c = slots[i];
-      if (!c.inUse || c.parent === null) continue;
-      if (c.state === SYN_RECEIVED) half++;
-      else if (c.parent === l) waiting++;
+    for (let i = 0; i < slots.length; i++) if (slots[i].inUse && slots[i].parent === l) n++;
+    return n;
+  }
+
+  private sendSynAck(e: number, now: number): void {
+    const q = this.synQ;
+    this.synAck(
+      q.localAddress[e],
+      q.localPort[e],
+      q.remoteAddress[e],
+      q.remotePort[e],
+      q.ints[SQ_ISS][e],
+      q.ints[SQ_IRS][e],
+      q.ints[SQ_OPTIONS][e],
+      q.ints[SQ_TS_RECENT][e],
+      now,
+    );
+  }
+
+  /** SYN queue entries whose SYN-ACK is due again, or that ran out of retries. */
+  private synQueueTimers(now: number): void {
+    const q = this.synQ;
+    if (q.nextDeadline() > now) return;
+    for (let e = q.nextExpired(now, 0); e >= 0; e = q.nextExpired(now, e + 1)) {
+      const retries = ++q.ints[SQ_RETRIES][e];
+      if (retries > this.synRetries) {
+        q.remove(e);
+        this.stats.synQueueTimeouts++;
+        continue;
+      }
+      this.stats.retransmits++;
+      q.floats[SQ_SENT_AT][e] = -1;
+      this.sendSynAck(e, now);
+      q.setDeadline(e, now + (this.initialRto << retries));
     }
-    if (waiting >= l.backlog || half >= this.synQueue) {
-      this.stats.listenDrops++;
-      return;
-    }
-    const child = this.take();
-    if (child === null) {
-      this.stats.listenDrops++;
-      return;
-    }
-    child.acceptSyn(l, local, remote, now);
+  }
+
+  /** A listener closes: its half-open connections go. */
+  private dropSynQueue(l: TcpConnection): void {
+    const q = this.synQ;
+    for (let e = 0; e < q.capacity; e++)
+      if (q.has(e) && q.ints[SQ_LISTENER][e] === l.id && q.localPort[e] === l.localPort)
+        q.remove(e);
+  }
+
+  /**
+   * A SYN cookie: bits 27-31 a 64-second counter, 3-26 a keyed hash of the tuple, the counter
+   * and the peer's ISN, 0-2 the MSS index.
+   */
+  private cookie(
+    local: number,
+    localPort: number,
+    remote: number,
+    remotePort: number,
+    irs: number,
+    mss: number,
+    now: number,
+  ): number {
+    let index = COOKIE_MSS.length - 1;
+    while (index > 0 && COOKIE_MSS[index] > mss) index--;
+    const counter = Math.floor(now / 64_000) & 31;
+    const h = this.cookieHash(local, localPort, remote, remotePort, irs, counter);
+    return (counter << 27) | ((h & 0xffffff) << 3) | index | 0;
+  }
+
+  /** The MSS a cookie in the segment's ACK carries, or 0 when it is not one of ours (or stale). */
+  private cookieCheck(
+    local: number,
+    localPort: number,
+    remote: number,
+    remotePort: number,
+    now: number,
+  ): number {
+    const c = (this.segAck - 1) | 0;
+    const counter = c >>> 27;
+    const current = Math.floor(now / 64_000) & 31;
+    // This period or the one before: a cookie lives 64 to 128 s.
+    if (counter !== current && counter !== ((current - 1) & 31)) return 0;
+    const irs = (this.segSeq - 1) | 0;
+    const h = this.cookieHash(local, localPort, remote, remotePort, irs, counter);
+    if (((c >>> 3) & 0xffffff) !== (h & 0xffffff)) return 0;
+    const index = c & 7;
+    return index < COOKIE_MSS.length ? COOKIE_MSS[index] : 0;
+  }
+
+  private cookieHash(
+    local: number,
+    localPort: number,
+    remote: number,
+    remotePort: number,
+    irs: number,
+    counter: number,
+  ): number {
+    const k = this.cookieKey;
+    let h = k[0] ^ Math.imul(remote | 0, 0x9e3779b1) ^ counter;
+    h = Math.imul(h ^ (h >>> 15), 0x85ebca6b) ^ ((remotePort << 16) | localPort);
+    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) ^ (local | 0) ^ k[1];
+    h = Math.imul(h ^ (h >>> 16), 0x7feb352d) ^ irs;
+    h = Math.imul(h ^ (h >>> 15), 0x846ca68b);
+    return h ^ (h >>> 16);
   }
 
   /** A segment for a connection in TIME-WAIT; false when a new SYN may reuse the tuple. */
@@ -499,6 +733,56 @@ export class TcpTable extends EndpointTable<TcpConnection> implements ProtocolHa
     return 0;
   }
 
+  /** A SYN-ACK for a SYN queue entry or a cookie, with the options the SYN offered. */
+  private synAck(
+    local: number,
+    localPort: number,
+    remote: number,
+    remotePort: number,
+    iss: number,
+    irs: number,
+    options: number,
+    tsRecent: number,
+    now: number,
+  ): void {
+    const iface = this.iface;
+    if (iface === null) return;
+    const handle = iface.ip.allocDatagram();
+    if (handle < 0) {
+      this.stats.outBlocked++;
+      return;
+    }
+    const bytes = this.bytes;
+    const at = this.pool(handle);
+    const opt = at + TCP_HEADER_LENGTH;
+    let o = writeMss(bytes, opt, iface.mtu - 40);
+    const sack = (options & SYN_SACK) !== 0;
+    const ts = (options & SYN_TS) !== 0;
+    if (sack && ts) {
+      o += writeSackPermitted(bytes, opt + o, false);
+      o += writeTimestamp(bytes, opt + o, now | 0, tsRecent);
+    } else if (ts) {
+      o += writeNops(bytes, opt + o);
+      o += writeTimestamp(bytes, opt + o, now | 0, tsRecent);
+    } else if (sack) o += writeSackPermitted(bytes, opt + o, true);
+    const ws = ((options >>> 16) & 15) - 1;
+    const ourWscale = this.slots.length > 0 ? this.slots[0].ourWscale : 0;
+    if (ws >= 0) o += writeWscale(bytes, opt + o, ourWscale);
+    const window = this.receiveBuffer < 0xffff ? this.receiveBuffer : 0xffff;
+    this.seg
+      .wrap(bytes, at)
+      .writeHeader(
+        localPort,
+        remotePort,
+        iss,
+        (irs + 1) | 0,
+        TCP_HEADER_LENGTH + o,
+        TCP_SYN | TCP_ACK,
+        window,
+      );
+    this.finish(handle, at, TCP_HEADER_LENGTH + o, local, remote);
+  }
+
   /** A reset from a connection (abort, bad ACK in SYN-RECEIVED): seq given, no ACK. */
   sendReset(
     local: number,
@@ -605,6 +889,7 @@ export class TcpTable extends EndpointTable<TcpConnection> implements ProtocolHa
 
   /** A listener closes: connections it has not handed out are reset. */
   dropChildren(l: TcpConnection): void {
+    this.dropSynQueue(l);
     const slots = this.slots;
     for (let i = 0; i < slots.length; i++) {
       const c = slots[i];
