@@ -555,4 +555,47 @@ test("with the SYN queue full, SYN cookies answer; an ACK bearing a valid one ma
   assert.is(s.stack.tcp.stats.synCookiesFailed, 1);
 });
 
+/** A SACK option with the blocks given as absolute sequence numbers. */
+function sackOption(blocks: [number, number][]): Uint8Array {
+  const out = [1, 1, 5, 2 + 8 * blocks.length];
+  for (const [a, b] of blocks)
+    for (const v of [a >>> 0, b >>> 0])
+      out.push(v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255);
+  return Uint8Array.from(out);
+}
+
+test("SACK recovery: after the fast retransmit, each duplicate ACK resends the next hole, not SACKed data", () => {
+  const s = new TcpScript({ stack: { tcpSendBuffer: 8192 } });
+  const { conn } = s.passiveOpen(synOptions({ mss: 500, sackOk: true }));
+  assert.ok(conn.sack);
+  conn.send(pattern(3000), 0, 3000, 0);
+  assert.is(s.segments().length, 6);
+  const base = s.stackSeq;
+  const dup = (blocks: [number, number][]) =>
+    s.inject(".", { ack: base, options: sackOption(blocks.map(([a, b]) => [base + a, base + b])) });
+  dup([[500, 1000]]);
+  dup([[500, 1500]]);
+  s.expectNone();
+  dup([
+    [2000, 2500],
+    [500, 1500],
+  ]);
+  s.expect(".", { seq: base, len: 500 });
+  dup([
+    [2000, 3000],
+    [500, 1500],
+  ]);
+  const hole = s.segments();
+  assert.ok(hole.length >= 1);
+  assert.is(hole[0].seq, (base + 1500) >>> 0);
+  assert.is(hole[0].payload.length, 500);
+  dup([
+    [2000, 3000],
+    [500, 1500],
+  ]);
+  assert.not.ok(s.segments().some((g) => g.payload.length > 0 && g.seq !== (base + 3000) >>> 0));
+  s.inject(".", { ack: base + 3000 });
+  assert.is(conn.unacknowledged, 0);
+});
+
 test.run();

@@ -84,6 +84,8 @@ export class TcpConnection extends Slot {
   readonly sendRing: ByteRing;
   readonly recvRing: ByteRing;
   readonly ooo: Assembler;
+  /** The SACK scoreboard (RFC 6675): what the peer holds past sndUna, relative to sndUna. */
+  readonly sacked: Assembler;
   /** The shift our receive ring needs, offered in every SYN. */
   readonly ourWscale: number;
 
@@ -167,6 +169,10 @@ export class TcpConnection extends Slot {
   inRecovery = false;
   /** Resend the segment at sndUna in the next output (fast retransmit, partial ACK). */
   retransmitHead = false;
+  /** Resend the next hole the scoreboard shows (RFC 6675 NextSeg, rule 1). */
+  retransmitHole = false;
+  /** Highest sequence retransmitted in this recovery (RFC 6675 HighRxt). */
+  highRxt = 0;
   persistBackoff = 0;
   totalRetransmits = 0;
 
@@ -212,6 +218,7 @@ export class TcpConnection extends Slot {
     this.sendRing = new ByteRing(memory, sendBuffer);
     this.recvRing = new ByteRing(memory, recvBuffer);
     this.ooo = new Assembler(ranges);
+    this.sacked = new Assembler(ranges);
     let shift = 0;
     while (shift < MAX_WSCALE && recvBuffer >>> shift > 0xffff) shift++;
     this.ourWscale = shift;
@@ -252,6 +259,9 @@ export class TcpConnection extends Slot {
     this.dupAcks = 0;
     this.inRecovery = false;
     this.retransmitHead = false;
+    this.retransmitHole = false;
+    this.highRxt = 0;
+    this.sacked.clear();
     this.persistBackoff = 0;
     this.totalRetransmits = 0;
     this.ackNow = false;
@@ -800,8 +810,10 @@ export class TcpConnection extends Slot {
       return false;
     }
     const window = t.segWnd << this.sndWscale;
+    if (this.sackOk && t.opts.sackCount > 0) this.recordSacks();
     if (seqLt(this.sndUna, ack)) {
       const acked = seqDiff(ack, this.sndUna);
+      this.sacked.advance(acked);
       this.sampleRtt(now, ack);
       this.retries = 0;
       this.persistBackoff = 0;
@@ -871,8 +883,10 @@ export class TcpConnection extends Slot {
     this.dupAcks++;
     const mss = this.mss;
     if (this.inRecovery) {
-      // RFC 6582 §3.2 step 4: each further duplicate inflates the window by a segment.
+      // RFC 6582 §3.2 step 4: each further duplicate inflates the window by a segment; with SACK
+      // the segment goes first to the next hole the scoreboard shows (RFC 6675 §5 NextSeg).
       this.cwnd += mss;
+      if (this.sacked.count > 0) this.retransmitHole = true;
       this.pendingOutput = true;
       return;
     }
@@ -884,6 +898,7 @@ export class TcpConnection extends Slot {
       this.recover = this.sndMax;
       this.inRecovery = true;
       this.retransmitHead = true;
+      this.highRxt = this.sndUna;
       this.rttAt = -1;
       this.pendingOutput = true;
       t.stats.fastRetransmits++;
@@ -1086,6 +1101,8 @@ export class TcpConnection extends Slot {
       this.sndNxt = this.sndUna;
       this.recover = this.sndMax;
       this.inRecovery = false;
+      // RFC 2018 §8: after a timeout the SACKed bits are forgotten (the receiver may renege).
+      this.sacked.clear();
       this.dupAcks = 0;
     }
     this.rttAt = -1;
@@ -1127,8 +1144,17 @@ export class TcpConnection extends Slot {
     let sent = false;
     if (this.retransmitHead) {
       this.retransmitHead = false;
-      if (this.sendAt(this.sndUna, now, true) < 0) return;
+      const r = this.sendAt(this.sndUna, now, true, this.holeAt(0));
+      if (r < 0) return;
+      const top = (this.sndUna + r) | 0;
+      if (seqLt(this.highRxt, top)) this.highRxt = top;
       sent = true;
+    }
+    if (this.retransmitHole) {
+      this.retransmitHole = false;
+      const r = this.sendHole(now);
+      if (r < 0) return;
+      if (r > 0) sent = true;
     }
     const ring = this.sendRing;
     for (;;) {
@@ -1154,7 +1180,7 @@ export class TcpConnection extends Slot {
           // Nagle (RFC 896) unless TCP_NODELAY; MSG_MORE holds even a lone segment.
           if (this.corked || (!this.noDelay && inFlight > 0)) break;
         }
-        if (this.sendAt(this.sndNxt, now, false) < 0) return;
+        if (this.sendAt(this.sndNxt, now, false, this.mss) < 0) return;
       } else {
         // The FIN alone.
         if (!this.emit(TCP_FIN | TCP_ACK, this.sndNxt, 0, 0, now)) return;
@@ -1170,12 +1196,13 @@ export class TcpConnection extends Slot {
    * (advancing sndNxt) or as a retransmission of the oldest. Returns the sequence space sent, or
    * -1 when no buffer was had.
    */
-  private sendAt(seq: number, now: number, head: boolean): number {
+  private sendAt(seq: number, now: number, head: boolean, most: number): number {
     const ring = this.sendRing;
     const skip = seqDiff(seq, this.dataStart);
     const end = (this.dataStart + ring.readable) | 0;
     let len = seqDiff(end, seq);
     if (len > this.mss) len = this.mss;
+    if (len > most) len = most;
     if (len < 0) len = 0;
     if (!head) {
       const win = this.sndWnd < this.cwnd ? this.sndWnd : this.cwnd;
@@ -1200,6 +1227,44 @@ export class TcpConnection extends Slot {
     if (!head) this.advanceNxt(len + (fin ? 1 : 0), now);
     else if (this.rtoAt === NEVER) this.rtoAt = now + this.rto;
     return len + (fin ? 1 : 0);
+  }
+
+  /** The peer's SACK blocks that lie in what we sent and it has not acknowledged. */
+  private recordSacks(): void {
+    const o = this.table.opts;
+    for (let i = 0; i < o.sackCount; i++) {
+      let start = seqDiff(o.sackStart[i], this.sndUna);
+      const end = seqDiff(o.sackEnd[i], this.sndUna);
+      if (start < 0) start = 0;
+      // Blocks outside what is outstanding are stale or forged (RFC 2018 §8): ignored.
+      if (end <= start || end > seqDiff(this.sndMax, this.sndUna)) continue;
+      this.sacked.insert(start, end - start);
+    }
+  }
+
+  /** Bytes from `offset` (past sndUna) to the next SACKed range, or a segment when none. */
+  private holeAt(offset: number): number {
+    const s = this.sacked;
+    for (let i = 0; i < s.count; i++) if (offset < s.start(i)) return s.start(i) - offset;
+    return this.mss;
+  }
+
+  /**
+   * Retransmits the first hole past HighRxt below the highest SACKed byte; 0 when there is none,
+   * -1 when no buffer was had.
+   */
+  private sendHole(now: number): number {
+    const s = this.sacked;
+    const n = s.count;
+    if (n === 0) return 0;
+    let offset = seqDiff(this.highRxt, this.sndUna);
+    if (offset < 0) offset = 0;
+    for (let i = 0; i < n; i++) if (offset >= s.start(i) && offset < s.end(i)) offset = s.end(i);
+    if (offset >= s.end(n - 1)) return 0;
+    const seq = (this.sndUna + offset) | 0;
+    const r = this.sendAt(seq, now, true, this.holeAt(offset));
+    if (r > 0) this.highRxt = (seq + r) | 0;
+    return r;
   }
 
   private advanceNxt(n: number, now: number): void {
