@@ -28,8 +28,10 @@ import {
 } from "../../src/transport/tcp/constants.js";
 import { EVENT_ERR, EVENT_IN, EVENT_OUT, WaiterEntry } from "../../src/transport/waiter.js";
 import { FullAddress } from "../../src/wire/address.js";
-import { pattern } from "../support/frames.js";
-import { OTHER_IP } from "../support/harness.js";
+import fc from "fast-check";
+import { EADDRINUSE } from "../../src/errno.js";
+import { ETH_IPV4, ether, icmp, ipv4, pattern, tcp } from "../support/frames.js";
+import { OTHER_IP, PEER_IP, PEER_MAC, STACK_IP, STACK_MAC, ipFrame } from "../support/harness.js";
 import { TcpScript, synOptions } from "../support/tcp-script.js";
 
 const buf = new Uint8Array(65536);
@@ -596,6 +598,117 @@ test("SACK recovery: after the fast retransmit, each duplicate ACK resends the n
   assert.not.ok(s.segments().some((g) => g.payload.length > 0 && g.seq !== (base + 3000) >>> 0));
   s.inject(".", { ack: base + 3000 });
   assert.is(conn.unacknowledged, 0);
+});
+
+test("an ICMP port unreachable while connecting ends it with ECONNREFUSED", () => {
+  const s = new TcpScript();
+  const conn = s.stack.openTcp()!;
+  const to = new FullAddress();
+  to.address.setV4(PEER_IP);
+  to.port = 40000;
+  conn.connect(to);
+  const syn = s.expect("S");
+  // The quoted datagram: our IP header and the first 8 bytes of the SYN.
+  const quoted = ipv4({
+    source: STACK_IP,
+    destination: PEER_IP,
+    protocol: 6,
+    payload: tcp({
+      source: STACK_IP,
+      destination: PEER_IP,
+      sourcePort: syn.sourcePort,
+      destinationPort: 40000,
+      seq: syn.seq,
+      flags: 2,
+    }).slice(0, 8),
+  });
+  s.solo.send(ipFrame({ protocol: 1, payload: icmp({ type: 3, code: 3, payload: quoted }) }));
+  assert.is(conn.state, CLOSED);
+  assert.is(conn.takeError(), ECONNREFUSED);
+});
+
+test("bind: a port held by a listener is EADDRINUSE; SO_REUSEADDR lets bound sockets share", () => {
+  const s = new TcpScript();
+  const a = s.stack.openTcp()!;
+  assert.is(a.bind(null, 80), 0);
+  assert.is(a.listen(1), 0);
+  const b = s.stack.openTcp()!;
+  assert.is(b.bind(null, 80), -EADDRINUSE);
+  b.reuseAddress = true;
+  assert.is(b.bind(null, 80), -EADDRINUSE);
+  const c = s.stack.openTcp()!;
+  c.reuseAddress = true;
+  assert.is(c.bind(null, 81), 0);
+  assert.is(b.bind(null, 81), 0);
+  a.close();
+  const d = s.stack.openTcp()!;
+  assert.is(d.bind(null, 80), 0);
+});
+
+test("with every slot in use, a completed handshake is dropped and counted, never crashes", () => {
+  const s = new TcpScript({ stack: { tcpSockets: 2 } });
+  const { listener } = s.passiveOpen();
+  assert.is(s.stack.tcp.openCount, 2);
+  s.peerPort = 40001;
+  s.inject("S", { seq: 7000 });
+  const synAck = s.expect("S.");
+  s.inject(".", { seq: 7001, ack: synAck.seq + 1 });
+  s.expectNone();
+  assert.is(s.stack.tcp.stats.listenDrops, 1);
+  assert.is(listener.accept(null), -EAGAIN);
+});
+
+test("property: arbitrary segments to a listener and a connection never throw or leak a buffer", () => {
+  const s = new TcpScript();
+  const { conn } = s.passiveOpen(synOptions({ mss: 1000, sackOk: true, ts: [1, 0], wscale: 3 }));
+  conn.send(pattern(2000), 0, 2000, 0);
+  const base = s.stackSeq;
+  const peer = s.peerSeq;
+  fc.assert(
+    fc.property(
+      fc.record({
+        flags: fc.integer({ min: 0, max: 255 }),
+        seqDelta: fc.integer({ min: -70000, max: 70000 }),
+        ackDelta: fc.integer({ min: -70000, max: 70000 }),
+        window: fc.integer({ min: 0, max: 0xffff }),
+        options: fc.uint8Array({ maxLength: 40 }),
+        payload: fc.uint8Array({ maxLength: 600 }),
+        port: fc.constantFrom(40000, 40001, 80, 81),
+        to: fc.constantFrom(80, 81),
+        dataOffset: fc.option(fc.integer({ min: 0, max: 15 }), { nil: undefined }),
+      }),
+      (f) => {
+        const segment = tcp({
+          source: PEER_IP,
+          destination: STACK_IP,
+          sourcePort: f.port,
+          destinationPort: f.to,
+          seq: (peer + f.seqDelta) | 0,
+          ack: (base + f.ackDelta) | 0,
+          flags: f.flags,
+          window: f.window,
+          options: f.options,
+          payload: f.payload,
+          dataOffset: f.dataOffset,
+        });
+        s.solo.send(
+          ether(
+            STACK_MAC,
+            PEER_MAC,
+            ETH_IPV4,
+            ipv4({ source: PEER_IP, destination: STACK_IP, protocol: 6, payload: segment }),
+          ),
+        );
+        s.segments();
+      },
+    ),
+    { numRuns: 2000, seed: 42 },
+  );
+  s.wait(300_000);
+  s.segments();
+  for (const c of s.stack.tcp.slots) if (c.inUse && c.state !== 1) c.abort(0, false);
+  s.wait(1000);
+  assert.ok(s.solo.poolFull());
 });
 
 test.run();
