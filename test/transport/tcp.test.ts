@@ -711,4 +711,18 @@ test("property: arbitrary segments to a listener and a connection never throw or
   assert.ok(s.solo.poolFull());
 });
 
+test("CUBIC: a loss sets ssthresh to 0.7 cwnd, where NewReno halves the flight", () => {
+  for (const cubic of [false, true]) {
+    const s = new TcpScript({ stack: { tcpSendBuffer: 8192 } });
+    const { conn } = s.passiveOpen(synOptions({ mss: 500 }));
+    conn.cubic = cubic;
+    assert.is(conn.cubic, cubic);
+    conn.send(pattern(3000), 0, 3000, 0);
+    s.segments();
+    const cwnd = conn.congestionWindow;
+    for (let i = 0; i < 3; i++) s.inject(".", { ack: s.stackSeq });
+    assert.is(conn.slowStartThreshold, cubic ? Math.floor(cwnd * 0.7) : 1500);
+  }
+});
+
 test.run();

@@ -75,6 +75,11 @@ export function packSynOptions(mss: number, wscale: number, sack: boolean, ts: b
 
 /** RFC 6298 §2.5: a maximum of at least 60 s; Linux uses 120 s. */
 const MAX_RTO = 120_000;
+/** CUBIC (RFC 9438 §5): the multiplicative decrease, the scaling constant, and the Reno-friendly
+ * additive factor 3(1 - β)/(1 + β). */
+const CUBIC_BETA = 0.7;
+const CUBIC_C = 0.4;
+const CUBIC_ALPHA = (3 * (1 - CUBIC_BETA)) / (1 + CUBIC_BETA);
 /** Persist and keepalive probes back off up to this. */
 const MAX_PERSIST = 60_000;
 
@@ -175,6 +180,16 @@ export class TcpConnection extends Slot {
   highRxt = 0;
   persistBackoff = 0;
   totalRetransmits = 0;
+  /** Segments RFC 3042 lets past cwnd on the first two duplicate ACKs. */
+  limitedTransmit = 0;
+  /** CUBIC instead of NewReno's growth and decrease (RFC 9438); recovery stays NewReno's. */
+  cubic = false;
+  /** CUBIC's W_max (bytes), its epoch start (ms, -1: none), K (s), origin and W_est (bytes). */
+  wMax = 0;
+  epochStart = -1;
+  cubicK = 0;
+  cubicOrigin = 0;
+  wEst = 0;
 
   // -- acknowledgments
   /** An ACK must go in the next output. */
@@ -264,6 +279,13 @@ export class TcpConnection extends Slot {
     this.sacked.clear();
     this.persistBackoff = 0;
     this.totalRetransmits = 0;
+    this.limitedTransmit = 0;
+    this.cubic = false;
+    this.wMax = 0;
+    this.epochStart = -1;
+    this.cubicK = 0;
+    this.cubicOrigin = 0;
+    this.wEst = 0;
     this.ackNow = false;
     this.unackedBytes = 0;
     this.pendingOutput = false;
@@ -810,7 +832,7 @@ export class TcpConnection extends Slot {
       return false;
     }
     const window = t.segWnd << this.sndWscale;
-    if (this.sackOk && t.opts.sackCount > 0) this.recordSacks();
+    const newlySacked = this.sackOk && t.opts.sackCount > 0 && this.recordSacks();
     if (seqLt(this.sndUna, ack)) {
       const acked = seqDiff(ack, this.sndUna);
       this.sacked.advance(acked);
@@ -831,14 +853,16 @@ export class TcpConnection extends Slot {
       }
       this.sndUna = ack;
       if (seqLt(this.sndNxt, ack)) this.sndNxt = ack;
-      this.congestionOnAck(acked, ack);
+      this.congestionOnAck(acked, ack, now);
       this.dupAcks = 0;
+      this.limitedTransmit = 0;
       this.rtoAt = this.sndUna === this.sndMax ? NEVER : now + this.rto;
       this.pendingOutput = true;
     } else if (
       ack === this.sndUna &&
       len === 0 &&
-      window === this.sndWnd &&
+      // RFC 6675 §2: an ACK that SACKs new data is a duplicate whatever its window.
+      (window === this.sndWnd || newlySacked) &&
       this.sndUna !== this.sndMax &&
       (t.segFlags & TCP_FIN) === 0
     ) {
@@ -890,13 +914,19 @@ export class TcpConnection extends Slot {
       this.pendingOutput = true;
       return;
     }
+    // RFC 3042 limited transmit: each of the first two duplicates lets one new segment out, so a
+    // small window still yields the third duplicate.
+    if (this.dupAcks < 3) {
+      this.limitedTransmit = this.dupAcks;
+      this.pendingOutput = true;
+    }
     // RFC 6582 §3.2 step 2: a third duplicate, unless from before the last recovery.
     if (this.dupAcks === 3 && seqLt(this.recover, ack)) {
-      const flight = seqDiff(this.sndMax, this.sndUna);
-      this.ssthresh = flight >>> 1 > 2 * mss ? flight >>> 1 : 2 * mss;
+      this.ssthresh = this.decrease(seqDiff(this.sndMax, this.sndUna));
       this.cwnd = this.ssthresh + 3 * mss;
       this.recover = this.sndMax;
       this.inRecovery = true;
+      this.limitedTransmit = 0;
       this.retransmitHead = true;
       this.highRxt = this.sndUna;
       this.rttAt = -1;
@@ -905,7 +935,41 @@ export class TcpConnection extends Slot {
     }
   }
 
-  private congestionOnAck(acked: number, ack: number): void {
+  /** The slow-start threshold after a loss: half the flight (RFC 5681), or β cwnd for CUBIC. */
+  private decrease(flight: number): number {
+    const mss = this.mss;
+    if (!this.cubic) return flight >>> 1 > 2 * mss ? flight >>> 1 : 2 * mss;
+    // RFC 9438 §4.7 fast convergence: a W_max lower than the last one releases bandwidth.
+    const cwnd = this.cwnd;
+    this.wMax = cwnd < this.wMax ? (cwnd * (1 + CUBIC_BETA)) / 2 : cwnd;
+    this.epochStart = -1;
+    const s = (cwnd * CUBIC_BETA) | 0;
+    return s > 2 * mss ? s : 2 * mss;
+  }
+
+  /** RFC 9438 §4.2-4.4: grow toward W_cubic(t + RTT), never slower than the Reno estimate. */
+  private cubicGrowth(acked: number, now: number): void {
+    const mss = this.mss;
+    const cwnd = this.cwnd;
+    if (this.epochStart < 0) {
+      this.epochStart = now;
+      const origin = this.wMax > cwnd ? this.wMax : cwnd;
+      this.cubicOrigin = origin;
+      this.cubicK = Math.cbrt((origin - cwnd) / mss / CUBIC_C);
+      this.wEst = cwnd;
+    }
+    const t = (now - this.epochStart + this.srtt) / 1000 - this.cubicK;
+    let target = this.cubicOrigin + CUBIC_C * t * t * t * mss;
+    if (target > 1.5 * cwnd) target = 1.5 * cwnd;
+    this.wEst += (CUBIC_ALPHA * acked * mss) / cwnd;
+    if (this.wEst > target) target = this.wEst;
+    if (target > cwnd) {
+      const inc = Math.floor(((target - cwnd) * acked) / cwnd);
+      this.cwnd = cwnd + (inc > 0 ? inc : 1);
+    }
+  }
+
+  private congestionOnAck(acked: number, ack: number, now: number): void {
     const mss = this.mss;
     if (this.inRecovery) {
       if (seqLe(this.recover, ack)) {
@@ -921,6 +985,7 @@ export class TcpConnection extends Slot {
       return;
     }
     if (this.cwnd < this.ssthresh) this.cwnd += acked < mss ? acked : mss;
+    else if (this.cubic) this.cubicGrowth(acked, now);
     else {
       const inc = ((mss * mss) / this.cwnd) | 0;
       this.cwnd += inc > 0 ? inc : 1;
@@ -974,8 +1039,10 @@ export class TcpConnection extends Slot {
     }
     if (off > 0) {
       // Ahead of a hole: a duplicate ACK at once (with SACK blocks) drives the sender's recovery.
+      // One per segment, sent now rather than after the input pass, where a burst of them would
+      // fold into one and the sender would never count three.
       t.stats.outOfOrder++;
-      this.ackNow = true;
+      t.sendAck(this);
       return;
     }
     const front = this.ooo.front;
@@ -1094,9 +1161,8 @@ export class TcpConnection extends Slot {
     if (opening) {
       this.sndNxt = this.iss;
     } else {
-      const flight = seqDiff(this.sndMax, this.sndUna);
       const mss = this.mss;
-      this.ssthresh = flight >>> 1 > 2 * mss ? flight >>> 1 : 2 * mss;
+      this.ssthresh = this.decrease(seqDiff(this.sndMax, this.sndUna));
       this.cwnd = mss;
       this.sndNxt = this.sndUna;
       this.recover = this.sndMax;
@@ -1104,6 +1170,7 @@ export class TcpConnection extends Slot {
       // RFC 2018 §8: after a timeout the SACKed bits are forgotten (the receiver may renege).
       this.sacked.clear();
       this.dupAcks = 0;
+      this.limitedTransmit = 0;
     }
     this.rttAt = -1;
     this.pendingOutput = true;
@@ -1164,7 +1231,8 @@ export class TcpConnection extends Slot {
       const finNext = this.finQueued && queued <= 0 && this.sndNxt === end;
       if (queued <= 0 && !finNext) break;
       if (queued > 0) {
-        const win = this.sndWnd < this.cwnd ? this.sndWnd : this.cwnd;
+        const cwnd = this.cwnd + this.limitedTransmit * this.mss;
+        const win = this.sndWnd < cwnd ? this.sndWnd : cwnd;
         const usable = win - inFlight;
         let len = queued < this.mss ? queued : this.mss;
         if (usable < len) {
@@ -1205,7 +1273,8 @@ export class TcpConnection extends Slot {
     if (len > most) len = most;
     if (len < 0) len = 0;
     if (!head) {
-      const win = this.sndWnd < this.cwnd ? this.sndWnd : this.cwnd;
+      const cwnd = this.cwnd + this.limitedTransmit * this.mss;
+      const win = this.sndWnd < cwnd ? this.sndWnd : cwnd;
       const usable = win - seqDiff(this.sndNxt, this.sndUna);
       if (len > usable && usable > 0) len = usable;
     }
@@ -1229,9 +1298,10 @@ export class TcpConnection extends Slot {
     return len + (fin ? 1 : 0);
   }
 
-  /** The peer's SACK blocks that lie in what we sent and it has not acknowledged. */
-  private recordSacks(): void {
+  /** Records the peer's SACK blocks within what is outstanding; true when they SACK new bytes. */
+  private recordSacks(): boolean {
     const o = this.table.opts;
+    const before = this.sackedBytes();
     for (let i = 0; i < o.sackCount; i++) {
       let start = seqDiff(o.sackStart[i], this.sndUna);
       const end = seqDiff(o.sackEnd[i], this.sndUna);
@@ -1240,6 +1310,14 @@ export class TcpConnection extends Slot {
       if (end <= start || end > seqDiff(this.sndMax, this.sndUna)) continue;
       this.sacked.insert(start, end - start);
     }
+    return this.sackedBytes() > before;
+  }
+
+  private sackedBytes(): number {
+    const s = this.sacked;
+    let n = 0;
+    for (let i = 0; i < s.count; i++) n += s.end(i) - s.start(i);
+    return n;
   }
 
   /** Bytes from `offset` (past sndUna) to the next SACKed range, or a segment when none. */
@@ -1300,6 +1378,9 @@ export class TcpConnection extends Slot {
     const threshold = ring.capacity >>> 1 < this.mss ? ring.capacity >>> 1 : this.mss;
     // RFC 1122 §4.2.3.3: do not open the window by less than a segment (or half the buffer).
     if (w - current < threshold && w >= current) w = current;
+    // While a hole is open the window stays put, so the duplicate ACKs the sender counts carry
+    // the same window (RFC 5681 §2's definition of a duplicate).
+    if (this.ooo.count > 0 && w > current) w = current;
     let scaled = w >>> this.rcvWscale;
     if (scaled > 0xffff) scaled = 0xffff;
     const edge = (this.rcvNxt + (scaled << this.rcvWscale)) | 0;
@@ -1345,6 +1426,7 @@ export class TcpConnection extends Slot {
     this.keepInterval = listener.keepInterval;
     this.keepCount = listener.keepCount;
     this.lingerZero = listener.lingerZero;
+    this.cubic = listener.cubic;
     this.irs = irs;
     this.rcvNxt = (irs + 1) | 0;
     this.peerMss = options & 0xffff;

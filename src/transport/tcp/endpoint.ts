@@ -151,6 +151,17 @@ export class TcpEndpoint {
     }
   }
 
+  /** TCP_CONGESTION: CUBIC (RFC 9438) when true, NewReno (the default) when false. */
+  get cubic(): boolean {
+    const c = this.live();
+    return c !== null && c.cubic;
+  }
+
+  set cubic(on: boolean) {
+    const c = this.live();
+    if (c !== null) c.cubic = on;
+  }
+
   /** SO_REUSEADDR (before bind). */
   get reuseAddress(): boolean {
     const c = this.live();
