@@ -725,4 +725,48 @@ test("CUBIC: a loss sets ssthresh to 0.7 cwnd, where NewReno halves the flight",
   }
 });
 
+test("resets in other states: ignored by a listener and by TIME-WAIT (RFC 1337), fatal in SYN-SENT only with a good ACK", () => {
+  const s = new TcpScript({ stack: { msl: 1000 } });
+  const { conn, listener } = s.passiveOpen();
+  s.inject("R", { seq: 1 });
+  assert.is(listener.state, 1);
+  s.expectNone();
+  // Into TIME-WAIT, then a reset there changes nothing.
+  conn.shutdown(SHUT_WR);
+  const fin = s.expect("F.");
+  s.inject("F.", { ack: fin.seq + 1 });
+  s.expect(".");
+  assert.is(s.stack.tcp.timeWait.count, 1);
+  s.inject("R", { seq: s.peerSeq + 1 });
+  assert.is(s.stack.tcp.timeWait.count, 1);
+  // A new SYN with a higher sequence number reuses the tuple at once.
+  s.inject("S", { seq: s.peerSeq + 100_000 });
+  s.expect("S.", { ack: s.peerSeq + 100_001 });
+  assert.is(s.stack.tcp.timeWait.count, 0);
+  assert.is(s.stack.tcp.stats.timeWaitReused, 1);
+  // SYN-SENT: a reset whose ACK is not for our SYN is ignored.
+  const c = s.stack.openTcp()!;
+  const to = new FullAddress();
+  to.address.setV4(PEER_IP);
+  to.port = 5555;
+  c.connect(to);
+  const syn = s.expect("S");
+  s.inject("R.", { port: 5555, to: syn.sourcePort, seq: 0, ack: syn.seq + 7 });
+  assert.is(c.state, SYN_SENT);
+});
+
+test("a reset to a connection waiting to be accepted frees it quietly", () => {
+  const s = new TcpScript();
+  const listener = s.stack.openTcp()!;
+  listener.bind(null, 80);
+  listener.listen(4);
+  s.inject("S");
+  const synAck = s.expect("S.");
+  s.inject(".", { seq: 1001, ack: synAck.seq + 1 });
+  assert.is(s.stack.tcp.openCount, 2);
+  s.inject("R", { seq: 1001 });
+  assert.is(s.stack.tcp.openCount, 1);
+  assert.is(listener.accept(null), -EAGAIN);
+});
+
 test.run();
