@@ -769,4 +769,14 @@ test("a reset to a connection waiting to be accepted frees it quietly", () => {
   assert.is(listener.accept(null), -EAGAIN);
 });
 
+test("data arriving after close() resets the connection", () => {
+  const s = new TcpScript();
+  const { conn } = s.passiveOpen();
+  conn.close();
+  const fin = s.expect("F.");
+  s.inject("P.", { ack: fin.seq + 1, payload: pattern(10) });
+  s.expect("R");
+  assert.is(s.stack.tcp.openCount, 1);
+});
+
 test.run();

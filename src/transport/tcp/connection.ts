@@ -521,6 +521,9 @@ export class TcpConnection extends Slot {
       return true;
     }
     this.orphan = true;
+    // Nobody will read again: new data from the peer now resets the connection (Linux's
+    // TCPAbortOnData), rather than filling a ring no one drains.
+    this.readShut = true;
     this.closeSending();
     if (this.state === FIN_WAIT_2) this.finWait2At = table.now + 2 * table.msl;
     return false;
