@@ -15,6 +15,7 @@ import { Lab } from "../hal/platform/node/lab.js";
 import { PcapFileSink } from "../hal/platform/node/pcap-file.js";
 import { TapDevice } from "../hal/tap/tap.js";
 import { simulatedW5500 } from "../hal/w5500/chip.js";
+import { TcpServices } from "../src/apps/tcp-services.js";
 import { UdpEcho } from "../src/apps/udp-echo.js";
 import { Stack } from "../src/stack.js";
 import { formatIPv4, formatMac, parseIPv4, parseMac, prefixMask } from "../src/wire/address.js";
@@ -165,7 +166,10 @@ async function main(): Promise<void> {
     reassemblySize: 65535,
     udpSockets: 16,
     udpReceiveBuffer: 256 * 1024,
-    appMemory: 65536,
+    appMemory: 65536 + 8 * 16384,
+    tcpSockets: 16,
+    tcpSendBuffer: 65536,
+    tcpReceiveBuffer: 65536,
   });
   // A chip device: the stack talks to its driver, the simulated chip to the wire.
   const wire = device;
@@ -187,6 +191,7 @@ async function main(): Promise<void> {
     gateway: options.gateway,
   });
   const echo = new UdpEcho(stack, 7);
+  const tcpServices = new TcpServices(stack, { sessions: 8, bufferSize: 16384 });
   if (chip !== null) {
     driver.add(chip);
     driver.attach(wire);
@@ -194,7 +199,7 @@ async function main(): Promise<void> {
   driver.add(stack);
   driver.attach(device);
   console.log(
-    `stack: ${ip}/${options.prefix} mac ${formatMac(options.mac)}, UDP echo on port 7` +
+    `stack: ${ip}/${options.prefix} mac ${formatMac(options.mac)}, UDP echo on port 7, TCP echo 7, discard 9, chargen 19` +
       (options.device !== "tap" ? `, through a simulated ${options.device}` : ""),
   );
 
@@ -207,6 +212,7 @@ async function main(): Promise<void> {
     if (process.stdout.isTTY) process.stdout.write("\n");
     driver.stop();
     console.log(statusLine(stack, echo));
+    console.log(`tcp: ${tcpServices.accepted} connections, ${tcpServices.bytesIn} bytes in`);
     if (sink !== null) sink.close();
     if (lab !== null) await lab.close();
     else tap.close();

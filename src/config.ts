@@ -67,16 +67,6 @@ export interface StackOptions {
   /** Ping (ICMP echo) endpoints, and the bytes each may queue at first. */
   pingSockets?: number;
   pingReceiveBuffer?: number;
-  /** TCP connections (reserved for the TCP endpoints: their rings are accounted already). */
-  tcpSockets?: number;
-  /** Send ring of a TCP connection at first (SO_SNDBUF), from the socket buffer region. */
-  tcpSendBuffer?: number;
-  /** Receive ring of a TCP connection at first (SO_RCVBUF): the largest window it offers. */
-  tcpReceiveBuffer?: number;
-  /** Connections that may linger in TIME-WAIT, kept as 4-tuples without rings. */
-  tcpTimeWait?: number;
-  /** Half-open connections (SYN-RECEIVED) over all listeners, kept without rings. */
-  tcpSynQueue?: number;
   /** Frames handled per poll before yielding to timers and the application. */
   receiveBudget?: number;
   /**
@@ -95,11 +85,46 @@ export interface StackOptions {
   icmpBurst?: number;
   /** Default TTL of datagrams sent (Linux: 64). */
   ttl?: number;
+  // -- TCP (RFC 9293): every connection's state is made at start-up, its rings come from the
+  // socket buffer region.
+  /** TCP connections (listeners, connections and those waiting to be accepted). */
+  tcpSockets?: number;
+  /** Bytes of each connection's send ring (unacknowledged and unsent data). */
+  tcpSendBuffer?: number;
+  /** Bytes of each connection's receive ring (in-order and out-of-order data: the window). */
+  tcpReceiveBuffer?: number;
+  /** Connections in TIME-WAIT kept without rings; the oldest goes when full. */
+  tcpTimeWait?: number;
+  /** Half-open connections (SYN-RECEIVED) all listeners may hold at once. */
+  tcpSynQueue?: number;
+  /** Holes the out-of-order queue may track per connection. */
+  tcpOutOfOrderRanges?: number;
+  /** Maximum segment lifetime in ms; TIME-WAIT lasts 2 MSL (Linux: 60 s in all). */
+  msl?: number;
+  /** Longest delay of an ACK for one segment, ms (Linux: 40 to 200). */
+  tcpDelayedAck?: number;
+  /** Retransmission timeout floor and initial value, ms (Linux: 200 and 1000). */
+  tcpMinRto?: number;
+  tcpInitialRto?: number;
+  /** Retransmissions of a SYN, and of data, before giving up (Linux: 6 and 15). */
+  tcpSynRetries?: number;
+  tcpRetries?: number;
   /** Arena to carve from; the stack makes its own of the exact size when none is given. */
   memory?: Memory;
 }
 
 export type Sizes = Readonly<Required<Omit<StackOptions, "memory" | "profile">>>;
+
+/** TCP's timers and limits, the same in every profile (Linux's values where it has them). */
+const TCP_TIMING = Object.freeze({
+  tcpOutOfOrderRanges: 4,
+  msl: 30_000,
+  tcpDelayedAck: 40,
+  tcpMinRto: 200,
+  tcpInitialRto: 1000,
+  tcpSynRetries: 6,
+  tcpRetries: 15,
+});
 
 const SMALL: Sizes = Object.freeze({
   seed: 1,
@@ -134,6 +159,7 @@ const SMALL: Sizes = Object.freeze({
   icmpRate: 100,
   icmpBurst: 10,
   ttl: 64,
+  ...TCP_TIMING,
 });
 
 const DEFAULT: Sizes = Object.freeze({
@@ -170,6 +196,7 @@ const DEFAULT: Sizes = Object.freeze({
   icmpRate: 1000,
   icmpBurst: 50,
   ttl: 64,
+  ...TCP_TIMING,
 });
 
 const SIMULATOR: Sizes = Object.freeze({
@@ -204,6 +231,7 @@ const SIMULATOR: Sizes = Object.freeze({
   icmpRate: 1000,
   icmpBurst: 50,
   ttl: 64,
+  ...TCP_TIMING,
 });
 
 /** Every option's value in each profile. */
@@ -221,7 +249,8 @@ const ALIGN = 8;
 /** Arena scratch taken by the layers, here so memoryBytes can count it: the memory test checks. */
 const REASSEMBLY_HEADER_ROOM = 60; // iface/reassembly.ts HEADER_ROOM, per slot
 const ICMP_SCRATCH = 576; // iface/icmp.ts, one per interface
-const TRANSPORT_SCRATCH = 8 + 8 + 40 + 40; // a UDP and an ICMP header, two record headers
+// A UDP, an ICMP and a TCP header, and a record header for each table.
+const TRANSPORT_SCRATCH = 8 + 8 + 20 + 40 + 40 + 40;
 /** Bytes of a datagram queue's record header (datagram-queue.ts RECORD_HEADER). */
 const RECORD_BYTES = 40;
 
@@ -263,17 +292,24 @@ export class StackConfig {
   readonly udpSendBuffer: number;
   readonly pingSockets: number;
   readonly pingReceiveBuffer: number;
-  readonly tcpSockets: number;
-  readonly tcpSendBuffer: number;
-  readonly tcpReceiveBuffer: number;
-  readonly tcpTimeWait: number;
-  readonly tcpSynQueue: number;
   readonly receiveBudget: number;
   readonly receiveBudgetBytes: number;
   readonly sendQueue: number;
   readonly icmpRate: number;
   readonly icmpBurst: number;
   readonly ttl: number;
+  readonly tcpSockets: number;
+  readonly tcpSendBuffer: number;
+  readonly tcpReceiveBuffer: number;
+  readonly tcpTimeWait: number;
+  readonly tcpSynQueue: number;
+  readonly tcpOutOfOrderRanges: number;
+  readonly msl: number;
+  readonly tcpDelayedAck: number;
+  readonly tcpMinRto: number;
+  readonly tcpInitialRto: number;
+  readonly tcpSynRetries: number;
+  readonly tcpRetries: number;
 
   constructor(options: StackOptions) {
     const profile = options.profile ?? "default";
@@ -304,8 +340,8 @@ export class StackConfig {
     this.tcpSockets = pick(o, b, "tcpSockets", 0, 1024);
     this.tcpSendBuffer = pick(o, b, "tcpSendBuffer", min, MAX_SOCKET_BUFFER);
     this.tcpReceiveBuffer = pick(o, b, "tcpReceiveBuffer", min, MAX_SOCKET_BUFFER);
-    this.tcpTimeWait = pick(o, b, "tcpTimeWait", 0, 0xffff);
-    this.tcpSynQueue = pick(o, b, "tcpSynQueue", 0, 0xffff);
+    this.tcpTimeWait = pick(o, b, "tcpTimeWait", 1, 0xffff);
+    this.tcpSynQueue = pick(o, b, "tcpSynQueue", 1, 0xffff);
     this.socketBufferHeadroom = pick(o, b, "socketBufferHeadroom", 0, 0x7fffffff);
     const needed = this.socketBufferDefaults + aligned(this.socketBufferHeadroom);
     const space = pick(o, b, "socketBufferSpace", 0, 0x7fffffff);
@@ -326,6 +362,13 @@ export class StackConfig {
     this.icmpRate = pick(o, b, "icmpRate", 0, 1000000);
     this.icmpBurst = pick(o, b, "icmpBurst", 0, 1000000);
     this.ttl = pick(o, b, "ttl", 1, 255);
+    this.tcpOutOfOrderRanges = pick(o, b, "tcpOutOfOrderRanges", 1, 64);
+    this.msl = pick(o, b, "msl", 1, 0x7fffffff);
+    this.tcpDelayedAck = pick(o, b, "tcpDelayedAck", 1, 500);
+    this.tcpMinRto = pick(o, b, "tcpMinRto", 1, 0x7fffffff);
+    this.tcpInitialRto = pick(o, b, "tcpInitialRto", 1, 0x7fffffff);
+    this.tcpSynRetries = pick(o, b, "tcpSynRetries", 1, 255);
+    this.tcpRetries = pick(o, b, "tcpRetries", 1, 255);
   }
 
   /** Region bytes every socket's default buffers take (each span rounded to the alignment). */

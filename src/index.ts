@@ -8,6 +8,9 @@ export { Ipv4Info, ProtocolTable, DELIVERED, type ProtocolHandler } from "./ifac
 export { UdpTable, UDP_MAX_PAYLOAD } from "./transport/udp.js";
 export { UdpEndpoint } from "./transport/udp-endpoint.js";
 export { PingEndpoint, PingTable } from "./transport/ping.js";
+export { TcpTable } from "./transport/tcp/table.js";
+export { TcpEndpoint } from "./transport/tcp/endpoint.js";
+export * as tcpStates from "./transport/tcp/constants.js";
 export { MSG_DONTWAIT, MSG_PEEK, MSG_TRUNC } from "./transport/datagram-queue.js";
 export {
   EVENT_ERR,

@@ -9,12 +9,14 @@ import { Memory } from "./storage/memory.js";
 import { PacketPool } from "./storage/pool.js";
 import { SPAN_ALIGN, Spans } from "./storage/spans.js";
 import { PingEndpoint, PingTable } from "./transport/ping.js";
+import { TcpTable } from "./transport/tcp/table.js";
+import { TcpEndpoint } from "./transport/tcp/endpoint.js";
 import { UdpTable } from "./transport/udp.js";
 import { UdpEndpoint } from "./transport/udp-endpoint.js";
 import { ReadyList } from "./transport/waiter.js";
 import { parseIPv4 } from "./wire/address.js";
 import { Checksum } from "./wire/checksum.js";
-import { PROTOCOL_UDP } from "./wire/ipv4.js";
+import { PROTOCOL_TCP, PROTOCOL_UDP } from "./wire/ipv4.js";
 
 /** Deadlines at or past this are "never" (Infinity). */
 const NEVER = 2 ** 52;
@@ -47,6 +49,7 @@ export class Stack implements Pollable {
   readonly random: Random;
   readonly udp: UdpTable;
   readonly ping: PingTable;
+  readonly tcp: TcpTable;
   /** Endpoints with readiness events to deliver after the input pass. */
   readonly ready = new ReadyList();
   /** The attached interface; one per stack for now. */
@@ -84,11 +87,28 @@ export class Stack implements Pollable {
       this.ready,
     );
     this.ping = new PingTable(memory, config, this.socketBuffers, this.random, this.ready);
-    // The TCP connections' default rings are promised now, so no other socket grows into them.
-    this.socketBuffers.reserved +=
-      config.tcpSockets *
-      (((config.tcpSendBuffer + SPAN_ALIGN - 1) & ~(SPAN_ALIGN - 1)) +
-        ((config.tcpReceiveBuffer + SPAN_ALIGN - 1) & ~(SPAN_ALIGN - 1)));
+    this.tcp = new TcpTable(
+      this.memory,
+      {
+        sockets: config.tcpSockets,
+        sendBuffer: config.tcpSendBuffer,
+        receiveBuffer: config.tcpReceiveBuffer,
+        timeWait: config.tcpTimeWait,
+        synQueue: config.tcpSynQueue,
+        outOfOrderRanges: config.tcpOutOfOrderRanges,
+        msl: config.msl,
+        delayedAck: config.tcpDelayedAck,
+        minRto: config.tcpMinRto,
+        initialRto: config.tcpInitialRto,
+        synRetries: config.tcpSynRetries,
+        retries: config.tcpRetries,
+      },
+      this.random,
+      this.summer,
+      config,
+      this.socketBuffers,
+      this.ready,
+    );
   }
 
   /** Bytes of arena a stack with these options needs, for a caller that supplies `memory`. */
@@ -110,10 +130,12 @@ export class Stack implements Pollable {
     );
     iface.waker = this;
     iface.ip.protocols.register(PROTOCOL_UDP, this.udp);
+    iface.ip.protocols.register(PROTOCOL_TCP, this.tcp);
     iface.icmp.echoReplies = this.ping;
     this.iface = iface;
     this.udp.iface = iface;
     this.ping.iface = iface;
+    this.tcp.iface = iface;
     if (ipv4 !== undefined) this.configure(ipv4);
     return iface;
   }
@@ -150,7 +172,10 @@ export class Stack implements Pollable {
       return;
     }
     iface.poll(now);
+    this.tcp.poll(now);
     this.ready.deliver();
+    // Segments for what the applications sent from their callbacks leave with this poll's time.
+    this.tcp.flush(now);
     iface.flush(now);
     if (iface.ip.canSend(1)) {
       this.udp.writable();
@@ -160,7 +185,9 @@ export class Stack implements Pollable {
 
   nextDeadline(): number {
     if (!this.ready.isEmpty) return 0;
-    const t = this.iface !== null ? this.iface.nextDeadline() : NEVER;
+    let t = this.iface !== null ? this.iface.nextDeadline() : NEVER;
+    const tcp = this.tcp.nextDeadline();
+    if (tcp < t) t = tcp;
     // Infinity read back from a Float64Array is a fresh heap number on V8; the constant is not.
     return t < NEVER ? t : Infinity;
   }
@@ -169,6 +196,12 @@ export class Stack implements Pollable {
   openUdp(): UdpEndpoint | null {
     const slot = this.udp.open();
     return slot === null ? null : new UdpEndpoint(slot);
+  }
+
+  /** A new TCP endpoint, or null when all are in use. */
+  openTcp(): TcpEndpoint | null {
+    const slot = this.tcp.open();
+    return slot === null ? null : new TcpEndpoint(slot);
   }
 
   /** A new ping (ICMP echo) endpoint, or null when all are in use. */

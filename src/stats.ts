@@ -137,3 +137,55 @@ export class UdpStats {
   /** A socket's receive queue had no room (Linux: RcvbufErrors). */
   receiveBufferErrors = 0;
 }
+
+export class TcpStats {
+  segmentsIn = 0;
+  segmentsOut = 0;
+  /** Shorter than a header, or a data offset that lies. */
+  badLength = 0;
+  badChecksum = 0;
+  /** Options that did not parse (what came before the fault was used). */
+  badOptions = 0;
+  /** Addressed to a broadcast or multicast address: dropped, never answered. */
+  groupDropped = 0;
+  /** Segments for no connection, answered with a reset. */
+  noConnection = 0;
+  resetsIn = 0;
+  resetsOut = 0;
+  activeOpens = 0;
+  passiveOpens = 0;
+  /** Connections that failed while opening (refused, timed out, unreachable). */
+  attemptFails = 0;
+  /** Established connections reset by the peer or aborted. */
+  establishedResets = 0;
+  /** SYNs dropped because the listener's queues (or the connection slots) were full. */
+  listenDrops = 0;
+  retransmits = 0;
+  /** Retransmission timer expiries. */
+  timeouts = 0;
+  fastRetransmits = 0;
+  /** Segments outside the receive window (answered with an ACK). */
+  outOfWindow = 0;
+  /** RFC 7323 PAWS: segments with an old timestamp. */
+  pawsDropped = 0;
+  /** RFC 5961 challenge ACKs sent, and those the rate limit held back. */
+  challengeAcks = 0;
+  challengeAcksLimited = 0;
+  /** Segments that arrived ahead of a hole, and those dropped for lack of room to track them. */
+  outOfOrder = 0;
+  outOfOrderDropped = 0;
+  delayedAcks = 0;
+  keepaliveProbes = 0;
+  persistProbes = 0;
+  /** TIME-WAIT entries evicted to make room, and reused by a new SYN. */
+  timeWaitEvictions = 0;
+  timeWaitReused = 0;
+  /** SYN cookies sent (the SYN queue was full), and ACKs that carried a valid or a bad one. */
+  synCookiesSent = 0;
+  synCookiesValid = 0;
+  synCookiesFailed = 0;
+  /** Half-open connections given up after their SYN-ACK retries. */
+  synQueueTimeouts = 0;
+  /** A segment could not be built: no buffer, or the send queue full (retried next poll). */
+  outBlocked = 0;
+}

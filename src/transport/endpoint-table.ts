@@ -12,7 +12,7 @@ import type { Interface } from "../iface/interface.js";
 import { Random } from "../random.js";
 import { Memory } from "../storage/memory.js";
 import { Spans } from "../storage/spans.js";
-import { DatagramQueue, RECORD_HEADER, socketBufferSize } from "./datagram-queue.js";
+import { RECORD_HEADER, socketBufferSize } from "./datagram-queue.js";
 import { EVENT_OUT, EventSource, ReadyList } from "./waiter.js";
 
 export abstract class Slot extends EventSource {
@@ -21,10 +21,14 @@ export abstract class Slot extends EventSource {
   generation = 0;
   /** A send was refused with EAGAIN: raise EVENT_OUT when room opens up. */
   wantsWrite = false;
-  /** SO_SNDBUF: recorded only, since a datagram goes straight into a pool buffer. */
+  /** SO_SNDBUF, as set (a datagram socket only records it). */
   sendBuffer = 0;
-  /** The receive queue, on a span of the socket buffer region while the socket is open. */
-  abstract readonly queue: DatagramQueue;
+  /** Takes the socket's buffers from the region as it opens; false when there is no room. */
+  abstract claimBuffers(): boolean;
+  /** Gives them back as it closes. */
+  abstract freeBuffers(): void;
+  /** SO_RCVBUF: the receive buffer's new size, already clamped as Linux does. */
+  abstract resizeReceive(bytes: number): void;
   /** Back to the state of a fresh socket. */
   abstract reset(): void;
 }
@@ -78,7 +82,7 @@ export abstract class EndpointTable<S extends Slot> {
       const slot = slots[i];
       if (!slot.inUse) {
         slot.reset();
-        if (!slot.queue.open()) return null;
+        if (!slot.claimBuffers()) return null;
         slot.sendBuffer = this.sendDefault;
         slot.inUse = true;
         return slot;
@@ -89,7 +93,7 @@ export abstract class EndpointTable<S extends Slot> {
 
   /** SO_RCVBUF as Linux sets it (see socketBufferSize); the queue gets what the region allows. */
   setReceiveBuffer(slot: S, bytes: number): void {
-    slot.queue.resize(socketBufferSize(bytes, this.receiveMax, this.bufferMin));
+    slot.resizeReceive(socketBufferSize(bytes, this.receiveMax, this.bufferMin));
   }
 
   /** SO_SNDBUF as Linux sets it; recorded. */
@@ -102,7 +106,7 @@ export abstract class EndpointTable<S extends Slot> {
     this.ready.cancel(slot);
     slot.waiters.clear();
     slot.reset();
-    slot.queue.close();
+    slot.freeBuffers();
     slot.inUse = false;
     slot.wantsWrite = false;
     slot.generation++;

@@ -179,6 +179,18 @@ export class PingState extends Slot {
     return events & mask;
   }
 
+  claimBuffers(): boolean {
+    return this.queue.open();
+  }
+
+  freeBuffers(): void {
+    this.queue.close();
+  }
+
+  resizeReceive(bytes: number): void {
+    this.queue.resize(bytes);
+  }
+
   reset(): void {
     this.local.clear();
     this.identifier = 0;

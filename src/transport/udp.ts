@@ -282,6 +282,18 @@ export class UdpState extends Slot {
     return events & mask;
   }
 
+  claimBuffers(): boolean {
+    return this.queue.open();
+  }
+
+  freeBuffers(): void {
+    this.queue.close();
+  }
+
+  resizeReceive(bytes: number): void {
+    this.queue.resize(bytes);
+  }
+
   /** Back to the state of a fresh socket. */
   reset(): void {
     this.local.clear();

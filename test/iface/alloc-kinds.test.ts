@@ -11,7 +11,8 @@ import { measureKindInChild, xsFrameSlots } from "../../bench/frames-alloc.js";
 import { FRAME_KINDS, type FrameKind } from "../../bench/steps/frames.js";
 
 const FRAMES = 200_000;
-const WARMUP = 30_000;
+// The same warm-up as the benchmark: V8 keeps tiering up the stack's code for a while.
+const WARMUP = 100_000;
 
 /** A counter each kind must move, so the frames are seen to take the path they name. */
 const PATH: Record<FrameKind, string> = {

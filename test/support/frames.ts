@@ -271,3 +271,40 @@ export function pattern(n: number, seed = 0): Uint8Array {
   for (let i = 0; i < n; i++) b[i] = (i * 7 + seed * 13 + (i >>> 8)) & 0xff;
   return b;
 }
+
+export interface TcpFields {
+  source: number;
+  destination: number;
+  sourcePort: number;
+  destinationPort: number;
+  seq: number;
+  ack?: number;
+  /** FIN 1, SYN 2, RST 4, PSH 8, ACK 16. */
+  flags: number;
+  window?: number;
+  /** Option bytes (padded to a multiple of 4 with zeros). */
+  options?: Uint8Array;
+  payload?: Uint8Array;
+  /** Overrides, for breaking things. */
+  dataOffset?: number;
+  checksum?: number;
+}
+
+/** A TCP header, options and payload, checksum right unless overridden. */
+export function tcp(f: TcpFields): Uint8Array {
+  const optLength = f.options ? (f.options.length + 3) & ~3 : 0;
+  const headerLength = 20 + optLength;
+  const payload = f.payload ?? new Uint8Array(0);
+  const b = new Uint8Array(headerLength + payload.length);
+  put16(b, 0, f.sourcePort);
+  put16(b, 2, f.destinationPort);
+  put32(b, 4, f.seq);
+  put32(b, 8, f.ack ?? 0);
+  b[12] = (f.dataOffset ?? headerLength / 4) << 4;
+  b[13] = f.flags;
+  put16(b, 14, f.window ?? 65535);
+  if (f.options) b.set(f.options, 20);
+  b.set(payload, headerLength);
+  put16(b, 16, f.checksum ?? inetChecksum(b, pseudoSum(f.source, f.destination, 6, b.length)));
+  return b;
+}

@@ -8,6 +8,7 @@ import { ImpairedDevice, ImpairOptions } from "../../hal/impair.js";
 import { NodeDriver } from "../../hal/platform/node/driver.js";
 import type { Lab } from "../../hal/platform/node/lab.js";
 import type { TapDevice } from "../../hal/tap/tap.js";
+import { TcpServices } from "../../src/apps/tcp-services.js";
 import { UdpEcho } from "../../src/apps/udp-echo.js";
 import { Stack } from "../../src/stack.js";
 import { simulatedW5500 } from "../../hal/w5500/chip.js";
@@ -24,6 +25,8 @@ export interface TapStack {
   simulator: W5500Simulator | null;
   driver: NodeDriver;
   echo: UdpEcho;
+  /** TCP echo (7), discard (9) and chargen (19). */
+  services: TcpServices;
   stop(): void;
 }
 
@@ -61,10 +64,14 @@ export async function tapStack(
     reassemblySlots: 8,
     reassemblySize: 65535,
     udpReceiveBuffer: 128 * 1024,
-    appMemory: 65536,
+    appMemory: 65536 + 8 * 16384,
+    tcpSockets: 16,
+    tcpSendBuffer: 65536,
+    tcpReceiveBuffer: 65536,
   });
   stack.attach(device, { address: "192.0.2.2", prefix: 24 });
   const echo = new UdpEcho(stack, 7);
+  const services = new TcpServices(stack, { sessions: 8, bufferSize: 16384 });
   if (chip !== null) {
     driver.add(chip);
     driver.attach(wire);
@@ -81,6 +88,7 @@ export async function tapStack(
     simulator,
     driver,
     echo,
+    services,
     stop() {
       driver.stop();
       lab.closeTap(tap);

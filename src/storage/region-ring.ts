@@ -1,0 +1,57 @@
+// A byte ring whose storage is a span of the socket buffer region, taken when its socket opens and
+// given back when it closes, so a closed socket holds no buffer. The span's bytes stay promised
+// (Spans.reserved) while the socket is closed, so every socket can still open with its default.
+
+import { Memory } from "./memory.js";
+import { ByteRing } from "./ring.js";
+import { SPAN_ALIGN, Spans } from "./spans.js";
+
+/** Region bytes a span of `n` takes. */
+export function spanLength(n: number): number {
+  return (n + SPAN_ALIGN - 1) & ~(SPAN_ALIGN - 1);
+}
+
+export class RegionRing {
+  readonly ring: ByteRing;
+  /** The capacity the ring opens with. */
+  readonly initial: number;
+  private readonly spans: Spans;
+  private spanAt = -1;
+
+  constructor(memory: Memory, spans: Spans, initial: number) {
+    this.ring = new ByteRing(memory, 0);
+    this.spans = spans;
+    this.initial = initial;
+    spans.reserved += spanLength(initial);
+  }
+
+  get isOpen(): boolean {
+    return this.spanAt >= 0;
+  }
+
+  /** Takes the span; false when the region has no free block that big. */
+  open(): boolean {
+    if (this.spanAt >= 0) return true;
+    const spans = this.spans;
+    const promised = spanLength(this.initial);
+    spans.reserved -= promised;
+    const at = spans.alloc(this.initial);
+    if (at < 0) {
+      spans.reserved += promised;
+      return false;
+    }
+    this.spanAt = at;
+    this.ring.place(at, this.initial);
+    return true;
+  }
+
+  /** Gives the span back; whatever the ring held is dropped. */
+  close(): void {
+    if (this.spanAt < 0) return;
+    this.ring.clear();
+    this.spans.free(this.spanAt);
+    this.spans.reserved += spanLength(this.initial);
+    this.spanAt = -1;
+    this.ring.place(0, 0);
+  }
+}

@@ -1,0 +1,42 @@
+// TCP's states (RFC 9293 §3.3.2, numbered as Linux's TCP_INFO reports them is not needed: these
+// are the RFC's order) and the flags of send and receive calls.
+
+export const CLOSED = 0;
+export const LISTEN = 1;
+export const SYN_SENT = 2;
+export const SYN_RECEIVED = 3;
+export const ESTABLISHED = 4;
+export const FIN_WAIT_1 = 5;
+export const FIN_WAIT_2 = 6;
+export const CLOSE_WAIT = 7;
+export const CLOSING = 8;
+export const LAST_ACK = 9;
+export const TIME_WAIT = 10;
+
+/** Names for diagnostics and tests; never used per segment. */
+export const STATE_NAMES: readonly string[] = Object.freeze([
+  "CLOSED",
+  "LISTEN",
+  "SYN-SENT",
+  "SYN-RECEIVED",
+  "ESTABLISHED",
+  "FIN-WAIT-1",
+  "FIN-WAIT-2",
+  "CLOSE-WAIT",
+  "CLOSING",
+  "LAST-ACK",
+  "TIME-WAIT",
+]);
+
+/** recv flag: look without consuming (Linux's value). */
+export const MSG_PEEK = 0x2;
+/** send flag: more data follows, hold a partial segment (cork) until a send without it. */
+export const MSG_MORE = 0x8000;
+
+/** shutdown(how). */
+export const SHUT_RD = 0;
+export const SHUT_WR = 1;
+export const SHUT_RDWR = 2;
+
+/** Deadlines at or past this never come; kept finite so typed arrays and Smis stay cheap. */
+export const NEVER = 2 ** 52;

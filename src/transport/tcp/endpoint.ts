@@ -1,0 +1,289 @@
+// The handle an application holds for a TCP socket, in the style of UdpEndpoint: every call
+// returns a count or -errno, and after close() every call answers -EBADF even while the connection
+// itself lives on (an orphan finishing its close) or its slot serves another socket.
+
+import { EAGAIN, EBADF, EINVAL, ENOTCONN } from "../../errno.js";
+import { FullAddress, IpAddress } from "../../wire/address.js";
+import { seqDiff } from "../../wire/tcp.js";
+import { WaiterEntry } from "../waiter.js";
+import { CLOSED, LISTEN } from "./constants.js";
+import type { TcpConnection } from "./connection.js";
+
+export class TcpEndpoint {
+  private readonly conn: TcpConnection;
+  private readonly generation: number;
+
+  constructor(conn: TcpConnection) {
+    this.conn = conn;
+    this.generation = conn.generation;
+  }
+
+  private live(): TcpConnection | null {
+    const c = this.conn;
+    return c.inUse && c.generation === this.generation ? c : null;
+  }
+
+  get isOpen(): boolean {
+    return this.live() !== null;
+  }
+
+  /** The RFC 9293 state (constants.ts), CLOSED once the handle is closed. */
+  get state(): number {
+    const c = this.live();
+    return c === null ? CLOSED : c.state;
+  }
+
+  bind(address: IpAddress | null, port: number): number {
+    const c = this.live();
+    return c === null ? -EBADF : c.bind(address, port);
+  }
+
+  listen(backlog: number): number {
+    const c = this.live();
+    return c === null ? -EBADF : c.listen(backlog);
+  }
+
+  /**
+   * The next established connection as a new handle, its peer written to `fromOut` when given;
+   * -EAGAIN when none waits, -EINVAL when not listening.
+   */
+  accept(fromOut: FullAddress | null): TcpEndpoint | number {
+    const c = this.live();
+    if (c === null) return -EBADF;
+    if (c.state !== LISTEN) return -EINVAL;
+    const child = c.table.accept(c);
+    if (child === null) return -EAGAIN;
+    if (fromOut !== null) {
+      fromOut.address.setV4(child.remoteAddress);
+      fromOut.port = child.remotePort;
+    }
+    return new TcpEndpoint(child);
+  }
+
+  /** -EINPROGRESS, then EVENT_OUT when established or EVENT_ERR with takeError(). */
+  connect(to: FullAddress): number {
+    const c = this.live();
+    return c === null ? -EBADF : c.connect(to);
+  }
+
+  /** Bytes queued (maybe fewer than `length`), -EAGAIN when the ring is full, -EPIPE when shut. */
+  send(src: Uint8Array, offset: number, length: number, flags: number): number {
+    const c = this.live();
+    return c === null ? -EBADF : c.send(src, offset, length, flags);
+  }
+
+  /** Bytes read, 0 at end of stream, -EAGAIN when none waits; MSG_PEEK leaves them. */
+  recv(dst: Uint8Array, offset: number, capacity: number, flags: number): number {
+    const c = this.live();
+    return c === null ? -EBADF : c.recv(dst, offset, capacity, flags);
+  }
+
+  shutdown(how: number): number {
+    const c = this.live();
+    return c === null ? -EBADF : c.shutdown(how);
+  }
+
+  /** Closes the handle: a graceful close goes on without it; SO_LINGER 0 or unread data reset. */
+  close(): number {
+    const c = this.live();
+    if (c === null) return -EBADF;
+    if (c.close()) {
+      if (c.inUse) c.table.release(c);
+    } else c.table.orphanHandle(c);
+    return 0;
+  }
+
+  getLocal(out: FullAddress): number {
+    const c = this.live();
+    if (c === null) return -EBADF;
+    out.address.setV4(c.localAddress);
+    out.port = c.localPort;
+    return 0;
+  }
+
+  getPeer(out: FullAddress): number {
+    const c = this.live();
+    if (c === null) return -EBADF;
+    if (c.remotePort === 0 || c.state === LISTEN) return -ENOTCONN;
+    out.address.setV4(c.remoteAddress);
+    out.port = c.remotePort;
+    return 0;
+  }
+
+  /** SO_ERROR: the pending error (positive errno), 0 for none. */
+  takeError(): number {
+    const c = this.live();
+    return c === null ? 0 : c.takeError();
+  }
+
+  readiness(mask: number): number {
+    const c = this.live();
+    return c === null ? 0 : c.readiness(mask);
+  }
+
+  eventRegister(entry: WaiterEntry, mask: number): number {
+    const c = this.live();
+    if (c === null) return -EBADF;
+    c.waiters.eventRegister(entry, mask);
+    return 0;
+  }
+
+  eventUnregister(entry: WaiterEntry): void {
+    const c = this.live();
+    if (c !== null) c.waiters.eventUnregister(entry);
+  }
+
+  // -- options
+
+  /** TCP_NODELAY. */
+  get noDelay(): boolean {
+    const c = this.live();
+    return c !== null && c.noDelay;
+  }
+
+  set noDelay(on: boolean) {
+    const c = this.live();
+    if (c === null) return;
+    c.noDelay = on;
+    if (on) {
+      c.pendingOutput = true;
+      c.table.wake();
+    }
+  }
+
+  /** TCP_CONGESTION: CUBIC (RFC 9438) when true, NewReno (the default) when false. */
+  get cubic(): boolean {
+    const c = this.live();
+    return c !== null && c.cubic;
+  }
+
+  set cubic(on: boolean) {
+    const c = this.live();
+    if (c !== null) c.cubic = on;
+  }
+
+  /** SO_REUSEADDR (before bind). */
+  get reuseAddress(): boolean {
+    const c = this.live();
+    return c !== null && c.reuseAddress;
+  }
+
+  set reuseAddress(on: boolean) {
+    const c = this.live();
+    if (c !== null) c.reuseAddress = on;
+  }
+
+  /** SO_LINGER with a zero timeout: close() resets instead of closing gracefully. */
+  get lingerZero(): boolean {
+    const c = this.live();
+    return c !== null && c.lingerZero;
+  }
+
+  set lingerZero(on: boolean) {
+    const c = this.live();
+    if (c !== null) c.lingerZero = on;
+  }
+
+  /** SO_KEEPALIVE, with TCP_KEEPIDLE, TCP_KEEPINTVL (ms) and TCP_KEEPCNT. */
+  setKeepalive(on: boolean, idle: number, interval: number, count: number): number {
+    const c = this.live();
+    if (c === null) return -EBADF;
+    if (!(idle > 0 && interval > 0 && count > 0)) return -EINVAL;
+    c.keepIdle = idle;
+    c.keepInterval = interval;
+    c.keepCount = count;
+    c.setKeepalive(on);
+    return 0;
+  }
+
+  get keepalive(): boolean {
+    const c = this.live();
+    return c !== null && c.keepalive;
+  }
+
+  // -- TCP_INFO-like figures
+
+  /** Smoothed round-trip time and its variation, ms (0 before a sample). */
+  get rtt(): number {
+    const c = this.live();
+    return c === null ? 0 : c.srtt;
+  }
+
+  get rttVariance(): number {
+    const c = this.live();
+    return c === null ? 0 : c.rttvar;
+  }
+
+  /** The retransmission timeout now, ms. */
+  get rto(): number {
+    const c = this.live();
+    return c === null ? 0 : c.rto;
+  }
+
+  get congestionWindow(): number {
+    const c = this.live();
+    return c === null ? 0 : c.cwnd;
+  }
+
+  get slowStartThreshold(): number {
+    const c = this.live();
+    return c === null ? 0 : c.ssthresh;
+  }
+
+  /** Largest payload we send per segment. */
+  get sendMss(): number {
+    const c = this.live();
+    return c === null ? 0 : c.mss;
+  }
+
+  /** The peer's window, bytes. */
+  get peerWindow(): number {
+    const c = this.live();
+    return c === null ? 0 : c.sndWnd;
+  }
+
+  /** Bytes sent and not yet acknowledged. */
+  get unacknowledged(): number {
+    const c = this.live();
+    return c === null ? 0 : seqDiff(c.sndMax, c.sndUna);
+  }
+
+  /** TIOCOUTQ: bytes in the send ring (unsent or unacknowledged). */
+  get sendQueued(): number {
+    const c = this.live();
+    return c === null ? 0 : c.sendRing.readable;
+  }
+
+  /** TIOCINQ: bytes ready to read. */
+  get receiveQueued(): number {
+    const c = this.live();
+    return c === null ? 0 : c.recvRing.readable;
+  }
+
+  /** Segments retransmitted over the connection's life. */
+  get retransmits(): number {
+    const c = this.live();
+    return c === null ? 0 : c.totalRetransmits;
+  }
+
+  /** Negotiated options: timestamps, SACK, window scaling, and the shifts. */
+  get timestamps(): boolean {
+    const c = this.live();
+    return c !== null && c.tsOk;
+  }
+
+  get sack(): boolean {
+    const c = this.live();
+    return c !== null && c.sackOk;
+  }
+
+  get sendWscale(): number {
+    const c = this.live();
+    return c === null || !c.wsOk ? -1 : c.sndWscale;
+  }
+
+  get receiveWscale(): number {
+    const c = this.live();
+    return c === null || !c.wsOk ? -1 : c.rcvWscale;
+  }
+}

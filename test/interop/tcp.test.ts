@@ -1,0 +1,206 @@
+// TCP against the Linux kernel over a TAP, in a namespace this suite makes: kernel clients (python3)
+// to the stack's echo, discard and chargen services, and the stack as a client of a kernel server,
+// several megabytes each way with SHA-256 equal on both ends; then the same through an impaired link.
+
+import { createHash } from "node:crypto";
+import * as assert from "uvu/assert";
+import { EAGAIN, EINPROGRESS } from "../../src/errno.js";
+import { Random } from "../../src/random.js";
+import { ESTABLISHED, SHUT_WR } from "../../src/transport/tcp/constants.js";
+import { labOrSkip } from "../support/lab.js";
+import type { Lab } from "../../hal/platform/node/lab.js";
+import { endpoint } from "../support/stacks.js";
+import { TapStack, tapStack, until } from "../support/tap-stack.js";
+
+const test = labOrSkip("interop/tcp");
+const MB = 1024 * 1024;
+
+let current: TapStack | null = null;
+
+test.after.each(() => {
+  if (current !== null) {
+    current.stop();
+    assert.is(current.stack.pool.available, current.stack.pool.count, "every pool buffer returned");
+  }
+  current = null;
+});
+
+const ECHO_CLIENT = `
+import socket, hashlib, threading, random, sys
+n = int(sys.argv[1]); port = int(sys.argv[2])
+data = random.Random(1).randbytes(n)
+s = socket.create_connection(("192.0.2.2", port), timeout=60)
+got = hashlib.sha256(); count = [0]
+def reader():
+    while True:
+        b = s.recv(65536)
+        if not b: break
+        got.update(b); count[0] += len(b)
+t = threading.Thread(target=reader); t.start()
+s.sendall(data); s.shutdown(socket.SHUT_WR); t.join()
+print(hashlib.sha256(data).hexdigest(), got.hexdigest(), count[0])
+`;
+
+test("kernel client to the echo service: 4 MB echoed, SHA-256 equal", async ({ lab }) => {
+  const run = (current = await tapStack(lab, "tap0"));
+  const r = await lab.run("python3", ["-c", ECHO_CLIENT, String(4 * MB), "7"], {
+    timeoutMs: 120_000,
+  });
+  assert.is(r.status, 0, r.stderr);
+  const [sent, got, count] = r.stdout.trim().split(" ");
+  assert.is(Number(count), 4 * MB);
+  assert.is(got, sent);
+  await until(() => run.services.active === 0, 2000);
+  assert.is(run.services.active, 0);
+});
+
+const DISCARD_CLIENT = `
+import socket, random, sys
+n = int(sys.argv[1])
+s = socket.create_connection(("192.0.2.2", 9), timeout=60)
+s.sendall(random.Random(3).randbytes(n)); s.shutdown(socket.SHUT_WR)
+print("eof" if s.recv(10) == b"" else "data")
+`;
+
+test("kernel client to the discard service: 8 MB taken, then a clean close", async ({ lab }) => {
+  const run = (current = await tapStack(lab, "tap0"));
+  const r = await lab.run("python3", ["-c", DISCARD_CLIENT, String(8 * MB)], {
+    timeoutMs: 120_000,
+  });
+  assert.is(r.status, 0, r.stderr);
+  assert.is(r.stdout.trim(), "eof");
+  assert.is(run.services.bytesIn, 8 * MB);
+});
+
+const CHARGEN_CLIENT = `
+import socket, sys
+n = int(sys.argv[1])
+s = socket.create_connection(("192.0.2.2", 19), timeout=60)
+buf = bytearray()
+while len(buf) < n:
+    b = s.recv(65536)
+    if not b: break
+    buf += b
+s.close()
+lines = bytes(buf[:n - n % 74]).split(b"\\r\\n")[:-1]
+rot = all(len(l) == 72 for l in lines) and all(lines[i][1:] == lines[i + 1][:71] for i in range(len(lines) - 1))
+print(len(buf), len(lines), rot)
+`;
+
+test("kernel client to chargen: 2 MB of RFC 864 lines", async ({ lab }) => {
+  current = await tapStack(lab, "tap0");
+  const r = await lab.run("python3", ["-c", CHARGEN_CLIENT, String(2 * MB)], { timeoutMs: 60_000 });
+  assert.is(r.status, 0, r.stderr);
+  const [bytes, , rotating] = r.stdout.trim().split(" ");
+  assert.ok(Number(bytes) >= 2 * MB);
+  assert.is(rotating, "True");
+});
+
+const KERNEL_SERVER = `
+import socket, hashlib, random, sys
+m = int(sys.argv[1])
+srv = socket.socket(); srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("192.0.2.1", 5000)); srv.listen(1)
+print("ready", flush=True)
+c, _ = srv.accept()
+h = hashlib.sha256(); n = 0
+while True:
+    b = c.recv(65536)
+    if not b: break
+    h.update(b); n += len(b)
+data = random.Random(2).randbytes(m)
+c.sendall(data); c.close()
+print(n, h.hexdigest(), hashlib.sha256(data).hexdigest(), flush=True)
+`;
+
+/** Starts the kernel server; once it listens, resolves with a promise of its final line. */
+async function kernelServer(lab: Lab, back: number): Promise<{ done: Promise<string> }> {
+  const child = lab.spawn("python3", ["-c", KERNEL_SERVER, String(back)], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  let err = "";
+  child.stdout!.setEncoding("utf8");
+  child.stderr!.setEncoding("utf8");
+  child.stdout!.on("data", (c: string) => (out += c));
+  child.stderr!.on("data", (c: string) => (err += c));
+  const done = new Promise<string>((resolve) =>
+    child.once("close", () =>
+      resolve(out.split("\n").filter((l) => l !== "")[1] ?? `error: ${err}`),
+    ),
+  );
+  if (!(await until(() => out.startsWith("ready"), 10_000))) throw new Error(`server: ${err}`);
+  // Wrapped: an async function returning a promise would wait for it.
+  return { done };
+}
+
+async function stackClient(run: TapStack, lab: Lab, size: number, back: number) {
+  const finished = await kernelServer(lab, back);
+  const conn = run.stack.openTcp()!;
+  assert.is(conn.connect(endpoint("192.0.2.1", 5000)), -EINPROGRESS);
+  assert.ok(await until(() => conn.state === ESTABLISHED, 5000), "connected");
+  const data = new Uint8Array(size);
+  const random = new Random(9);
+  for (let i = 0; i < size; i += 4) {
+    const x = random.next();
+    data[i] = x;
+    data[i + 1] = x >>> 8;
+    data[i + 2] = x >>> 16;
+    data[i + 3] = x >>> 24;
+  }
+  let sent = 0;
+  let received = 0;
+  let eof = false;
+  const hash = createHash("sha256");
+  const buf = new Uint8Array(65536);
+  const ok = await until(() => {
+    while (sent < size) {
+      const n = conn.send(data, sent, size - sent, 0);
+      if (n === -EAGAIN) break;
+      if (n < 0) throw new Error(`send: ${n}`);
+      sent += n;
+      if (sent === size) conn.shutdown(SHUT_WR);
+    }
+    for (;;) {
+      const n = conn.recv(buf, 0, buf.length, 0);
+      if (n === 0) eof = true;
+      if (n <= 0) break;
+      hash.update(buf.subarray(0, n));
+      received += n;
+    }
+    return eof;
+  }, 120_000);
+  assert.ok(ok, `transfer finished (sent ${sent}, received ${received})`);
+  const [count, theirs, sentBack] = (await finished.done).split(" ");
+  assert.is(Number(count), size);
+  assert.is(theirs, createHash("sha256").update(data).digest("hex"));
+  assert.is(received, back);
+  assert.is(hash.digest("hex"), sentBack);
+  conn.close();
+}
+
+test("the stack as a client of a kernel server: 4 MB up, 4 MB down, SHA-256 equal", async ({
+  lab,
+}) => {
+  const run = (current = await tapStack(lab, "tap0"));
+  await stackClient(run, lab, 4 * MB, 4 * MB);
+});
+
+test("the same through a link that loses, reorders and duplicates frames", async ({ lab }) => {
+  const run = (current = await tapStack(lab, "tap0", {
+    loss: 0.02,
+    reorder: 0.02,
+    duplicate: 0.02,
+    seed: 5,
+  }));
+  await stackClient(run, lab, 1 * MB, 1 * MB);
+  const r = await lab.run("python3", ["-c", ECHO_CLIENT, String(1 * MB), "7"], {
+    timeoutMs: 120_000,
+  });
+  assert.is(r.status, 0, r.stderr);
+  const [sent, got] = r.stdout.trim().split(" ");
+  assert.is(got, sent);
+  assert.ok(run.stack.tcp.stats.retransmits > 0);
+});
+
+test.run();
