@@ -8,6 +8,7 @@
 // wait in preallocated slots; poll(now) releases them and nextDeadline() says when. Put the device
 // in the same Memory as the stack and every copy stays a copyWithin on one array.
 
+import { NEVER } from "../src/time.js";
 import {
   DEVICE_RECEIVE,
   DEVICE_TRANSMIT,
@@ -477,7 +478,7 @@ export class ImpairedDevice extends DeviceWrapper {
     if (tx < t) t = tx;
     const rx = this.rx.earliest();
     if (rx < t) t = rx;
-    return t;
+    return t < NEVER ? t : Infinity;
   }
 
   /**

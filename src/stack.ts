@@ -1,6 +1,7 @@
 // The Stack: owns the arena, the packet pool, the interface and the transport endpoints, and is
 // driven from outside by poll(now) / nextDeadline(). It never reads a clock or sets a timer.
 
+import { NEVER } from "./time.js";
 import { StackConfig, StackOptions } from "./config.js";
 import type { NetDevice, Pollable } from "./device.js";
 import { Interface } from "./iface/interface.js";
@@ -17,9 +18,6 @@ import { ReadyList } from "./transport/waiter.js";
 import { parseIPv4 } from "./wire/address.js";
 import { Checksum } from "./wire/checksum.js";
 import { PROTOCOL_TCP, PROTOCOL_UDP } from "./wire/ipv4.js";
-
-/** Deadlines at or past this are "never" (Infinity). */
-const NEVER = 2 ** 52;
 
 /** IPv4 settings for an interface; text for configuration files and command lines. */
 export interface Ipv4Settings {

@@ -11,6 +11,7 @@
 
 /// <reference path="../../node_modules/@moddable/typings/embedded_io/_common.d.ts" />
 /// <reference path="../../node_modules/@moddable/typings/embedded_io/spi.d.ts" />
+import { NEVER } from "../../src/time.js";
 import type SPI from "embedded:io/spi";
 import {
   DEVICE_LINK,
@@ -332,7 +333,7 @@ export class W5500 implements NetDevice {
       const l = this.lastLinkPoll + this.linkPollMs;
       if (l < t) t = l;
     }
-    return t;
+    return t < NEVER ? t : Infinity;
   }
 
   /**

@@ -8,6 +8,7 @@
 // frees it. Every path that takes a buffer either transmits and frees it or queues it, so the pool
 // is whole again whenever the stack is idle.
 
+import { NEVER } from "../time.js";
 import type { NetDevice } from "../device.js";
 import { StackConfig } from "../config.js";
 import { Random } from "../random.js";
@@ -30,8 +31,6 @@ export { Ipv4Info } from "./protocols.js";
 
 /** Multicast groups an interface can join. */
 const MAX_GROUPS = 8;
-/** Deadlines at or past this are "never" (Infinity). */
-const NEVER = 2 ** 52;
 /** 224.0.0.1, all hosts, joined by every IPv4 host (RFC 1112). */
 const ALL_HOSTS = 0xe0000001 | 0;
 

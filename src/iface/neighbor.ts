@@ -9,6 +9,7 @@
 // resolution that has gone unanswered for a retransmission is recycled, oldest first, as lwIP
 // does, so our own traffic and above all the gateway can always be resolved.
 
+import { NEVER } from "../time.js";
 import { HandleList, PacketPool } from "../storage/pool.js";
 
 /** Entry states. */
@@ -299,6 +300,6 @@ export class NeighborCache {
     let earliest = Infinity;
     for (let i = 0; i < this.capacity; i++)
       if (this.deadline[i] < earliest) earliest = this.deadline[i];
-    return earliest;
+    return earliest < NEVER ? earliest : Infinity;
   }
 }

@@ -10,6 +10,7 @@
 // replaces its own junk, while a real datagram whose pieces keep coming keeps its slot. Optionally
 // one source may hold at most `perSource` slots, so a flood from one host cannot crowd out others.
 
+import { NEVER } from "../time.js";
 import { Memory, copy } from "../storage/memory.js";
 import { Assembler } from "../storage/assembler.js";
 import { Ipv4Stats } from "../stats.js";
@@ -273,6 +274,6 @@ export class Reassembler {
     let earliest = Infinity;
     for (let i = 0; i < this.slots; i++)
       if (this.deadline[i] < earliest) earliest = this.deadline[i];
-    return earliest;
+    return earliest < NEVER ? earliest : Infinity;
   }
 }

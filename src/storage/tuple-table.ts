@@ -4,6 +4,7 @@
 // tombstones, so churn never slows lookups), keyed with a secret so a peer cannot aim collisions.
 // Entries are also threaded oldest-first, so eviction of the oldest is O(1).
 
+import { NEVER } from "../time.js";
 import { EEXIST, ENOBUFS } from "../errno.js";
 
 /** insert() policy when the table is full. */
@@ -224,7 +225,8 @@ export class TupleTable {
       this.earliest = earliest;
       this.stale = false;
     }
-    return this.earliest;
+    const earliest = this.earliest;
+    return earliest < NEVER ? earliest : Infinity;
   }
 
   /**

@@ -349,7 +349,7 @@ export class TcpConnection extends Slot {
     if (this.keepAt < t) t = this.keepAt;
     if (this.persistAt < t) t = this.persistAt;
     if (this.finWait2At < t) t = this.finWait2At;
-    return t;
+    return t < NEVER ? t : NEVER;
   }
 
   /** Asks for an output pass: at once inside a poll, otherwise at the next one. */

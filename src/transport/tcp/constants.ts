@@ -39,4 +39,4 @@ export const SHUT_WR = 1;
 export const SHUT_RDWR = 2;
 
 /** Deadlines at or past this never come; kept finite so typed arrays and Smis stay cheap. */
-export const NEVER = 2 ** 52;
+export { NEVER } from "../../time.js";
