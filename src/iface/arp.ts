@@ -183,7 +183,7 @@ export class ArpLayer {
     let previous: number;
     if (confirmed) {
       // Linux randomizes reachable time over [0.5, 1.5) x base so entries do not expire in step.
-      const reachable = Math.floor(ARP_REACHABLE_MS * (0.5 + this.iface.random.float()));
+      const reachable = (ARP_REACHABLE_MS >> 1) + this.iface.random.below(ARP_REACHABLE_MS);
       previous = cache.confirm(entry, this.bytes, macAt, now, reachable);
     } else if (
       cache.state[entry] === NEIGHBOR_INCOMPLETE ||
