@@ -57,6 +57,8 @@ export class Stack implements Pollable {
   /** Set by the driver: called when a send outside a poll gave the stack work. */
   onWake: (() => void) | null = null;
   private readonly summer: Checksum;
+  /** The IP layer's count of sends refused with EAGAIN, as last seen by poll(). */
+  private blockedSeen = 0;
 
   constructor(options: StackSetup = {}) {
     const config = new StackConfig(options);
@@ -175,7 +177,10 @@ export class Stack implements Pollable {
     // Segments for what the applications sent from their callbacks leave with this poll's time.
     this.tcp.flush(now);
     iface.flush(now);
-    if (iface.ip.canSend(1)) {
+    // Sockets refused with EAGAIN since the last look hear EVENT_OUT once there is room again.
+    const blocked = iface.ipStats.outBlocked;
+    if (blocked !== this.blockedSeen && iface.ip.canSend(1)) {
+      this.blockedSeen = blocked;
       this.udp.writable();
       this.ping.writable();
     }

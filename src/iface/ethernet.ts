@@ -18,7 +18,14 @@ import {
 } from "../wire/ethernet.js";
 import { IPV4_BROADCAST, isMulticastV4 } from "../wire/ipv4.js";
 import type { Interface } from "./interface.js";
-import { CREATE_GATEWAY, CREATE_REPLY, CREATE_SEND, NEIGHBOR_STALE, QUEUED } from "./neighbor.js";
+import {
+  CREATE_GATEWAY,
+  CREATE_REPLY,
+  CREATE_SEND,
+  NEIGHBOR_REACHABLE,
+  NEIGHBOR_STALE,
+  QUEUED,
+} from "./neighbor.js";
 
 /** The shortest frame on the wire without FCS. */
 const MIN_FRAME = 60;
@@ -179,6 +186,21 @@ export class EthernetLayer {
     if (iface.polling) {
       this.resolve(handle, nextHop, iface.now);
       return;
+    }
+    // Outside a poll, a frame for a neighbor confirmed reachable needs no time at all: it goes to
+    // the device at once when nothing is ahead of it. Anything else (resolution, a stale entry's
+    // probe) waits for the next poll, whose time is fresh.
+    if (this.outbound.length === 0 && this.txQueue.length === 0 && !this.deviceBusy) {
+      const cache = iface.neighbors;
+      const entry = nextHop !== iface.address ? cache.find(nextHop) : -1;
+      if (entry >= 0 && cache.state[entry] === NEIGHBOR_REACHABLE) {
+        // For least-recently-used order only: the last poll's time is a fine bound for that.
+        cache.lastUsed[entry] = iface.now;
+        this.sendTo(handle, entry);
+        const device = this.device;
+        if (device.flush !== undefined) device.flush();
+        return;
+      }
     }
     this.nextHopOf[handle] = nextHop;
     this.outbound.push(this.pool, handle);
