@@ -38,7 +38,8 @@ let state: State | null = null;
 
 /** Poll rounds per direction: enough for a datagram's frames to cross and be handled. */
 const ROUNDS = 3;
-const options = { udpReceiveBuffer: 16384 };
+/** Room for 8000-byte datagrams: two in a socket's queue, one in reassembly. */
+const options = { udpReceiveBuffer: 16384, reassemblySize: 8192 + 64 };
 
 function pump(s: State): void {
   for (let k = 0; k < ROUNDS; k++) {
