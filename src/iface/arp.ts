@@ -211,7 +211,7 @@ export class ArpLayer {
   timers(now: number): void {
     if (this.announceAt <= now) this.announce(now);
     const cache = this.cache;
-    if (cache.nextDeadline() > now) return;
+    if (cache.dueAt > now) return;
     for (let i = 0; i < cache.capacity; i++) {
       if (cache.deadline[i] > now) continue;
       const state = cache.state[i];
@@ -225,6 +225,7 @@ export class ArpLayer {
         else this.solicit(i, now);
       }
     }
+    cache.rescan();
   }
 
   /**
@@ -251,7 +252,7 @@ export class ArpLayer {
   delayProbe(entry: number, now: number): void {
     const cache = this.cache;
     cache.state[entry] = NEIGHBOR_DELAY;
-    cache.deadline[entry] = now + ARP_DELAY_MS;
+    cache.setDeadline(entry, now + ARP_DELAY_MS);
   }
 
   private startProbe(entry: number, now: number): void {
@@ -265,7 +266,7 @@ export class ArpLayer {
   solicit(entry: number, now: number): void {
     const cache = this.cache;
     cache.solicits[entry]++;
-    cache.deadline[entry] = now + ARP_RETRANSMIT_MS;
+    cache.setDeadline(entry, now + ARP_RETRANSMIT_MS);
     if (cache.state[entry] === NEIGHBOR_PROBE)
       this.send(ARP_REQUEST, cache.mac, entry * 6, cache.address[entry], null, 0);
     else this.send(ARP_REQUEST, null, 0, cache.address[entry], null, 0);

@@ -50,6 +50,8 @@ export class EthernetLayer {
   private deviceBusy = false;
   /** The receive budget ran out with frames possibly still waiting. */
   moreToReceive = false;
+  /** Frames went to the device since its last flush(). */
+  private unflushed = false;
   /** True while a looped-back frame is being handled (our own address is then a valid source). */
   loopingBack = false;
   /**
@@ -198,6 +200,7 @@ export class EthernetLayer {
         cache.lastUsed[entry] = iface.now;
         this.sendTo(handle, entry);
         const device = this.device;
+        this.unflushed = false;
         if (device.flush !== undefined) device.flush();
         return;
       }
@@ -213,9 +216,13 @@ export class EthernetLayer {
     const pool = this.pool;
     for (let handle = this.outbound.shift(pool); handle >= 0; handle = this.outbound.shift(pool))
       this.resolve(handle, this.nextHopOf[handle], now);
-    this.drain();
-    // Once per pass, not per drain(): queue() drains after every frame it adds.
-    if (this.device.flush !== undefined) this.device.flush();
+    if (this.txQueue.length > 0) this.drain();
+    // Once per pass, not per drain(): queue() drains after every frame it adds; and only when
+    // frames went to the device since the last flush.
+    if (this.unflushed) {
+      this.unflushed = false;
+      if (this.device.flush !== undefined) this.device.flush();
+    }
   }
 
   private resolve(handle: number, nextHop: number, now: number): void {
@@ -333,6 +340,7 @@ export class EthernetLayer {
       this.txQueue.shift(pool);
       if (result > 0) {
         link.framesOut++;
+        this.unflushed = true;
         link.bytesOut += length;
         this.sent(at);
         // A lending device frees the buffer itself when the transfer is done.

@@ -67,6 +67,8 @@ export class NeighborCache {
   readonly mac: Uint8Array;
   /** When the entry next needs attention: a retransmission, or the end of reachability. */
   readonly deadline: Float64Array;
+  /** No deadline is earlier than this; exact after rescan(). */
+  dueAt = Infinity;
   /** When a frame last went out through the entry (-Infinity: never, as for an entry learned). */
   readonly lastUsed: Float64Array;
   /** When the entry was made or its state or link address last changed (Linux's `updated`). */
@@ -189,7 +191,7 @@ export class NeighborCache {
     this.solicits[victim] = 0;
     this.lastUsed[victim] = learning ? -Infinity : now;
     this.updated[victim] = now;
-    this.deadline[victim] = now;
+    this.setDeadline(victim, now);
     if (reply) {
       this.forReply[victim] = 1;
       this.replyEntries++;
@@ -216,7 +218,7 @@ export class NeighborCache {
     for (let i = 0; i < 6; i++) this.mac[index * 6 + i] = mac[macAt + i];
     this.state[index] = NEIGHBOR_REACHABLE;
     this.solicits[index] = 0;
-    this.deadline[index] = now + reachableMs;
+    this.setDeadline(index, now + reachableMs);
     // Resolved, it no longer counts against the strangers' share.
     this.adopt(index);
     return previous;
@@ -296,10 +298,26 @@ export class NeighborCache {
     return dropped;
   }
 
+  /**
+   * The earliest deadline, or Infinity. Kept as a lower bound (`dueAt`) that every finite deadline
+   * written lowers and a scan makes exact again, so a poll with nothing due scans nothing.
+   */
   nextDeadline(): number {
+    const due = this.dueAt;
+    return due < NEVER ? due : Infinity;
+  }
+
+  /** Sets an entry's deadline (finite), keeping `dueAt` a lower bound. */
+  setDeadline(index: number, at: number): void {
+    this.deadline[index] = at;
+    if (at < this.dueAt) this.dueAt = at;
+  }
+
+  /** Makes `dueAt` exact again, after the timers have run. */
+  rescan(): void {
     let earliest = Infinity;
     for (let i = 0; i < this.capacity; i++)
       if (this.deadline[i] < earliest) earliest = this.deadline[i];
-    return earliest < NEVER ? earliest : Infinity;
+    this.dueAt = earliest;
   }
 }

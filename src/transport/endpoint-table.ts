@@ -50,6 +50,8 @@ export abstract class EndpointTable<S extends Slot> {
   /** SO_SNDBUF a socket opens with. */
   readonly sendDefault: number;
   iface: Interface | null = null;
+  /** Slots in use, so a poll can skip an empty table at once. */
+  live = 0;
 
   constructor(
     memory: Memory,
@@ -85,6 +87,7 @@ export abstract class EndpointTable<S extends Slot> {
         if (!slot.claimBuffers()) return null;
         slot.sendBuffer = this.sendDefault;
         slot.inUse = true;
+        this.live++;
         return slot;
       }
     }
@@ -107,6 +110,7 @@ export abstract class EndpointTable<S extends Slot> {
     slot.waiters.clear();
     slot.reset();
     slot.freeBuffers();
+    if (slot.inUse) this.live--;
     slot.inUse = false;
     slot.wantsWrite = false;
     slot.generation++;

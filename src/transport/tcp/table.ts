@@ -194,6 +194,7 @@ export class TcpTable extends EndpointTable<TcpConnection> implements ProtocolHa
   /** Timers due at `now`, then output for every connection with work. */
   poll(now: number): void {
     this.now = now;
+    if (this.idle) return;
     const iface = this.iface;
     const canSend = iface !== null && iface.ip.canSend(1);
     const slots = this.slots;
@@ -212,6 +213,7 @@ export class TcpTable extends EndpointTable<TcpConnection> implements ProtocolHa
   /** Output for what the applications did during readiness delivery, at the same `now`. */
   flush(now: number): void {
     this.now = now;
+    if (this.live === 0) return;
     const slots = this.slots;
     for (let i = 0; i < slots.length; i++) {
       const c = slots[i];
@@ -219,7 +221,13 @@ export class TcpTable extends EndpointTable<TcpConnection> implements ProtocolHa
     }
   }
 
+  /** No connection, half-open connection or TIME-WAIT entry: nothing to time. */
+  private get idle(): boolean {
+    return this.live === 0 && this.synQ.count === 0 && this.timeWait.count === 0;
+  }
+
   nextDeadline(): number {
+    if (this.idle) return NEVER;
     const iface = this.iface;
     const canSend = iface !== null && iface.ip.canSend(1);
     let t = this.timeWait.nextDeadline();
