@@ -33,7 +33,8 @@ import { IPV4_BROADCAST, PROTOCOL_ICMP, isMulticastV4 } from "../wire/ipv4.js";
 import { DatagramQueue } from "./datagram-queue.js";
 import { EndpointTable, Slot } from "./endpoint-table.js";
 import { PortSpace, allocatePort } from "./ports.js";
-import { EVENT_IN, EVENT_OUT, ReadyList, WaiterEntry } from "./waiter.js";
+import { DatagramHandle } from "./datagram-handle.js";
+import { EVENT_IN, EVENT_OUT, ReadyList } from "./waiter.js";
 
 /** One ping socket's state: a slot of the table, reached through a PingEndpoint. */
 export class PingState extends Slot {
@@ -238,74 +239,8 @@ export class PingTable extends EndpointTable<PingState> implements PortSpace, Ec
   }
 }
 
-/** An application's ping socket; -EBADF once closed (see UdpEndpoint). */
-export class PingEndpoint {
-  private readonly state: PingState;
-  private readonly generation: number;
-
-  constructor(state: PingState) {
-    this.state = state;
-    this.generation = state.generation;
-  }
-
-  private live(): PingState | null {
-    const state = this.state;
-    return state.inUse && state.generation === this.generation ? state : null;
-  }
-
-  get isOpen(): boolean {
-    return this.live() !== null;
-  }
-
-  /** SO_BROADCAST. */
-  get broadcast(): boolean {
-    const s = this.live();
-    return s !== null && s.broadcast;
-  }
-
-  set broadcast(on: boolean) {
-    const s = this.live();
-    if (s !== null) s.broadcast = on;
-  }
-
-  /** IP_TTL; -1 means the stack's default. */
-  get ttl(): number {
-    const s = this.live();
-    return s === null ? -1 : s.ttl;
-  }
-
-  set ttl(ttl: number) {
-    const s = this.live();
-    if (s !== null) s.ttl = ttl;
-  }
-
-  /** SO_RCVBUF: bytes the receive queue holds, records included; 0 when closed. */
-  get receiveBuffer(): number {
-    const s = this.live();
-    return s === null ? 0 : s.queue.capacity;
-  }
-
-  /**
-   * Sets SO_RCVBUF as Linux does: `bytes` (at most receiveBufferMax) doubled, at least
-   * socketBufferMin. 0, or -EBADF once closed; the queue gets what the region allows.
-   */
-  setReceiveBuffer(bytes: number): number {
-    const s = this.live();
-    return s === null ? -EBADF : s.setReceiveBuffer(bytes);
-  }
-
-  /** SO_SNDBUF; 0 when closed. */
-  get sendBuffer(): number {
-    const s = this.live();
-    return s === null ? 0 : s.sendBuffer;
-  }
-
-  /** Sets SO_SNDBUF as Linux does (see setReceiveBuffer); 0 or -EBADF. */
-  setSendBuffer(bytes: number): number {
-    const s = this.live();
-    return s === null ? -EBADF : s.setSendBuffer(bytes);
-  }
-
+/** An application's ping socket; -EBADF once closed. */
+export class PingEndpoint extends DatagramHandle<PingState> {
   /** The echo identifier, which plays the port's part; 0 when unbound or closed. */
   get identifier(): number {
     const s = this.live();
@@ -336,29 +271,5 @@ export class PingEndpoint {
   ): number {
     const s = this.live();
     return s === null ? -EBADF : s.recvFrom(dst, offset, capacity, from, flags);
-  }
-
-  readiness(mask: number): number {
-    const s = this.live();
-    return s === null ? 0 : s.readiness(mask);
-  }
-
-  eventRegister(entry: WaiterEntry, mask: number): number {
-    const s = this.live();
-    if (s === null) return -EBADF;
-    s.waiters.eventRegister(entry, mask);
-    return 0;
-  }
-
-  eventUnregister(entry: WaiterEntry): void {
-    const s = this.live();
-    if (s !== null) s.waiters.eventUnregister(entry);
-  }
-
-  close(): number {
-    const s = this.live();
-    if (s === null) return -EBADF;
-    this.state.release();
-    return 0;
   }
 }

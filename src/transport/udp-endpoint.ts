@@ -5,38 +5,9 @@
 import { EBADF } from "../errno.js";
 import { FullAddress, IpAddress } from "../wire/address.js";
 import type { UdpState } from "./udp.js";
-import { WaiterEntry } from "./waiter.js";
+import { DatagramHandle } from "./datagram-handle.js";
 
-export class UdpEndpoint {
-  private readonly state: UdpState;
-  private readonly generation: number;
-
-  constructor(state: UdpState) {
-    this.state = state;
-    this.generation = state.generation;
-  }
-
-  /** The slot while this handle is open, else null. */
-  private live(): UdpState | null {
-    const state = this.state;
-    return state.inUse && state.generation === this.generation ? state : null;
-  }
-
-  get isOpen(): boolean {
-    return this.live() !== null;
-  }
-
-  /** SO_BROADCAST. */
-  get broadcast(): boolean {
-    const s = this.live();
-    return s !== null && s.broadcast;
-  }
-
-  set broadcast(on: boolean) {
-    const s = this.live();
-    if (s !== null) s.broadcast = on;
-  }
-
+export class UdpEndpoint extends DatagramHandle<UdpState> {
   /** SO_REUSEADDR. */
   get reuseAddress(): boolean {
     const s = this.live();
@@ -48,17 +19,6 @@ export class UdpEndpoint {
     if (s !== null) s.reuseAddress = on;
   }
 
-  /** IP_TTL; -1 means the stack's default. */
-  get ttl(): number {
-    const s = this.live();
-    return s === null ? -1 : s.ttl;
-  }
-
-  set ttl(ttl: number) {
-    const s = this.live();
-    if (s !== null) s.ttl = ttl;
-  }
-
   /** IP_TOS. */
   get tos(): number {
     const s = this.live();
@@ -68,34 +28,6 @@ export class UdpEndpoint {
   set tos(tos: number) {
     const s = this.live();
     if (s !== null) s.tos = tos;
-  }
-
-  /** SO_RCVBUF: bytes the receive queue holds, records of 40 bytes included; 0 when closed. */
-  get receiveBuffer(): number {
-    const s = this.live();
-    return s === null ? 0 : s.queue.capacity;
-  }
-
-  /**
-   * Sets SO_RCVBUF as Linux does: `bytes` (at most receiveBufferMax) doubled, at least
-   * socketBufferMin. Returns 0 (or -EBADF once closed) and never fails, as on Linux: the queue
-   * gets what the socket buffer region allows, and `receiveBuffer` tells what it got.
-   */
-  setReceiveBuffer(bytes: number): number {
-    const s = this.live();
-    return s === null ? -EBADF : s.setReceiveBuffer(bytes);
-  }
-
-  /** SO_SNDBUF; 0 when closed. */
-  get sendBuffer(): number {
-    const s = this.live();
-    return s === null ? 0 : s.sendBuffer;
-  }
-
-  /** Sets SO_SNDBUF as Linux does (see setReceiveBuffer); 0 or -EBADF. */
-  setSendBuffer(bytes: number): number {
-    const s = this.live();
-    return s === null ? -EBADF : s.setSendBuffer(bytes);
   }
 
   /** Datagrams waiting to be read. */
@@ -155,32 +87,5 @@ export class UdpEndpoint {
   takeError(): number {
     const s = this.live();
     return s === null ? 0 : s.takeError();
-  }
-
-  /** The events among `mask` that hold now (EVENT_IN, EVENT_OUT, EVENT_ERR). */
-  readiness(mask: number): number {
-    const s = this.live();
-    return s === null ? 0 : s.readiness(mask);
-  }
-
-  /** Calls `entry` after each poll in which events among `mask` happened. */
-  eventRegister(entry: WaiterEntry, mask: number): number {
-    const s = this.live();
-    if (s === null) return -EBADF;
-    s.waiters.eventRegister(entry, mask);
-    return 0;
-  }
-
-  eventUnregister(entry: WaiterEntry): void {
-    const s = this.live();
-    if (s !== null) s.waiters.eventUnregister(entry);
-  }
-
-  /** Closes the socket; 0, or -EBADF when it was closed already. */
-  close(): number {
-    const s = this.live();
-    if (s === null) return -EBADF;
-    this.state.release();
-    return 0;
   }
 }

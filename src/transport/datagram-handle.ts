@@ -1,0 +1,116 @@
+// What the handles of datagram sockets (UDP, ping) share: a handle names a slot and the slot's
+// generation, so once closed every call returns -EBADF and the slot it named may serve another
+// socket without this handle reaching it.
+
+import { EBADF } from "../errno.js";
+import type { DatagramQueue } from "./datagram-queue.js";
+import type { Slot } from "./endpoint-table.js";
+import { WaiterEntry } from "./waiter.js";
+
+/** What the UDP and ping states offer their handles. */
+export interface DatagramState extends Slot {
+  broadcast: boolean;
+  ttl: number;
+  readonly queue: DatagramQueue;
+  setReceiveBuffer(bytes: number): number;
+  setSendBuffer(bytes: number): number;
+  readiness(mask: number): number;
+  release(): void;
+}
+
+export abstract class DatagramHandle<S extends DatagramState> {
+  private readonly state: S;
+  private readonly generation: number;
+
+  constructor(state: S) {
+    this.state = state;
+    this.generation = state.generation;
+  }
+
+  /** The slot while this handle is open, else null. */
+  protected live(): S | null {
+    const state = this.state;
+    return state.inUse && state.generation === this.generation ? state : null;
+  }
+
+  get isOpen(): boolean {
+    return this.live() !== null;
+  }
+
+  /** SO_BROADCAST. */
+  get broadcast(): boolean {
+    const s = this.live();
+    return s !== null && s.broadcast;
+  }
+
+  set broadcast(on: boolean) {
+    const s = this.live();
+    if (s !== null) s.broadcast = on;
+  }
+
+  /** IP_TTL; -1 means the stack's default. */
+  get ttl(): number {
+    const s = this.live();
+    return s === null ? -1 : s.ttl;
+  }
+
+  set ttl(ttl: number) {
+    const s = this.live();
+    if (s !== null) s.ttl = ttl;
+  }
+
+  /** SO_RCVBUF: bytes the receive queue holds, records of 40 bytes included; 0 when closed. */
+  get receiveBuffer(): number {
+    const s = this.live();
+    return s === null ? 0 : s.queue.capacity;
+  }
+
+  /**
+   * Sets SO_RCVBUF as Linux does: `bytes` (at most receiveBufferMax) doubled, at least
+   * socketBufferMin. Returns 0 (or -EBADF once closed) and never fails, as on Linux: the queue
+   * gets what the socket buffer region allows, and `receiveBuffer` tells what it got.
+   */
+  setReceiveBuffer(bytes: number): number {
+    const s = this.live();
+    return s === null ? -EBADF : s.setReceiveBuffer(bytes);
+  }
+
+  /** SO_SNDBUF; 0 when closed. */
+  get sendBuffer(): number {
+    const s = this.live();
+    return s === null ? 0 : s.sendBuffer;
+  }
+
+  /** Sets SO_SNDBUF as Linux does (see setReceiveBuffer); 0 or -EBADF. */
+  setSendBuffer(bytes: number): number {
+    const s = this.live();
+    return s === null ? -EBADF : s.setSendBuffer(bytes);
+  }
+
+  /** The events among `mask` that hold now (EVENT_IN, EVENT_OUT, EVENT_ERR). */
+  readiness(mask: number): number {
+    const s = this.live();
+    return s === null ? 0 : s.readiness(mask);
+  }
+
+  /** Calls `entry` after each poll in which events among `mask` happened. */
+  eventRegister(entry: WaiterEntry, mask: number): number {
+    const s = this.live();
+    if (s === null) return -EBADF;
+    s.waiters.eventRegister(entry, mask);
+    return 0;
+  }
+
+  eventUnregister(entry: WaiterEntry): void {
+    const s = this.live();
+    if (s !== null) s.waiters.eventUnregister(entry);
+  }
+
+  /** Closes the socket; 0, or -EBADF when it was closed already. */
+  close(): number {
+    const s = this.live();
+    if (s === null) return -EBADF;
+    s.release();
+    return 0;
+  }
+}
