@@ -3,15 +3,23 @@
 // socket without this handle reaching it.
 
 import { EBADF } from "../errno.js";
-import type { DatagramQueue } from "./datagram-queue.js";
-import type { Slot } from "./endpoint-table.js";
+import { FullAddress } from "../wire/address.js";
+import type { DatagramSlot } from "./endpoint-table.js";
 import { WaiterEntry } from "./waiter.js";
 
 /** What the UDP and ping states offer their handles. */
-export interface DatagramState extends Slot {
+export interface DatagramState extends DatagramSlot {
   broadcast: boolean;
+  connect(to: FullAddress): number;
+  sendTo(src: Uint8Array, offset: number, length: number, to: FullAddress | null): number;
+  recvFrom(
+    dst: Uint8Array,
+    offset: number,
+    capacity: number,
+    from: FullAddress | null,
+    flags: number,
+  ): number;
   ttl: number;
-  readonly queue: DatagramQueue;
   setReceiveBuffer(bytes: number): number;
   setSendBuffer(bytes: number): number;
   readiness(mask: number): number;
@@ -112,5 +120,26 @@ export abstract class DatagramHandle<S extends DatagramState> {
     if (s === null) return -EBADF;
     s.release();
     return 0;
+  }
+
+  connect(to: FullAddress): number {
+    const s = this.live();
+    return s === null ? -EBADF : s.connect(to);
+  }
+
+  sendTo(src: Uint8Array, offset: number, length: number, to: FullAddress | null): number {
+    const s = this.live();
+    return s === null ? -EBADF : s.sendTo(src, offset, length, to);
+  }
+
+  recvFrom(
+    dst: Uint8Array,
+    offset: number,
+    capacity: number,
+    from: FullAddress | null,
+    flags: number,
+  ): number {
+    const s = this.live();
+    return s === null ? -EBADF : s.recvFrom(dst, offset, capacity, from, flags);
   }
 }

@@ -12,7 +12,7 @@ import type { Interface } from "../iface/interface.js";
 import { Random } from "../random.js";
 import { Memory } from "../storage/memory.js";
 import { Spans } from "../storage/spans.js";
-import { RECORD_HEADER, socketBufferSize } from "./datagram-queue.js";
+import { DatagramQueue, RECORD_HEADER, socketBufferSize } from "./datagram-queue.js";
 import { EVENT_OUT, EventSource, ReadyList } from "./waiter.js";
 
 export abstract class Slot extends EventSource {
@@ -31,6 +31,23 @@ export abstract class Slot extends EventSource {
   abstract resizeReceive(bytes: number): void;
   /** Back to the state of a fresh socket. */
   abstract reset(): void;
+}
+
+/** A slot whose receive side is a queue of datagrams on a span of the region: UDP and ping. */
+export abstract class DatagramSlot extends Slot {
+  abstract readonly queue: DatagramQueue;
+
+  claimBuffers(): boolean {
+    return this.queue.open();
+  }
+
+  freeBuffers(): void {
+    this.queue.close();
+  }
+
+  resizeReceive(bytes: number): void {
+    this.queue.resize(bytes);
+  }
 }
 
 export abstract class EndpointTable<S extends Slot> {

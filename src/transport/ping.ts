@@ -31,13 +31,13 @@ import { AF_INET, FullAddress, IpAddress, readU16, writeU16 } from "../wire/addr
 import { ICMP_ECHO_REQUEST, ICMP_HEADER_LENGTH } from "../wire/icmpv4.js";
 import { IPV4_BROADCAST, PROTOCOL_ICMP, isMulticastV4 } from "../wire/ipv4.js";
 import { DatagramQueue } from "./datagram-queue.js";
-import { EndpointTable, Slot } from "./endpoint-table.js";
+import { DatagramSlot, EndpointTable } from "./endpoint-table.js";
 import { PortSpace, allocatePort } from "./ports.js";
 import { DatagramHandle } from "./datagram-handle.js";
 import { EVENT_IN, EVENT_OUT, ReadyList } from "./waiter.js";
 
 /** One ping socket's state: a slot of the table, reached through a PingEndpoint. */
-export class PingState extends Slot {
+export class PingState extends DatagramSlot {
   readonly id: number;
   readonly local = new IpAddress();
   /** The echo identifier, which plays the port's part. */
@@ -180,18 +180,6 @@ export class PingState extends Slot {
     return events & mask;
   }
 
-  claimBuffers(): boolean {
-    return this.queue.open();
-  }
-
-  freeBuffers(): void {
-    this.queue.close();
-  }
-
-  resizeReceive(bytes: number): void {
-    this.queue.resize(bytes);
-  }
-
   reset(): void {
     this.local.clear();
     this.identifier = 0;
@@ -250,26 +238,5 @@ export class PingEndpoint extends DatagramHandle<PingState> {
   bind(address: IpAddress | null, identifier: number): number {
     const s = this.live();
     return s === null ? -EBADF : s.bind(address, identifier);
-  }
-
-  connect(to: FullAddress): number {
-    const s = this.live();
-    return s === null ? -EBADF : s.connect(to);
-  }
-
-  sendTo(src: Uint8Array, offset: number, length: number, to: FullAddress | null): number {
-    const s = this.live();
-    return s === null ? -EBADF : s.sendTo(src, offset, length, to);
-  }
-
-  recvFrom(
-    dst: Uint8Array,
-    offset: number,
-    capacity: number,
-    from: FullAddress | null,
-    flags: number,
-  ): number {
-    const s = this.live();
-    return s === null ? -EBADF : s.recvFrom(dst, offset, capacity, from, flags);
   }
 }

@@ -47,30 +47,9 @@ export class UdpEndpoint extends DatagramHandle<UdpState> {
     return s === null ? -EBADF : s.bind(address, port);
   }
 
-  connect(to: FullAddress): number {
-    const s = this.live();
-    return s === null ? -EBADF : s.connect(to);
-  }
-
   disconnect(): number {
     const s = this.live();
     return s === null ? -EBADF : s.disconnect();
-  }
-
-  sendTo(src: Uint8Array, offset: number, length: number, to: FullAddress | null): number {
-    const s = this.live();
-    return s === null ? -EBADF : s.sendTo(src, offset, length, to);
-  }
-
-  recvFrom(
-    dst: Uint8Array,
-    offset: number,
-    capacity: number,
-    from: FullAddress | null,
-    flags: number,
-  ): number {
-    const s = this.live();
-    return s === null ? -EBADF : s.recvFrom(dst, offset, capacity, from, flags);
   }
 
   getPeer(out: FullAddress): number {

@@ -39,7 +39,7 @@ import {
 } from "../wire/icmpv4.js";
 import { IPV4_BROADCAST, PROTOCOL_UDP, isMulticastV4 } from "../wire/ipv4.js";
 import { UDP_HEADER_LENGTH, UdpDatagram } from "../wire/udp.js";
-import { EndpointTable, Slot } from "./endpoint-table.js";
+import { DatagramSlot, EndpointTable } from "./endpoint-table.js";
 import { PortSpace, allocatePort } from "./ports.js";
 import { DatagramQueue, RECORD_GROUP } from "./datagram-queue.js";
 import { EVENT_ERR, EVENT_IN, EVENT_OUT, ReadyList } from "./waiter.js";
@@ -48,7 +48,7 @@ import { EVENT_ERR, EVENT_IN, EVENT_OUT, ReadyList } from "./waiter.js";
 export const UDP_MAX_PAYLOAD = 65507;
 
 /** One UDP socket's state: a slot of the table, reached by applications through a UdpEndpoint. */
-export class UdpState extends Slot {
+export class UdpState extends DatagramSlot {
   readonly id: number;
   readonly local = new IpAddress();
   localPort = 0;
@@ -280,18 +280,6 @@ export class UdpState extends Slot {
     const iface = this.table.iface;
     if (iface !== null && iface.ip.canSend(1)) events |= EVENT_OUT;
     return events & mask;
-  }
-
-  claimBuffers(): boolean {
-    return this.queue.open();
-  }
-
-  freeBuffers(): void {
-    this.queue.close();
-  }
-
-  resizeReceive(bytes: number): void {
-    this.queue.resize(bytes);
   }
 
   /** Back to the state of a fresh socket. */
