@@ -121,6 +121,15 @@ export class NodeDriver extends DriverBase {
 
   /** The armed deadline came: for the timer callbacks only. */
   timerFired(): void {
+    // libuv counts the native timer from its loop's cached time, which can lag the clock a poll
+    // reads: a timer that comes before its deadline sleeps the rest instead of polling for nothing.
+    if (this.addon !== null && this.ticker >= 0 && !this.stopped) {
+      const early = this.armedFor - this.now();
+      if (early > 0 && this.armedFor !== Infinity) {
+        this.addon.tickerArm(this.ticker, early);
+        return;
+      }
+    }
     this.armedFor = Infinity;
     this.run();
   }
