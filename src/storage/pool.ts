@@ -59,6 +59,14 @@ export class PacketPool {
     return handle;
   }
 
+  /**
+   * The handle the next alloc() will return, without taking it, or -1: a device can be asked to
+   * fill it and the buffer taken only when a frame came, so an idle poll costs no alloc and free.
+   */
+  peekFree(): number {
+    return this.top > 0 ? this.freeStack[this.top - 1] : -1;
+  }
+
   free(handle: number): void {
     // Taking it back twice would hand one buffer to two owners later: refuse, and count it.
     if (!(handle >= 0 && handle < this.count) || this.owned[handle] !== 1) {
