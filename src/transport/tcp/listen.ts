@@ -245,6 +245,7 @@ export function cookieCheck(
   return index < COOKIE_MSS.length ? COOKIE_MSS[index] : 0;
 }
 
+/** The keyed hash of a cookie: SipHash-2-4 of the tuple, the peer's ISN and the counter. */
 export function cookieHash(
   t: TcpTable,
   local: number,
@@ -254,11 +255,5 @@ export function cookieHash(
   irs: number,
   counter: number,
 ): number {
-  const k = t.cookieKey;
-  let h = k[0] ^ Math.imul(remote | 0, 0x9e3779b1) ^ counter;
-  h = Math.imul(h ^ (h >>> 15), 0x85ebca6b) ^ ((remotePort << 16) | localPort);
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) ^ (local | 0) ^ k[1];
-  h = Math.imul(h ^ (h >>> 16), 0x7feb352d) ^ irs;
-  h = Math.imul(h ^ (h >>> 15), 0x846ca68b);
-  return h ^ (h >>> 16);
+  return t.hash.hashWords5(local, remote, (remotePort << 16) | localPort, irs, counter);
 }
