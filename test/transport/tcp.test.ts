@@ -535,11 +535,12 @@ test("with the SYN queue full, SYN cookies answer; an ACK bearing a valid one ma
   s.inject("S", { options: synOptions({ mss: 1460 }) });
   s.expect("S.");
   s.peerPort = 40001;
-  s.inject("S", { options: synOptions({ mss: 1460, wscale: 7, ts: [1, 0], sackOk: true }) });
+  s.inject("S", { options: synOptions({ mss: 1460, wscale: 7, sackOk: true }) });
   const cookie = s.expect("S.", { ack: 1001 });
-  // Only the MSS survives a cookie.
+  // Without timestamps to carry them, only the MSS survives a cookie.
   assert.is(cookie.wscale, -1);
   assert.is(cookie.ts, null);
+  assert.not.ok(cookie.sackPermitted);
   assert.is(s.stack.tcp.stats.synCookiesSent, 1);
   s.peerSeq = 1001;
   s.stackSeq = cookie.seq + 1;
@@ -555,6 +556,57 @@ test("with the SYN queue full, SYN cookies answer; an ACK bearing a valid one ma
   s.inject(".", { ack: cookie.seq + 12345 });
   s.expect("R");
   assert.is(s.stack.tcp.stats.synCookiesFailed, 1);
+});
+
+test("a SYN cookie keeps window scale and SACK in its timestamp when the peer offers timestamps", () => {
+  const s = new TcpScript({ stack: { tcpSynQueue: 1, tcpReceiveBuffer: 262144 } });
+  const listener = s.stack.openTcp()!;
+  listener.bind(null, 80);
+  listener.listen(4);
+  s.inject("S", { options: synOptions({ mss: 1460 }) });
+  s.expect("S.");
+  s.peerPort = 40001;
+  s.at(5000);
+  s.segments(); // the first SYN-ACK's retransmissions
+  s.inject("S", { options: synOptions({ mss: 1460, wscale: 7, ts: [77, 0], sackOk: true }) });
+  const cookie = s.expect("S.", { ack: 1001 });
+  assert.is(s.stack.tcp.stats.synCookiesSent, 1);
+  assert.ok(cookie.sackPermitted);
+  assert.is(cookie.wscale, 3, "our shift for a 256 KB ring");
+  const [tsVal, tsEcr] = cookie.ts!;
+  assert.is(tsEcr, 77);
+  assert.is(tsVal & 63, 7 | 16, "the peer's shift and SACK in the low bits");
+  assert.ok(tsVal <= s.solo.now && tsVal > s.solo.now - 64, "never ahead of the clock");
+  s.peerSeq = 1001;
+  s.stackSeq = cookie.seq + 1;
+  s.at(5010);
+  // The ACK echoes the timestamp and offers a window of 1000 << 7.
+  s.inject(".", { window: 1000, options: synOptions({ ts: [78, tsVal] }) });
+  const conn = listener.accept(null);
+  if (typeof conn === "number") throw new Error(String(conn));
+  assert.is(s.stack.tcp.stats.synCookiesValid, 1);
+  assert.ok(conn.timestamps);
+  assert.ok(conn.sack);
+  assert.is(conn.sendWscale, 7);
+  assert.is(conn.receiveWscale, 3);
+  assert.is(conn.sendMss, 1460 - 12);
+  assert.is(conn.peerWindow, 1000 << 7);
+  // A forged echo (a timestamp from the future) brings no options back.
+  s.peerPort = 40002;
+  s.at(5020);
+  s.segments();
+  s.inject("S", {
+    seq: 5000,
+    options: synOptions({ mss: 1460, wscale: 7, ts: [90, 0], sackOk: true }),
+  });
+  const second = s.expect("S.");
+  s.peerSeq = 5001;
+  s.stackSeq = second.seq + 1;
+  s.inject(".", { options: synOptions({ ts: [91, (s.solo.now + 100000) | 0] }) });
+  const plain = listener.accept(null);
+  if (typeof plain === "number") throw new Error(String(plain));
+  assert.not.ok(plain.timestamps);
+  assert.is(plain.sendWscale, -1);
 });
 
 /** A SACK option with the blocks given as absolute sequence numbers. */

@@ -3,9 +3,9 @@
 // full (RFC 4987 §3.6); the ACK that completes the handshake is what takes a connection slot.
 
 import { TUPLE_FULL_FAIL } from "../../storage/tuple-table.js";
-import { TCP_ACK, TCP_RST, TCP_SYN } from "../../wire/tcp.js";
+import { MAX_WSCALE, TCP_ACK, TCP_RST, TCP_SYN, seqLt } from "../../wire/tcp.js";
 import type { TcpConnection } from "./connection.js";
-import { SYN_RECEIVED, packSynOptions } from "./constants.js";
+import { SYN_RECEIVED, SYN_TS, packSynOptions } from "./constants.js";
 import { fromSynQueue, segmentArrives } from "./input.js";
 import { resetReply, synAck } from "./segments.js";
 import type { TcpTable } from "./table.js";
@@ -72,8 +72,9 @@ export function listenInput(
       }
       t.stats.synCookiesValid++;
       iss = (t.segAck - 1) | 0;
-      options = packSynOptions(mss, -1, false, false);
-      // Without window scaling the ACK's window is the peer's real one.
+      options = cookieOptions(t, mss, now);
+      if ((options & SYN_TS) !== 0) tsRecent = t.opts.tsVal;
+      // The window of the segment in hand; processing it below scales it when WS was agreed.
       window = t.segWnd;
     }
     if (waiting(t, l) >= l.backlog) {
@@ -122,10 +123,12 @@ export function listenInput(
   const o = t.opts;
   const mss = o.mss !== 0 ? o.mss : 536;
   if (q.count >= q.capacity) {
-    // SYN cookies (RFC 4987 §3.6): the state rides in our ISN; options other than the MSS
-    // are not kept.
+    // SYN cookies (RFC 4987 §3.6): the state rides in our ISN, and, as Linux does, the peer's
+    // window scale and SACK in the low bits of our timestamp when it offered timestamps (it
+    // echoes them in the ACK). Without timestamps only the MSS survives.
     t.stats.synCookiesSent++;
     const iss = cookie(t, local, port, remote, remotePort, t.segSeq, mss, now);
+    const ts = o.hasTimestamp;
     synAck(
       t,
       local,
@@ -134,9 +137,9 @@ export function listenInput(
       remotePort,
       iss,
       t.segSeq,
-      packSynOptions(mss, -1, false, false),
-      0,
-      now,
+      packSynOptions(mss, ts ? o.wscale : -1, ts && o.sackPermitted, ts),
+      o.tsVal,
+      ts ? cookieTimestamp(o.wscale, o.sackPermitted, now) : 0,
     );
     return;
   }
@@ -256,4 +259,37 @@ export function cookieHash(
   counter: number,
 ): number {
   return t.hash.hashWords5(local, remote, (remotePort << 16) | localPort, irs, counter);
+}
+
+/** Bits of a cookie's timestamp: the peer's window scale (15: none), then SACK. */
+const TS_WSCALE_NONE = 15;
+const TS_SACK = 16;
+const TS_BITS = 63;
+
+/**
+ * Our timestamp on a cookie's SYN-ACK (Linux's cookie_init_timestamp): the clock with its low six
+ * bits replaced by the options to remember, never ahead of the clock.
+ */
+function cookieTimestamp(wscale: number, sack: boolean, now: number): number {
+  const options = (wscale >= 0 ? wscale : TS_WSCALE_NONE) | (sack ? TS_SACK : 0);
+  const clock = now | 0;
+  let ts = (clock & ~TS_BITS) | options;
+  if (seqLt(clock, ts)) ts = (ts - (TS_BITS + 1)) | 0;
+  return ts;
+}
+
+/**
+ * The options a valid cookie's ACK brings back: the MSS from the cookie, and from the echoed
+ * timestamp the window scale and SACK, when it echoes one of ours (no later than now, no older
+ * than a cookie lives).
+ */
+function cookieOptions(t: TcpTable, mss: number, now: number): number {
+  const o = t.opts;
+  if (!o.hasTimestamp || o.tsEcr === 0) return packSynOptions(mss, -1, false, false);
+  const age = ((now | 0) - o.tsEcr) | 0;
+  if (age < 0 || age > 128_000 + TS_BITS) return packSynOptions(mss, -1, false, false);
+  const bits = o.tsEcr & TS_BITS;
+  const ws = bits & TS_WSCALE_NONE;
+  const wscale = ws === TS_WSCALE_NONE ? -1 : ws > MAX_WSCALE ? MAX_WSCALE : ws;
+  return packSynOptions(mss, wscale, (bits & TS_SACK) !== 0, true);
 }

@@ -156,7 +156,7 @@ export function bareSegment(
   return 0;
 }
 
-/** A SYN-ACK for a SYN queue entry or a cookie, with the options the SYN offered. */
+/** A SYN-ACK for a SYN queue entry or a cookie, with the options the SYN offered and `tsVal`. */
 export function synAck(
   t: TcpTable,
   local: number,
@@ -167,7 +167,7 @@ export function synAck(
   irs: number,
   options: number,
   tsRecent: number,
-  now: number,
+  tsVal: number,
 ): void {
   const iface = t.iface;
   if (iface === null) return;
@@ -184,10 +184,10 @@ export function synAck(
   const ts = (options & SYN_TS) !== 0;
   if (sack && ts) {
     o += writeSackPermitted(bytes, opt + o, false);
-    o += writeTimestamp(bytes, opt + o, now | 0, tsRecent);
+    o += writeTimestamp(bytes, opt + o, tsVal, tsRecent);
   } else if (ts) {
     o += writeNops(bytes, opt + o);
-    o += writeTimestamp(bytes, opt + o, now | 0, tsRecent);
+    o += writeTimestamp(bytes, opt + o, tsVal, tsRecent);
   } else if (sack) o += writeSackPermitted(bytes, opt + o, true);
   const ws = ((options >>> 16) & 15) - 1;
   const ourWscale = t.slots.length > 0 ? t.slots[0].ourWscale : 0;
