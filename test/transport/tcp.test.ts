@@ -378,6 +378,57 @@ test("out-of-order data: an immediate duplicate ACK with a SACK block; the fille
   assert.equal(read(conn), data);
 });
 
+test("D-SACK (RFC 2883): data received twice is reported in the first SACK block, at once", () => {
+  const s = new TcpScript();
+  const { conn } = s.passiveOpen(synOptions({ mss: 500, sackOk: true }));
+  const data = pattern(700, 3);
+  const base = s.peerSeq;
+  s.inject(".", { payload: data.slice(0, 300) });
+  s.wait(300);
+  s.expect(".", { ack: base + 300 });
+  // The whole segment again (its ACK was lost, say): answered at once with D-SACK.
+  s.inject(".", { payload: data.slice(0, 300) });
+  const whole = s.expect(".", { ack: base + 300 });
+  assert.equal(whole.sack, [[base, base + 300]]);
+  // Overlapping: the old part is reported, the new part taken, both in one ACK sent at once.
+  s.inject(".", { seq: base + 200, payload: data.slice(200, 500) });
+  const part = s.expect(".", { ack: base + 500 });
+  assert.equal(part.sack, [[base + 200, base + 300]]);
+  // The report is made once: the next ACK has no blocks.
+  s.inject(".", { seq: base + 500, payload: data.slice(500, 700) });
+  s.wait(300);
+  assert.equal(s.expect(".", { ack: base + 700 }).sack, []);
+  assert.equal(read(conn), data);
+  assert.is(s.stack.tcp.stats.dsacksSent, 2);
+});
+
+test("D-SACK is not sent to a peer that did not offer SACK", () => {
+  const s = new TcpScript();
+  s.passiveOpen(synOptions({ mss: 500 }));
+  s.inject(".", { payload: pattern(100) });
+  s.wait(300);
+  s.expect(".", { ack: s.peerSeq + 100 });
+  s.inject(".", { payload: pattern(100) });
+  assert.equal(s.expect(".", { ack: s.peerSeq + 100 }).sack, []);
+});
+
+test("bare segments out of the window are answered once per 500 ms, so no ACK loop forms", () => {
+  const s = new TcpScript();
+  s.passiveOpen(synOptions({ mss: 500 }));
+  const far = s.peerSeq + 1_000_000;
+  s.inject(".", { seq: far });
+  s.expect(".", { ack: s.peerSeq });
+  for (let i = 0; i < 5; i++) s.inject(".", { seq: far });
+  s.expectNone();
+  assert.is(s.stack.tcp.stats.outOfWindowLimited, 5);
+  // Data out of the window is not part of a loop: still answered.
+  s.inject(".", { seq: far, payload: pattern(10) });
+  s.expect(".", { ack: s.peerSeq });
+  s.wait(500);
+  s.inject(".", { seq: far });
+  s.expect(".", { ack: s.peerSeq });
+});
+
 test("three duplicate ACKs trigger a fast retransmit of the oldest segment", () => {
   const s = new TcpScript({ stack: { tcpSendBuffer: 8192 } });
   const { conn } = s.passiveOpen(synOptions({ mss: 500 }));

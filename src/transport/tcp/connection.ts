@@ -144,6 +144,12 @@ export class TcpConnection extends Slot {
   // -- acknowledgments
   /** An ACK must go in the next output. */
   ackNow = false;
+  /** Duplicate data to report in the next ACK's first SACK block (RFC 2883 D-SACK). */
+  dsack = false;
+  dsackStart = 0;
+  dsackEnd = 0;
+  /** When the last out-of-window segment without data was answered (rate-limited). */
+  oowAckAt = -Infinity;
   /** Bytes received since the last ACK we sent. */
   unackedBytes = 0;
 
@@ -256,6 +262,9 @@ export class TcpConnection extends Slot {
     this.cubicOrigin = 0;
     this.wEst = 0;
     this.ackNow = false;
+    this.dsack = false;
+    this.dsackStart = this.dsackEnd = 0;
+    this.oowAckAt = -Infinity;
     this.unackedBytes = 0;
     this.pendingOutput = false;
     this.blocked = false;

@@ -26,6 +26,17 @@ import { recordSacks } from "./sack.js";
 import { armKeepalive } from "./timers.js";
 import { challengeAck, sendAck, sendReset } from "./segments.js";
 
+/** Linux's tcp_invalid_ratelimit: out-of-window bare segments answered at most this often. */
+const OOW_ACK_INTERVAL = 500;
+
+/** Duplicate data [start, end) to report in a D-SACK block when SACK was agreed. */
+function reportDuplicate(c: TcpConnection, start: number, end: number): void {
+  if (!c.sackOk) return;
+  c.dsack = true;
+  c.dsackStart = start;
+  c.dsackEnd = end;
+}
+
 /** Options of a SYN or SYN-ACK just received, in the table's parsed options. */
 export function takeSynOptions(c: TcpConnection): void {
   const o = c.table.opts;
@@ -140,11 +151,23 @@ export function segmentArrives(c: TcpConnection, bytes: Uint8Array, now: number)
       (offset >= 0 && offset < window) ||
       (offset + segLen - 1 >= 0 && offset + segLen - 1 < window);
   if (!acceptable) {
-    if ((flags & TCP_RST) === 0) {
-      stats.outOfWindow++;
-      c.ackNow = true;
-      c.pendingOutput = true;
+    if ((flags & TCP_RST) !== 0) return;
+    stats.outOfWindow++;
+    if (len > 0 && offset < 0) {
+      // Data we already have: the sender retransmitted needlessly; say so (RFC 2883).
+      const end = offset + len <= 0 ? (seq + len) | 0 : c.rcvNxt;
+      reportDuplicate(c, seq, end);
+    } else if (len === 0 && (flags & TCP_SYN) === 0) {
+      // A bare segment out of the window may be one side of an ACK loop (two ends disagreeing
+      // about the window): answer one every 500 ms at most, as Linux does.
+      if (now - c.oowAckAt < OOW_ACK_INTERVAL) {
+        stats.outOfWindowLimited++;
+        return;
+      }
+      c.oowAckAt = now;
     }
+    c.ackNow = true;
+    c.pendingOutput = true;
     return;
   }
   // Resets (RFC 5961 §3): only an exact match resets; in-window ones get a challenge ACK.
@@ -208,7 +231,9 @@ export function segmentArrives(c: TcpConnection, bytes: Uint8Array, now: number)
       return;
     }
     if (offset < 0) {
-      // Already received in part: trim the front.
+      // Already received in part: trim the front, and report the duplicate part (RFC 2883).
+      reportDuplicate(c, seq, c.rcvNxt);
+      c.ackNow = true;
       at -= offset;
       len += offset;
       seq = c.rcvNxt;

@@ -190,4 +190,6 @@ export function acked(c: TcpConnection): void {
   c.ackNow = false;
   c.unackedBytes = 0;
   c.delackAt = NEVER;
+  // A D-SACK not sent with this one is dropped: it is advice about one moment.
+  c.dsack = false;
 }

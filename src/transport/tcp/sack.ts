@@ -62,14 +62,22 @@ export function sackBlocks(
 ): number {
   const ooo = c.ooo;
   const count = ooo.count;
-  if (count === 0 || !c.sackOk) return 0;
+  if ((count === 0 && !c.dsack) || !c.sackOk) return 0;
   let n = 0;
+  // RFC 2883: a D-SACK block, once, before all others.
+  if (c.dsack) {
+    c.dsack = false;
+    c.table.stats.dsacksSent++;
+    starts[0] = c.dsackStart;
+    ends[0] = c.dsackEnd;
+    n = 1;
+  }
   // RFC 2018 §4: the block holding the latest segment first, then the others.
   const recent = ooo.recent;
   if (recent >= 0 && recent < count) {
-    starts[0] = (c.rcvNxt + ooo.start(recent)) | 0;
-    ends[0] = (c.rcvNxt + ooo.end(recent)) | 0;
-    n = 1;
+    starts[n] = (c.rcvNxt + ooo.start(recent)) | 0;
+    ends[n] = (c.rcvNxt + ooo.end(recent)) | 0;
+    n++;
   }
   for (let i = 0; i < count && n < max; i++) {
     if (i === recent) continue;

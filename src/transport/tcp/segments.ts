@@ -71,7 +71,7 @@ export function writeSegment(
       o += writeTimestamp(bytes, opt + o, now | 0, c.tsRecent);
     }
     // SACK blocks ride on segments without data, so the MSS arithmetic never changes.
-    if (len === 0 && (flags & TCP_ACK) !== 0 && c.sackOk && c.ooo.count > 0) {
+    if (len === 0 && (flags & TCP_ACK) !== 0 && c.sackOk && (c.ooo.count > 0 || c.dsack)) {
       const n = sackBlocks(c, c.tsOk ? 3 : 4, t.sackStarts, t.sackEnds);
       if (n > 0) o += writeSack(bytes, opt + o, t.sackStarts, t.sackEnds, n);
     }
