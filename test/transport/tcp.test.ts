@@ -331,23 +331,62 @@ test("RFC 5961: an in-window reset gets a challenge ACK; only the exact one rese
   assert.is(s.stack.tcp.stats.challengeAcks, 1);
 });
 
-test("RFC 5961: a SYN on an established connection is challenged, not obeyed; the rate is limited", () => {
+test("RFC 5961: a SYN on an established connection is challenged, not obeyed; one challenge per 500 ms", () => {
   const s = new TcpScript();
   const { conn } = s.passiveOpen();
   s.inject("S", { seq: 77 });
   s.expect(".", { ack: s.peerSeq });
   assert.is(conn.state, ESTABLISHED);
-  // An ACK for data never sent is challenged too; past 100 a second, silence.
+  // An ACK for data never sent is challenged too, but within 500 ms of the last challenge the
+  // connection stays silent, however many come.
   let answered = 0;
   for (let i = 0; i < 150; i++) {
     s.inject(".", { ack: s.stackSeq + 5000 });
     answered += s.segments().length;
   }
-  assert.is(answered, 99);
-  assert.is(s.stack.tcp.stats.challengeAcksLimited, 51);
-  s.wait(1000);
+  assert.is(answered, 0);
+  assert.is(s.stack.tcp.stats.challengeAcksLimited, 150);
+  s.wait(500);
   s.inject(".", { ack: s.stackSeq + 5000 });
   s.expect(".");
+  assert.is(s.stack.tcp.stats.challengeAcks, 2);
+});
+
+test("RFC 5961: the stack-wide challenge budget is drawn anew each second, not a fixed count", () => {
+  // Many connections each earn one challenge; the stack answers a random 50-149 of them a second,
+  // so an off-path attacker cannot count the others' challenges against a known limit.
+  const s = new TcpScript({ stack: { tcpSockets: 41 } });
+  const listener = s.stack.openTcp()!;
+  listener.bind(null, s.stackPort);
+  listener.listen(40);
+  const stackSeqs: number[] = [];
+  for (let i = 0; i < 40; i++) {
+    s.peerPort = 41000 + i;
+    s.inject("S", { seq: 1000 });
+    const synAck = s.expect("S.");
+    s.inject(".", { seq: 1001, ack: synAck.seq + 1 });
+    stackSeqs.push(synAck.seq + 1);
+  }
+  const budgets: number[] = [];
+  for (let second = 0; second < 6; second++) {
+    let answered = 0;
+    // 40 connections, each challenged every 500 ms: 160 challenges asked per second.
+    for (let round = 0; round < 4; round++) {
+      for (let i = 0; i < 40; i++) {
+        s.peerPort = 41000 + i;
+        s.inject("S", { seq: 5 });
+      }
+      answered += s.segments().length;
+      s.wait(250);
+    }
+    budgets.push(answered);
+  }
+  for (const b of budgets) assert.ok(b >= 50 && b < 150, `budget ${b}`);
+  assert.ok(new Set(budgets).size > 1, `the same budget every second: ${budgets}`);
+  assert.is(
+    s.stack.tcp.stats.challengeAcks,
+    budgets.reduce((a, b) => a + b, 0),
+  );
 });
 
 test("PAWS: a segment with an older timestamp is dropped and answered with an ACK", () => {

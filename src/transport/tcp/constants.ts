@@ -52,3 +52,7 @@ export const SYN_TS = 1 << 21;
 export function packSynOptions(mss: number, wscale: number, sack: boolean, ts: boolean): number {
   return (mss & 0xffff) | ((wscale + 1) << 16) | (sack ? SYN_SACK : 0) | (ts ? SYN_TS : 0);
 }
+
+/** Linux's tcp_invalid_ratelimit: out-of-window segments and challenges are answered at most this
+ * often per connection (ms). */
+export const OOW_ACK_INTERVAL = 500;

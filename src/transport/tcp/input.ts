@@ -9,6 +9,7 @@ import { congestionOnAck, duplicateAck, sampleRtt, startCongestion } from "./con
 import type { TcpConnection } from "./connection.js";
 import {
   CLOSE_WAIT,
+  OOW_ACK_INTERVAL,
   CLOSING,
   ESTABLISHED,
   FIN_WAIT_1,
@@ -25,9 +26,6 @@ import { windowToAdvertise } from "./output.js";
 import { recordSacks } from "./sack.js";
 import { armKeepalive } from "./timers.js";
 import { challengeAck, sendAck, sendReset } from "./segments.js";
-
-/** Linux's tcp_invalid_ratelimit: out-of-window bare segments answered at most this often. */
-const OOW_ACK_INTERVAL = 500;
 
 /** Duplicate data [start, end) to report in a D-SACK block when SACK was agreed. */
 function reportDuplicate(c: TcpConnection, start: number, end: number): void {

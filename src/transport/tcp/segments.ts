@@ -22,12 +22,12 @@ import {
   writeWscale,
 } from "../../wire/tcp.js";
 import type { TcpConnection } from "./connection.js";
-import { SYN_SACK, SYN_SENT, SYN_TS } from "./constants.js";
+import { OOW_ACK_INTERVAL, SYN_SACK, SYN_SENT, SYN_TS } from "./constants.js";
 import { acked, windowToAdvertise } from "./output.js";
 import { sackBlocks } from "./sack.js";
 import type { TcpTable } from "./table.js";
 
-/** RFC 5961 §7: challenge ACKs per second, over all connections. */
+/** RFC 5961 §7: challenge ACKs per second over all connections, on average. */
 const CHALLENGE_ACK_LIMIT = 100;
 
 /**
@@ -261,17 +261,28 @@ export function sendProbe(t: TcpTable, c: TcpConnection): void {
   if (writeSegment(t, c, TCP_ACK, (c.sndUna - 1) | 0, 0, 0, t.now) < 0) t.stats.outBlocked++;
 }
 
-/** RFC 5961 §7: an ACK that makes a blind attacker's guess visible to the real peer, rate-limited. */
+/**
+ * RFC 5961 §7: an ACK that makes a blind attacker's guess visible to the real peer. Limited first
+ * per connection (one per 500 ms, as Linux's tcp_oow_rate_limited), then over the stack by a
+ * budget per second drawn at random between half and one and a half times the limit: a fixed
+ * stack-wide count is a side channel through which an off-path attacker learns whether a guessed
+ * tuple exists (CVE-2016-5696), and a per-connection limit keeps one flow from spending it all.
+ */
 export function challengeAck(t: TcpTable, c: TcpConnection, now: number): void {
-  if (now - t.challengeWindow >= 1000) {
-    t.challengeWindow = now;
-    t.challengeCount = 0;
-  }
-  if (t.challengeCount >= CHALLENGE_ACK_LIMIT) {
+  if (now - c.oowAckAt < OOW_ACK_INTERVAL) {
     t.stats.challengeAcksLimited++;
     return;
   }
-  t.challengeCount++;
+  if (now - t.challengeWindow >= 1000) {
+    t.challengeWindow = now;
+    t.challengeBudget = (CHALLENGE_ACK_LIMIT >>> 1) + t.random.below(CHALLENGE_ACK_LIMIT);
+  }
+  if (t.challengeBudget <= 0) {
+    t.stats.challengeAcksLimited++;
+    return;
+  }
+  t.challengeBudget--;
+  c.oowAckAt = now;
   t.stats.challengeAcks++;
   writeSegment(t, c, TCP_ACK, c.sndNxt, 0, 0, now);
 }

@@ -96,7 +96,8 @@ export class TcpTable extends EndpointTable<TcpConnection> implements ProtocolHa
   readonly sackStarts = new Int32Array(4);
   readonly sackEnds = new Int32Array(4);
   challengeWindow = -Infinity;
-  challengeCount = 0;
+  /** Challenge ACKs left in this second (segments.ts: challengeAck). */
+  challengeBudget = 0;
 
   constructor(
     memory: Memory,
