@@ -742,6 +742,57 @@ test("SACK recovery: after the fast retransmit, each duplicate ACK resends the n
   assert.is(conn.unacknowledged, 0);
 });
 
+test("SACK recovery is paced by the pipe (RFC 6675): lost holes first, then new data as far as cwnd - pipe", () => {
+  const s = new TcpScript({ stack: { tcpSendBuffer: 8192 } });
+  const { conn } = s.passiveOpen(synOptions({ mss: 500, sackOk: true }));
+  conn.send(pattern(8000), 0, 8000, 0);
+  assert.is(s.segments().length, 10, "the initial window, 10 segments");
+  const base = s.stackSeq;
+  const dup = (blocks: [number, number][]) =>
+    s.inject(".", { ack: base, options: sackOption(blocks.map(([a, b]) => [base + a, base + b])) });
+  // Segments 0 and 4 are lost. Two duplicates each let one new segment out (RFC 3042).
+  dup([[500, 1000]]);
+  assert.equal(
+    s.segments().map((g) => g.seq - base),
+    [5000],
+  );
+  dup([[500, 1500]]);
+  assert.equal(
+    s.segments().map((g) => g.seq - base),
+    [5500],
+  );
+  // The third: recovery, ssthresh = cwnd = half of 6000 in flight; the head goes again, and the
+  // pipe (500 retransmitted + 4000 not SACKed past the highest block) leaves no room for more.
+  dup([[500, 2000]]);
+  assert.equal(
+    s.segments().map((g) => g.seq - base),
+    [0],
+  );
+  assert.is(conn.slowStartThreshold, 3000);
+  assert.is(conn.congestionWindow, 3000);
+  // Everything past the second loss arrives: the pipe falls to the one retransmission, so the
+  // lost hole goes, then new data until the pipe is back at cwnd (NewReno's inflation would have
+  // sent the hole alone).
+  dup([
+    [2500, 6000],
+    [500, 2000],
+  ]);
+  const out = s.segments();
+  assert.equal(
+    out.map((g) => [g.seq - base, g.payload.length]),
+    [
+      [2000, 500],
+      [6000, 500],
+      [6500, 500],
+      [7000, 500],
+      [7500, 500],
+    ],
+  );
+  s.inject(".", { ack: base + 8000 });
+  assert.is(conn.unacknowledged, 0);
+  assert.is(s.stack.tcp.stats.fastRetransmits, 1);
+});
+
 test("an ICMP port unreachable while connecting ends it with ECONNREFUSED", () => {
   const s = new TcpScript();
   const conn = s.stack.openTcp()!;

@@ -4,6 +4,7 @@
 import { seqDiff, seqLe, seqLt } from "../../wire/tcp.js";
 import type { TcpConnection } from "./connection.js";
 import { MAX_RTO } from "./constants.js";
+import { sackedBytes } from "./sack.js";
 
 /** CUBIC (RFC 9438 §5): the multiplicative decrease, the scaling constant, and the Reno-friendly
  * additive factor 3(1 - β)/(1 + β). */
@@ -24,10 +25,9 @@ export function duplicateAck(c: TcpConnection, ack: number): void {
   c.dupAcks++;
   const mss = c.mss;
   if (c.inRecovery) {
-    // RFC 6582 §3.2 step 4: each further duplicate inflates the window by a segment; with SACK
-    // the segment goes first to the next hole the scoreboard shows (RFC 6675 §5 NextSeg).
-    c.cwnd += mss;
-    if (c.sacked.count > 0) c.retransmitHole = true;
+    // With SACK the scoreboard's pipe decides what may go (RFC 6675); without, each further
+    // duplicate inflates the window by a segment (RFC 6582 §3.2 step 4).
+    if (!c.sackOk) c.cwnd += mss;
     c.pendingOutput = true;
     return;
   }
@@ -37,10 +37,14 @@ export function duplicateAck(c: TcpConnection, ack: number): void {
     c.limitedTransmit = c.dupAcks;
     c.pendingOutput = true;
   }
-  // RFC 6582 §3.2 step 2: a third duplicate, unless from before the last recovery.
-  if (c.dupAcks === 3 && seqLt(c.recover, ack)) {
+  // RFC 6582 §3.2 step 2: a third duplicate, unless from before the last recovery; with SACK
+  // also the oldest byte deemed lost by what is SACKed above it (RFC 6675 §5).
+  const lost = c.dupAcks === 3 || (c.sackOk && sackedBytes(c) > 2 * mss);
+  if (lost && c.dupAcks <= 3 && seqLt(c.recover, ack)) {
     c.ssthresh = decrease(c, seqDiff(c.sndMax, c.sndUna));
-    c.cwnd = c.ssthresh + 3 * mss;
+    // RFC 6675 §5 step (4.2): cwnd = ssthresh, the pipe does the rest; NewReno inflates by the
+    // three segments that left the network.
+    c.cwnd = c.sackOk ? c.ssthresh : c.ssthresh + 3 * mss;
     c.recover = c.sndMax;
     c.inRecovery = true;
     c.limitedTransmit = 0;
@@ -94,10 +98,11 @@ export function congestionOnAck(c: TcpConnection, acked: number, ack: number, no
       const flight = seqDiff(c.sndMax, ack);
       c.cwnd = c.ssthresh < flight + mss ? c.ssthresh : flight + mss;
       c.inRecovery = false;
-    } else {
-      // Partial: the next hole is lost too; resend it and deflate by what was acknowledged.
+    } else if (!c.sackOk || c.sacked.count === 0) {
+      // Partial (RFC 6582 §3.2 step 5): the next hole is lost too; resend it and deflate by what
+      // was acknowledged. With SACK blocks the scoreboard finds the holes itself.
       c.retransmitHead = true;
-      c.cwnd = c.cwnd > acked ? c.cwnd - acked + mss : mss;
+      if (!c.sackOk) c.cwnd = c.cwnd > acked ? c.cwnd - acked + mss : mss;
     }
     return;
   }

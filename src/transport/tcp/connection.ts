@@ -124,8 +124,6 @@ export class TcpConnection extends Slot {
   inRecovery = false;
   /** Resend the segment at sndUna in the next output (fast retransmit, partial ACK). */
   retransmitHead = false;
-  /** Resend the next hole the scoreboard shows (RFC 6675 NextSeg, rule 1). */
-  retransmitHole = false;
   /** Highest sequence retransmitted in this recovery (RFC 6675 HighRxt). */
   highRxt = 0;
   persistBackoff = 0;
@@ -249,7 +247,6 @@ export class TcpConnection extends Slot {
     this.dupAcks = 0;
     this.inRecovery = false;
     this.retransmitHead = false;
-    this.retransmitHole = false;
     this.highRxt = 0;
     this.sacked.clear();
     this.persistBackoff = 0;

@@ -5,7 +5,7 @@
 import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_SYN, seqDiff, seqLt } from "../../wire/tcp.js";
 import type { TcpConnection } from "./connection.js";
 import { CLOSED, LISTEN, NEVER, SYN_RECEIVED, SYN_SENT, TIME_WAIT } from "./constants.js";
-import { holeAt, sendHole } from "./sack.js";
+import { holeAt, pipe, sackRecovery, sendHole } from "./sack.js";
 import { armPersist } from "./timers.js";
 import { writeSegment } from "./segments.js";
 
@@ -48,17 +48,23 @@ export function transmit(c: TcpConnection, now: number): void {
     if (seqLt(c.highRxt, top)) c.highRxt = top;
     sent = true;
   }
-  if (c.retransmitHole) {
-    c.retransmitHole = false;
-    const r = sendHole(c, now);
-    if (r < 0) return;
-    if (r > 0) sent = true;
+  const scoreboard = sackRecovery(c);
+  if (scoreboard) {
+    // RFC 6675 §5 step (C): while cwnd - pipe allows a segment, lost holes first (NextSeg rule 1).
+    for (;;) {
+      if (c.cwnd - pipe(c) < c.mss) break;
+      const r = sendHole(c, now, false);
+      if (r < 0) return;
+      if (r === 0) break;
+      sent = true;
+    }
   }
   const ring = c.sendRing;
   for (;;) {
     const end = (c.dataStart + ring.readable) | 0;
     const queued = seqDiff(end, c.sndNxt);
-    const inFlight = seqDiff(c.sndNxt, c.sndUna);
+    // In SACK recovery what is in flight is the pipe, not everything past sndUna.
+    const inFlight = scoreboard ? pipe(c) : seqDiff(c.sndNxt, c.sndUna);
     const finNext = c.finQueued && queued <= 0 && c.sndNxt === end;
     if (queued <= 0 && !finNext) break;
     if (queued > 0) {
@@ -86,6 +92,13 @@ export function transmit(c: TcpConnection, now: number): void {
     }
     sent = true;
   }
+  // NextSeg rule 3: with no new data to send, holes not yet deemed lost, so the tail of a
+  // transfer is repaired without waiting for the retransmission timer.
+  if (scoreboard && c.cwnd - pipe(c) >= c.mss) {
+    const r = sendHole(c, now, true);
+    if (r < 0) return;
+    if (r > 0) sent = true;
+  }
   if (!sent && c.ackNow) emitSegment(c, TCP_ACK, c.sndNxt, 0, 0, now);
 }
 
@@ -111,7 +124,7 @@ export function sendAt(
   if (!head) {
     const cwnd = c.cwnd + c.limitedTransmit * c.mss;
     const win = c.sndWnd < cwnd ? c.sndWnd : cwnd;
-    const usable = win - seqDiff(c.sndNxt, c.sndUna);
+    const usable = win - (sackRecovery(c) ? pipe(c) : seqDiff(c.sndNxt, c.sndUna));
     if (len > usable && usable > 0) len = usable;
   }
   // The FIN rides on the last segment when it fits there (and, retransmitted, was sent before).

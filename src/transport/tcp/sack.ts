@@ -35,22 +35,71 @@ export function holeAt(c: TcpConnection, offset: number): number {
   return c.mss;
 }
 
+/** RFC 6675's DupThresh: SACKed bytes above a hole beyond (DupThresh - 1) segments make it lost. */
+const DUP_THRESH = 3;
+
+/** Whether recovery runs on the scoreboard (RFC 6675) rather than NewReno's window inflation. */
+export function sackRecovery(c: TcpConnection): boolean {
+  return c.inRecovery && c.sackOk;
+}
+
 /**
- * Retransmits the first hole past HighRxt below the highest SACKed byte; 0 when there is none,
- * -1 when no buffer was had.
+ * RFC 6675 SetPipe: the bytes the sender thinks are in the network. Every byte from sndUna to
+ * sndMax not SACKed counts once unless it is deemed lost (more than DupThresh - 1 segments'
+ * worth SACKed above it), and once more if it was retransmitted (below HighRxt).
  */
-export function sendHole(c: TcpConnection, now: number): number {
+export function pipe(c: TcpConnection): number {
+  const s = c.sacked;
+  const n = s.count;
+  const flight = seqDiff(c.sndMax, c.sndUna);
+  let rxt = seqDiff(c.highRxt, c.sndUna);
+  if (rxt < 0) rxt = 0;
+  let above = 0;
+  for (let i = 0; i < n; i++) above += s.end(i) - s.start(i);
+  const lostAbove = (DUP_THRESH - 1) * c.mss;
+  let total = 0;
+  let from = 0;
+  // Holes in order: [from, start(i)), then the tail [end(n - 1), flight).
+  for (let i = 0; i <= n; i++) {
+    const to = i < n ? s.start(i) : flight;
+    if (to > from) {
+      if (above <= lostAbove) total += to - from;
+      if (rxt > from) total += (rxt < to ? rxt : to) - from;
+    }
+    if (i < n) {
+      above -= s.end(i) - s.start(i);
+      from = s.end(i);
+    }
+  }
+  return total;
+}
+
+/**
+ * RFC 6675 NextSeg, rules 1 and 3: retransmits the first hole past HighRxt below the highest
+ * SACKed byte, only when it is deemed lost unless `any`. Returns the sequence space sent, 0 when
+ * there is no such hole, -1 when no buffer was had.
+ */
+export function sendHole(c: TcpConnection, now: number, any: boolean): number {
   const s = c.sacked;
   const n = s.count;
   if (n === 0) return 0;
   let offset = seqDiff(c.highRxt, c.sndUna);
   if (offset < 0) offset = 0;
-  for (let i = 0; i < n; i++) if (offset >= s.start(i) && offset < s.end(i)) offset = s.end(i);
-  if (offset >= s.end(n - 1)) return 0;
-  const seq = (c.sndUna + offset) | 0;
-  const r = sendAt(c, seq, now, true, holeAt(c, offset));
-  if (r > 0) c.highRxt = (seq + r) | 0;
-  return r;
+  let above = 0;
+  for (let i = 0; i < n; i++) above += s.end(i) - s.start(i);
+  const lostAbove = (DUP_THRESH - 1) * c.mss;
+  for (let i = 0; i < n; i++) {
+    if (offset < s.start(i)) {
+      if (!any && above <= lostAbove) return 0;
+      const seq = (c.sndUna + offset) | 0;
+      const r = sendAt(c, seq, now, true, s.start(i) - offset);
+      if (r > 0) c.highRxt = (seq + r) | 0;
+      return r;
+    }
+    if (offset < s.end(i)) offset = s.end(i);
+    above -= s.end(i) - s.start(i);
+  }
+  return 0;
 }
 
 /** Writes the SACK blocks to report into the table's scratch; returns how many. */
