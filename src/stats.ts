@@ -164,8 +164,12 @@ export class TcpStats {
   /** Retransmission timer expiries. */
   timeouts = 0;
   fastRetransmits = 0;
-  /** Segments outside the receive window (answered with an ACK). */
+  /** Segments outside the receive window (answered with an ACK), and the bare ones not answered
+   * because one was answered within the last 500 ms (Linux's tcp_invalid_ratelimit). */
   outOfWindow = 0;
+  outOfWindowLimited = 0;
+  /** Duplicate data reported back to the sender in a D-SACK block (RFC 2883). */
+  dsacksSent = 0;
   /** RFC 7323 PAWS: segments with an old timestamp. */
   pawsDropped = 0;
   /** RFC 5961 challenge ACKs sent, and those the rate limit held back. */

@@ -40,3 +40,19 @@ export const SHUT_RDWR = 2;
 
 /** Deadlines at or past this never come; kept finite so typed arrays and Smis stay cheap. */
 export { NEVER } from "../../time.js";
+
+/** RFC 6298 §2.5: a maximum of at least 60 s; Linux uses 120 s. */
+export const MAX_RTO = 120_000;
+
+/** Flags of a SYN's options as the SYN queue keeps them: MSS in the low 16 bits, WS + 1 above. */
+export const SYN_SACK = 1 << 20;
+export const SYN_TS = 1 << 21;
+
+/** The options of a SYN, packed for a SYN queue entry. */
+export function packSynOptions(mss: number, wscale: number, sack: boolean, ts: boolean): number {
+  return (mss & 0xffff) | ((wscale + 1) << 16) | (sack ? SYN_SACK : 0) | (ts ? SYN_TS : 0);
+}
+
+/** Linux's tcp_invalid_ratelimit: out-of-window segments and challenges are answered at most this
+ * often per connection (ms). */
+export const OOW_ACK_INTERVAL = 500;

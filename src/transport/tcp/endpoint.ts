@@ -7,7 +7,17 @@ import { FullAddress, IpAddress } from "../../wire/address.js";
 import { seqDiff } from "../../wire/tcp.js";
 import { WaiterEntry } from "../waiter.js";
 import { CLOSED, LISTEN } from "./constants.js";
+import {
+  tcpBind,
+  tcpClose,
+  tcpConnect,
+  tcpListen,
+  tcpRecv,
+  tcpSend,
+  tcpShutdown,
+} from "./calls.js";
 import type { TcpConnection } from "./connection.js";
+import { setKeepalive } from "./timers.js";
 
 export class TcpEndpoint {
   private readonly conn: TcpConnection;
@@ -35,12 +45,12 @@ export class TcpEndpoint {
 
   bind(address: IpAddress | null, port: number): number {
     const c = this.live();
-    return c === null ? -EBADF : c.bind(address, port);
+    return c === null ? -EBADF : tcpBind(c, address, port);
   }
 
   listen(backlog: number): number {
     const c = this.live();
-    return c === null ? -EBADF : c.listen(backlog);
+    return c === null ? -EBADF : tcpListen(c, backlog);
   }
 
   /**
@@ -63,31 +73,31 @@ export class TcpEndpoint {
   /** -EINPROGRESS, then EVENT_OUT when established or EVENT_ERR with takeError(). */
   connect(to: FullAddress): number {
     const c = this.live();
-    return c === null ? -EBADF : c.connect(to);
+    return c === null ? -EBADF : tcpConnect(c, to);
   }
 
   /** Bytes queued (maybe fewer than `length`), -EAGAIN when the ring is full, -EPIPE when shut. */
   send(src: Uint8Array, offset: number, length: number, flags: number): number {
     const c = this.live();
-    return c === null ? -EBADF : c.send(src, offset, length, flags);
+    return c === null ? -EBADF : tcpSend(c, src, offset, length, flags);
   }
 
   /** Bytes read, 0 at end of stream, -EAGAIN when none waits; MSG_PEEK leaves them. */
   recv(dst: Uint8Array, offset: number, capacity: number, flags: number): number {
     const c = this.live();
-    return c === null ? -EBADF : c.recv(dst, offset, capacity, flags);
+    return c === null ? -EBADF : tcpRecv(c, dst, offset, capacity, flags);
   }
 
   shutdown(how: number): number {
     const c = this.live();
-    return c === null ? -EBADF : c.shutdown(how);
+    return c === null ? -EBADF : tcpShutdown(c, how);
   }
 
   /** Closes the handle: a graceful close goes on without it; SO_LINGER 0 or unread data reset. */
   close(): number {
     const c = this.live();
     if (c === null) return -EBADF;
-    if (c.close()) {
+    if (tcpClose(c)) {
       if (c.inUse) c.table.release(c);
     } else c.table.orphanHandle(c);
     return 0;
@@ -192,7 +202,7 @@ export class TcpEndpoint {
     c.keepIdle = idle;
     c.keepInterval = interval;
     c.keepCount = count;
-    c.setKeepalive(on);
+    setKeepalive(c, on);
     return 0;
   }
 
