@@ -15,7 +15,13 @@ export type Profile = "small" | "default" | "simulator";
 export interface StackOptions {
   /** The sizes to start from ("default" when absent); the options below override its values. */
   profile?: Profile;
-  /** Seed for ephemeral ports, IP identifications and ARP jitter. Give real entropy on a device. */
+  /**
+   * Seed for ephemeral ports, IP identifications and ARP jitter, a 32-bit integer. When absent it
+   * comes from `crypto.getRandomValues` where the engine has it (Node), else the profile's fixed
+   * value: on a device, which has no such source under XS, give one from hardware entropy (the
+   * ESP32's RNG, a floating ADC), or every boot picks the same ports. Give one in tests to make
+   * runs repeatable.
+   */
   seed?: number;
   /** Packet buffers in the pool. Each holds one Ethernet frame. */
   buffers?: number;
@@ -268,6 +274,18 @@ function pick(options: StackOptions, base: Sizes, name: keyof Sizes, min: number
 
 const MAX_SOCKET_BUFFER = 16 * 1024 * 1024;
 
+/** The engine's Web Crypto, where it has one (Node, browsers); XS on a device has none. */
+interface EngineCrypto {
+  getRandomValues(array: Uint32Array): Uint32Array;
+}
+
+/** A seed from the engine's random source, or `fallback` when it has none. */
+function engineSeed(fallback: number): number {
+  const crypto = (globalThis as { crypto?: EngineCrypto }).crypto;
+  if (crypto === undefined || typeof crypto.getRandomValues !== "function") return fallback;
+  return crypto.getRandomValues(new Uint32Array(1))[0];
+}
+
 /** The options with every default filled in, checked. */
 export class StackConfig {
   readonly profile: Profile;
@@ -318,7 +336,10 @@ export class StackConfig {
     this.profile = profile;
     const o = options;
     const b = PROFILES[profile];
-    this.seed = options.seed ?? b.seed;
+    const seed = options.seed ?? engineSeed(b.seed);
+    if (!(Number.isInteger(seed) && seed >= -0x80000000 && seed <= 0xffffffff))
+      throw new RangeError(`seed ${seed}: must be an integer -2147483648..4294967295`);
+    this.seed = seed;
     this.buffers = pick(o, b, "buffers", 2, 0x7fff);
     this.bufferSize = pick(o, b, "bufferSize", 1514, 65535);
     this.neighbors = pick(o, b, "neighbors", 1, 4096);

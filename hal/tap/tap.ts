@@ -122,7 +122,11 @@ export function loadTapAddon(): TapAddon | string {
       }
     }
   }
-  return `${ADDON_PATH} is not built (run \`npm install\` or \`npm rebuild\`)`;
+  if (process.platform !== "linux") return `a TAP device needs Linux (this is ${process.platform})`;
+  return (
+    `the TAP addon (${ADDON_PATH}) is not built: installing the package builds it where a C++ ` +
+    "toolchain is present (Debian: apt install g++ make python3), then run `npm rebuild netstack`"
+  );
 }
 
 export interface TapDeviceOptions {

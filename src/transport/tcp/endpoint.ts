@@ -67,13 +67,13 @@ export class TcpEndpoint {
   }
 
   /** Bytes queued (maybe fewer than `length`), -EAGAIN when the ring is full, -EPIPE when shut. */
-  send(src: Uint8Array, offset: number, length: number, flags: number): number {
+  send(src: Uint8Array, offset = 0, length = src.length - offset, flags = 0): number {
     const c = this.live();
     return c === null ? -EBADF : c.send(src, offset, length, flags);
   }
 
   /** Bytes read, 0 at end of stream, -EAGAIN when none waits; MSG_PEEK leaves them. */
-  recv(dst: Uint8Array, offset: number, capacity: number, flags: number): number {
+  recv(dst: Uint8Array, offset = 0, capacity = dst.length - offset, flags = 0): number {
     const c = this.live();
     return c === null ? -EBADF : c.recv(dst, offset, capacity, flags);
   }
