@@ -10,8 +10,10 @@
 
 import { Memory } from "./storage/memory.js";
 
+/** The named sets of sizes options start from: see PROFILES. */
 export type Profile = "small" | "default" | "simulator";
 
+/** Options of a Stack: every size it allocates at construction, and its timers. Each absent one takes its profile's value. */
 export interface StackOptions {
   /** The sizes to start from ("default" when absent); the options below override its values. */
   profile?: Profile;
@@ -72,6 +74,7 @@ export interface StackOptions {
   udpSendBuffer?: number;
   /** Ping (ICMP echo) endpoints, and the bytes each may queue at first. */
   pingSockets?: number;
+  /** Bytes of echo replies each ping endpoint may queue at first. */
   pingReceiveBuffer?: number;
   /** Frames handled per poll before yielding to timers and the application. */
   receiveBudget?: number;
@@ -88,6 +91,7 @@ export interface StackOptions {
   sendQueue?: number;
   /** ICMP errors per second over all destinations, and the burst allowed (Linux: 1000 and 50). */
   icmpRate?: number;
+  /** ICMP errors that may go out in a burst before icmpRate applies. */
   icmpBurst?: number;
   /** Default TTL of datagrams sent (Linux: 64). */
   ttl?: number;
@@ -111,14 +115,17 @@ export interface StackOptions {
   tcpDelayedAck?: number;
   /** Retransmission timeout floor and initial value, ms (Linux: 200 and 1000). */
   tcpMinRto?: number;
+  /** Retransmission timeout before the first round-trip measurement, ms. */
   tcpInitialRto?: number;
   /** Retransmissions of a SYN, and of data, before giving up (Linux: 6 and 15). */
   tcpSynRetries?: number;
+  /** Retransmissions of data before the connection is given up. */
   tcpRetries?: number;
   /** Arena to carve from; the stack makes its own of the exact size when none is given. */
   memory?: Memory;
 }
 
+/** Every option with a value: what a profile holds. */
 export type Sizes = Readonly<Required<Omit<StackOptions, "memory" | "profile">>>;
 
 /** TCP's timers and limits, the same in every profile (Linux's values where it has them). */
@@ -288,45 +295,83 @@ function engineSeed(fallback: number): number {
 
 /** The options with every default filled in, checked. */
 export class StackConfig {
+  /** The profile the values start from. */
   readonly profile: Profile;
+  /** `seed` as given, or its profile's value; checked against its range. */
   readonly seed: number;
+  /** `buffers` as given, or its profile's value; checked against its range. */
   readonly buffers: number;
+  /** `bufferSize` as given, or its profile's value; checked against its range. */
   readonly bufferSize: number;
+  /** `neighbors` as given, or its profile's value; checked against its range. */
   readonly neighbors: number;
+  /** `arpQueue` as given, or its profile's value; checked against its range. */
   readonly arpQueue: number;
+  /** `reassemblySlots` as given, or its profile's value; checked against its range. */
   readonly reassemblySlots: number;
+  /** `reassemblySize` as given, or its profile's value; checked against its range. */
   readonly reassemblySize: number;
+  /** `reassemblyFragments` as given, or its profile's value; checked against its range. */
   readonly reassemblyFragments: number;
+  /** `reassemblyPerSource` as given, or its profile's value; checked against its range. */
   readonly reassemblyPerSource: number;
   /** Bytes of the socket buffer region, computed when the option is 0. */
   readonly socketBufferSpace: number;
+  /** `socketBufferHeadroom` as given, or its profile's value; checked against its range. */
   readonly socketBufferHeadroom: number;
+  /** `socketBufferSpans` as given, or its profile's value; checked against its range. */
   readonly socketBufferSpans: number;
+  /** `socketBufferMin` as given, or its profile's value; checked against its range. */
   readonly socketBufferMin: number;
+  /** `receiveBufferMax` as given, or its profile's value; checked against its range. */
   readonly receiveBufferMax: number;
+  /** `sendBufferMax` as given, or its profile's value; checked against its range. */
   readonly sendBufferMax: number;
+  /** `udpSockets` as given, or its profile's value; checked against its range. */
   readonly udpSockets: number;
+  /** `udpReceiveBuffer` as given, or its profile's value; checked against its range. */
   readonly udpReceiveBuffer: number;
+  /** `udpSendBuffer` as given, or its profile's value; checked against its range. */
   readonly udpSendBuffer: number;
+  /** `pingSockets` as given, or its profile's value; checked against its range. */
   readonly pingSockets: number;
+  /** `pingReceiveBuffer` as given, or its profile's value; checked against its range. */
   readonly pingReceiveBuffer: number;
+  /** `receiveBudget` as given, or its profile's value; checked against its range. */
   readonly receiveBudget: number;
+  /** `receiveBudgetBytes` as given, or its profile's value; checked against its range. */
   readonly receiveBudgetBytes: number;
+  /** `sendQueue` as given, or its profile's value; checked against its range. */
   readonly sendQueue: number;
+  /** `icmpRate` as given, or its profile's value; checked against its range. */
   readonly icmpRate: number;
+  /** `icmpBurst` as given, or its profile's value; checked against its range. */
   readonly icmpBurst: number;
+  /** `ttl` as given, or its profile's value; checked against its range. */
   readonly ttl: number;
+  /** `tcpSockets` as given, or its profile's value; checked against its range. */
   readonly tcpSockets: number;
+  /** `tcpSendBuffer` as given, or its profile's value; checked against its range. */
   readonly tcpSendBuffer: number;
+  /** `tcpReceiveBuffer` as given, or its profile's value; checked against its range. */
   readonly tcpReceiveBuffer: number;
+  /** `tcpTimeWait` as given, or its profile's value; checked against its range. */
   readonly tcpTimeWait: number;
+  /** `tcpSynQueue` as given, or its profile's value; checked against its range. */
   readonly tcpSynQueue: number;
+  /** `tcpOutOfOrderRanges` as given, or its profile's value; checked against its range. */
   readonly tcpOutOfOrderRanges: number;
+  /** `msl` as given, or its profile's value; checked against its range. */
   readonly msl: number;
+  /** `tcpDelayedAck` as given, or its profile's value; checked against its range. */
   readonly tcpDelayedAck: number;
+  /** `tcpMinRto` as given, or its profile's value; checked against its range. */
   readonly tcpMinRto: number;
+  /** `tcpInitialRto` as given, or its profile's value; checked against its range. */
   readonly tcpInitialRto: number;
+  /** `tcpSynRetries` as given, or its profile's value; checked against its range. */
   readonly tcpSynRetries: number;
+  /** `tcpRetries` as given, or its profile's value; checked against its range. */
   readonly tcpRetries: number;
 
   constructor(options: StackOptions) {

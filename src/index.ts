@@ -4,7 +4,14 @@
 // one through manifest.json instead.
 export * from "./errno.js";
 export { Stack, type StackSetup, type Ipv4Settings } from "./stack.js";
-export { DEFAULTS, PROFILES, StackConfig, type Profile, type StackOptions } from "./config.js";
+export {
+  DEFAULTS,
+  PROFILES,
+  StackConfig,
+  type Profile,
+  type Sizes,
+  type StackOptions,
+} from "./config.js";
 export { Interface } from "./iface/interface.js";
 export { UDP_MAX_PAYLOAD } from "./transport/udp.js";
 export { UdpEndpoint } from "./transport/udp-endpoint.js";
@@ -44,10 +51,10 @@ export {
   type NetDevice,
   type Pollable,
 } from "./device.js";
-export { LinkPair, PairEnd } from "../hal/pair.js";
-export { LoopbackDevice } from "../hal/loopback.js";
-export { ImpairedDevice, type ImpairOptions } from "../hal/impair.js";
-export { PcapDevice, type PcapSink } from "../hal/pcap.js";
+export { LinkPair, PairEnd, type LinkPairOptions } from "../hal/pair.js";
+export { LoopbackDevice, type LoopbackOptions } from "../hal/loopback.js";
+export { ImpairedDevice, type ImpairOptions, type Impairments } from "../hal/impair.js";
+export { PcapDevice, type PcapOptions, type PcapSink } from "../hal/pcap.js";
 export {
   TimerDriver,
   type HostTime,

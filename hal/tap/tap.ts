@@ -76,6 +76,7 @@ export interface TapAddon {
   ): number;
   /** Adds one writability event to a watched fd's next callbacks. 0 or -errno. */
   watchWritable(fd: number): number;
+  /** Stops watching an fd. 0 or -errno. */
   unwatch(fd: number): number;
   /** Stops watching and closes. 0 or -errno. */
   close(fd: number): number;
@@ -129,6 +130,7 @@ export function loadTapAddon(): TapAddon | string {
   );
 }
 
+/** Options of a TapDevice. */
 export interface TapDeviceOptions {
   /** Interface name, at most 15 bytes (e.g. "tap0"). */
   name: string;
@@ -166,6 +168,7 @@ function notifyReady(this: TapDevice, flags: number): void {
 }
 
 export class TapDevice implements NetDevice {
+  /** The interface name. */
   readonly name: string;
   readonly mac: Uint8Array;
   readonly mtu: number;
@@ -176,9 +179,11 @@ export class TapDevice implements NetDevice {
 
   /** Frames read from the kernel. */
   framesIn = 0;
+  /** Bytes of the frames read. */
   bytesIn = 0;
   /** Frames the kernel took. */
   framesOut = 0;
+  /** Bytes of the frames the kernel took. */
   bytesOut = 0;
   /** readBatch calls that returned frames. */
   batchesIn = 0;

@@ -10,10 +10,13 @@ import { UDP_MAX_PAYLOAD } from "../transport/udp.js";
 import { UdpEndpoint } from "../transport/udp-endpoint.js";
 import { EVENT_IN, EVENT_OUT, EntryCallback, WaiterEntry } from "../transport/waiter.js";
 
+/** The UDP echo service (RFC 862): every datagram goes back to its sender. */
 export class UdpEcho implements EntryCallback {
+  /** The UDP endpoint it answers on. */
   readonly endpoint: UdpEndpoint;
   /** Datagrams echoed, and those the stack could not send back (no route, or refused). */
   echoed = 0;
+  /** Echoes the stack refused to send (no route, too big). */
   failed = 0;
   /**
    * Datagrams not answered because their source could be another service (a port below 1024,
@@ -49,6 +52,7 @@ export class UdpEcho implements EntryCallback {
     this.bufferSize = bufferSize;
   }
 
+  /** Reads and answers every waiting datagram; the stack calls it after a poll. */
   callback(_entry: WaiterEntry, _events: number): void {
     const endpoint = this.endpoint;
     for (;;) {
@@ -73,6 +77,7 @@ export class UdpEcho implements EntryCallback {
     }
   }
 
+  /** Closes its endpoint. */
   close(): void {
     this.endpoint.close();
   }

@@ -30,6 +30,7 @@ export abstract class DatagramHandle<S extends DatagramState> {
   private readonly state: S;
   private readonly generation: number;
 
+  /** @internal */
   constructor(state: S) {
     this.state = state;
     this.generation = state.generation;
@@ -41,6 +42,7 @@ export abstract class DatagramHandle<S extends DatagramState> {
     return state.inUse && state.generation === this.generation ? state : null;
   }
 
+  /** Whether the handle is still open (not closed, not stale). */
   get isOpen(): boolean {
     return this.live() !== null;
   }
@@ -51,6 +53,7 @@ export abstract class DatagramHandle<S extends DatagramState> {
     return s !== null && s.broadcast;
   }
 
+  /** Sets SO_BROADCAST: whether sends to a broadcast address are allowed. */
   set broadcast(on: boolean) {
     const s = this.live();
     if (s !== null) s.broadcast = on;
@@ -62,6 +65,7 @@ export abstract class DatagramHandle<S extends DatagramState> {
     return s === null ? -1 : s.ttl;
   }
 
+  /** Sets IP_TTL; -1 for the stack's default. */
   set ttl(ttl: number) {
     const s = this.live();
     if (s !== null) s.ttl = ttl;
@@ -109,6 +113,7 @@ export abstract class DatagramHandle<S extends DatagramState> {
     return 0;
   }
 
+  /** Stops calling `entry` back. */
   eventUnregister(entry: WaiterEntry): void {
     const s = this.live();
     if (s !== null) s.waiters.eventUnregister(entry);

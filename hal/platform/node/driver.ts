@@ -17,6 +17,7 @@ import { performance } from "node:perf_hooks";
 import { DriverBase } from "../driver-base.js";
 import { loadTapAddon, type TapAddon } from "../../tap/tap.js";
 
+/** Options of a NodeDriver. */
 export interface NodeDriverOptions {
   /** Let the process exit while only this driver's timer is pending (devices may still hold it). */
   unref?: boolean;
@@ -40,6 +41,7 @@ function nativeTimer(this: NodeDriver): void {
   this.timerFired();
 }
 
+/** Runs stacks and devices on Node's event loop: polls when a device signals or a deadline passes. */
 export class NodeDriver extends DriverBase {
   /** Whether wake-ups go through the native ticker (allocation-free) or Node's timers. */
   readonly native: boolean;
