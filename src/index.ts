@@ -2,6 +2,11 @@
 // Node-only parts (TAP device, Node driver, labs, pcap files) are at "netstack/node"; every module
 // is also reachable on its own ("netstack/src/wire/ipv4.js"). Moddable apps import modules one by
 // one through manifest.json instead.
+
+/**
+ * The portable core: the stack, its endpoints, in-memory devices and drivers. Runs on Node and XS.
+ * @module netstack
+ */
 export * from "./errno.js";
 export { Stack, type StackSetup, type Ipv4Settings } from "./stack.js";
 export {

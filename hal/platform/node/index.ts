@@ -2,6 +2,11 @@
 // on Node's event loop, network-namespace labs and pcap files. The TAP device and the driver's
 // allocation-free timers need the native addon, built at install time where a C++ toolchain is
 // present; without it TapDevice throws saying so, and the driver falls back to Node's timers.
+
+/**
+ * The Node side: TapDevice, NodeDriver, Lab and PcapFileSink.
+ * @module netstack/node
+ */
 export {
   TapDevice,
   TAP_DEFAULT_BATCH,
