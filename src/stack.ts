@@ -7,6 +7,7 @@ import { StackConfig, StackOptions } from "./config.js";
 import type { NetDevice, Pollable } from "./device.js";
 import { Interface } from "./iface/interface.js";
 import { Random } from "./random.js";
+import type { TcpStats, UdpStats } from "./stats.js";
 import { Memory } from "./storage/memory.js";
 import { PacketPool } from "./storage/pool.js";
 import { SPAN_ALIGN, Spans } from "./storage/spans.js";
@@ -132,6 +133,16 @@ export class Stack implements Pollable {
       this.socketBuffers,
       this.ready,
     );
+  }
+
+  /** UDP's counters, over all sockets. */
+  get udpStats(): UdpStats {
+    return this.udp.stats;
+  }
+
+  /** TCP's counters, over all connections. */
+  get tcpStats(): TcpStats {
+    return this.tcp.stats;
   }
 
   /** Bytes of arena a stack with these options needs, for a caller that supplies `memory`. */

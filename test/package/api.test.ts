@@ -91,6 +91,8 @@ test("recvFrom and sendTo take their trailing arguments as optional", () => {
   assert.is(server.recvFrom(into), 3);
   assert.equal([...into.subarray(0, 3)], [1, 2, 3]);
   assert.is(server.recvFrom(into), -EAGAIN);
+  assert.is(b.udpStats.datagramsIn, 1);
+  assert.is(a.udpStats.datagramsOut, 1);
 });
 
 test("with no seed given, Node's crypto seeds each stack differently", () => {

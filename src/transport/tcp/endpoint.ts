@@ -52,7 +52,7 @@ export class TcpEndpoint {
    * The next established connection as a new handle, its peer written to `fromOut` when given;
    * -EAGAIN when none waits, -EINVAL when not listening.
    */
-  accept(fromOut: FullAddress | null): TcpEndpoint | number {
+  accept(fromOut: FullAddress | null = null): TcpEndpoint | number {
     const c = this.live();
     if (c === null) return -EBADF;
     if (c.state !== LISTEN) return -EINVAL;
