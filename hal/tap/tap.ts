@@ -27,7 +27,7 @@ import {
   TX_TAKEN,
   type NetDevice,
 } from "../../src/device.js";
-import { EINVAL, EMSGSIZE, ENETDOWN } from "../../src/errno.js";
+import { EACCES, EINVAL, EMSGSIZE, ENETDOWN, EPERM, errnoName } from "../../src/errno.js";
 import { copy } from "../../src/memops.js";
 import type { PacketPool } from "../../src/storage/pool.js";
 
@@ -246,13 +246,16 @@ export class TapDevice implements NetDevice {
     if (typeof addon.readBatch !== "function")
       throw new Error("TapDevice: the addon has no batches (rebuild it)");
     const mac = options.mac ?? Uint8Array.from(TAP_DEFAULT_MAC);
-    if (mac.length !== 6) throw new RangeError("TapDevice: mac must be 6 bytes");
+    if (mac.length !== 6) throw new RangeError(`TapDevice: mac of ${mac.length} bytes: must be 6`);
     const batch = options.batch ?? TAP_DEFAULT_BATCH;
     if (!(batch >= 1 && batch <= 4096) || batch !== Math.floor(batch))
-      throw new RangeError("TapDevice: batch must be 1 to 4096 frames");
+      throw new RangeError(`TapDevice: batch ${batch}: must be 1..4096 frames`);
     const mtu = options.mtu ?? 1500;
     const fd = addon.open(options.name, options.nsPid);
-    if (fd < 0) throw new Error(`TapDevice: cannot open ${options.name}: errno ${-fd}`);
+    if (fd < 0) {
+      const why = fd === -EPERM || fd === -EACCES ? " (needs root or CAP_NET_ADMIN)" : "";
+      throw new Error(`TapDevice: cannot open ${options.name}: ${errnoName(fd)}${why}`);
+    }
     this.addon = addon;
     this.fd = fd;
     this.name = options.name;

@@ -4,8 +4,9 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { LinkPair } from "../../hal/pair.js";
+import { TapDevice, type TapAddon } from "../../hal/tap/tap.js";
 import { UdpEcho } from "../../src/apps/udp-echo.js";
-import { EADDRINUSE, EAGAIN, EMFILE, errnoName } from "../../src/errno.js";
+import { EADDRINUSE, EAGAIN, EMFILE, EPERM, errnoName } from "../../src/errno.js";
 import { Stack } from "../../src/stack.js";
 import type { UdpEndpoint } from "../../src/transport/udp-endpoint.js";
 import { FullAddress } from "../../src/wire/address.js";
@@ -100,6 +101,23 @@ test("with no seed given, Node's crypto seeds each stack differently", () => {
   for (let i = 0; i < 8; i++) seeds.add(new Stack().config.seed);
   assert.ok(seeds.size >= 7, `seeds ${[...seeds].join(", ")}`);
   assert.is(new Stack({ seed: 5 }).config.seed, 5);
+});
+
+test("TapDevice's setup errors name the value at fault and the errno", () => {
+  // A stand-in addon whose open() fails as the kernel does for a user without CAP_NET_ADMIN.
+  const refusing = { open: () => -EPERM, readBatch: () => 0 } as unknown as TapAddon;
+  assert.throws(
+    () => new TapDevice({ name: "tap0", addon: refusing }),
+    /^TapDevice: cannot open tap0: EPERM \(needs root or CAP_NET_ADMIN\)$/,
+  );
+  assert.throws(
+    () => new TapDevice({ name: "tap0", addon: refusing, batch: 0 }),
+    /^TapDevice: batch 0: must be 1\.\.4096 frames$/,
+  );
+  assert.throws(
+    () => new TapDevice({ name: "tap0", addon: refusing, mac: new Uint8Array(4) }),
+    /^TapDevice: mac of 4 bytes: must be 6$/,
+  );
 });
 
 test.run();

@@ -15,6 +15,7 @@
 // setImmediate and setTimeout, which make an Immediate per wake and a Timeout per new delay.
 import { performance } from "node:perf_hooks";
 import { DriverBase } from "../driver-base.js";
+import { errnoName } from "../../../src/errno.js";
 import { loadTapAddon, type TapAddon } from "../../tap/tap.js";
 
 /** Options of a NodeDriver. */
@@ -75,7 +76,7 @@ export class NodeDriver extends DriverBase {
           this.addon = addon;
           this.ticker = id;
         } else if (options.native === true) {
-          throw new Error(`NodeDriver: native ticker: errno ${-id}`);
+          throw new Error(`NodeDriver: native ticker: ${errnoName(id)}`);
         }
       } else if (options.native === true) {
         throw new Error(
