@@ -7,7 +7,8 @@
 // - bytes through the peer's echo service (port 7), written and read back at once;
 // - ping round-trip time, and UDP echoes per second (bench/native/udp-echo-load.c, window 32);
 // - for the stack, the CPU this process used and the garbage collections during each transfer;
-// - then a 256 MB steady-state transfer into the stack's discard: collections and heap growth.
+// - then 256 MB steady-state transfers into the stack's discard and out of its bulk sender:
+//   collections, and V8 heap growth (what was allocated since the last collection, when none ran).
 // Each peer gets a lab of its own, one after the other, at 192.0.2.2 with the kernel at .1.
 //
 // Runs alone too: node --expose-gc .build/bench/tcp-tap.js [--quick]
@@ -115,8 +116,11 @@ export interface Transfer {
   bytes: number;
   seconds: number;
   gbps: number;
-  /** Of one core: this process (the stack) or the peer's process (lwIP); NaN when not known. */
-  cpu: number;
+  /**
+   * CPU milliseconds per MB moved of this process (the stack) or the peer's process (lwIP), NaN
+   * when not known: on a shared machine a steadier figure of cost than the throughput.
+   */
+  cpuMsPerMb: number;
   /** Garbage collections in this process during the transfer (the stack only; else NaN). */
   collections: number;
 }
@@ -139,6 +143,7 @@ export interface PeerFigures {
 }
 
 export interface SteadyState {
+  label: string;
   bytes: number;
   gbps: number;
   collections: number;
@@ -228,24 +233,21 @@ async function transfer(
       timeoutMs: 120_000,
     },
   );
-  const elapsed = (performance.now() - started) / 1000;
   const match = /bytes (\d+) seconds ([\d.]+)/.exec(r.stdout);
   if (r.status !== 0 || match === null) {
     console.log(`   (${mode} to port ${port} failed: ${r.stdout.trim()} ${r.stderr.trim()})`);
     return null;
   }
   const own = process.cpuUsage(ownBefore);
-  const cpu =
-    m.peerPid === null
-      ? (own.user + own.system) / 1e6 / elapsed
-      : (processCpu(m.peerPid) - peerBefore) / elapsed;
+  const cpuSeconds =
+    m.peerPid === null ? (own.user + own.system) / 1e6 : processCpu(m.peerPid) - peerBefore;
   const moved = Number(match[1]);
   const seconds = Number(match[2]);
   return {
     bytes: moved,
     seconds,
     gbps: (moved * 8) / seconds / 1e9,
-    cpu,
+    cpuMsPerMb: (cpuSeconds * 1000) / (moved / (1 << 20)),
     collections: m.counter === null ? NaN : await m.counter.read(),
   };
 }
@@ -309,7 +311,7 @@ async function measurePeer(
 async function measureStack(
   tools: string,
   options: TcpTapOptions,
-): Promise<{ figures: PeerFigures; steady: SteadyState | null }> {
+): Promise<{ figures: PeerFigures; steady: SteadyState[] }> {
   const lab = await Lab.create();
   const counter = new CollectionCounter();
   try {
@@ -318,16 +320,27 @@ async function measureStack(
     try {
       const m: Measure = { lab, tools, peerPid: null, counter };
       const figures = await measurePeer("stack", m, options, BULK_PORT, 19);
-      let steady: SteadyState | null = null;
+      const steady: SteadyState[] = [];
       if (options.steadyBytes > 0) {
-        // Connections of the runs above finish their TIME_WAIT apart from this one.
-        await until(() => run.services.active === 0, 2000);
-        await counter.reset();
-        const heapBefore = process.memoryUsage().heapUsed;
-        const t = await transfer(m, "send", 9, options.steadyBytes);
-        const heapGrowth = process.memoryUsage().heapUsed - heapBefore;
-        if (t !== null)
-          steady = { bytes: t.bytes, gbps: t.gbps, collections: t.collections, heapGrowth };
+        for (const [label, mode, port] of [
+          ["kernel -> stack discard", "send", 9],
+          ["stack bulk sender -> kernel", "recv", BULK_PORT],
+        ] as const) {
+          // Connections of the runs above finish their TIME_WAIT apart from this one.
+          await until(() => run.services.active === 0, 2000);
+          await counter.reset();
+          const heapBefore = process.memoryUsage().heapUsed;
+          const t = await transfer(m, mode, port, options.steadyBytes);
+          const heapGrowth = process.memoryUsage().heapUsed - heapBefore;
+          if (t !== null)
+            steady.push({
+              label,
+              bytes: t.bytes,
+              gbps: t.gbps,
+              collections: t.collections,
+              heapGrowth,
+            });
+        }
       }
       return { figures, steady };
     } finally {
@@ -439,7 +452,7 @@ async function measureVeth(tools: string, options: TcpTapOptions): Promise<PeerF
     const m: Measure = { lab, tools, peerPid: null, counter: null };
     const figures = await measurePeer(name, m, options, 19, null);
     // This process did nothing during these transfers: no CPU figure.
-    for (const t of [figures.into, figures.outOf, figures.echo]) if (t !== null) t.cpu = NaN;
+    for (const t of [figures.into, figures.outOf, figures.echo]) if (t !== null) t.cpuMsPerMb = NaN;
     return figures;
   } finally {
     await lab.close();
@@ -448,7 +461,7 @@ async function measureVeth(tools: string, options: TcpTapOptions): Promise<PeerF
 
 export interface TcpTapResult {
   peers: PeerFigures[];
-  steady: SteadyState | null;
+  steady: SteadyState[];
   rounds: number;
 }
 
@@ -484,14 +497,14 @@ function best(a: PeerFigures, b: PeerFigures): PeerFigures {
 export async function tcpTap(options: TcpTapOptions, rounds = 1): Promise<TcpTapResult> {
   const tools = nativeTools();
   let peers: PeerFigures[] = [];
-  let steady: SteadyState | null = null;
+  let steady: SteadyState[] = [];
   for (let round = 0; round < rounds; round++) {
     // The allocation run once, in the last round.
     const stack = await measureStack(tools, {
       ...options,
       steadyBytes: round === rounds - 1 ? options.steadyBytes : 0,
     });
-    if (stack.steady !== null) steady = stack.steady;
+    if (stack.steady.length > 0) steady = stack.steady;
     const these = [
       stack.figures,
       await measureLwip(tools, options, "threaded"),
@@ -507,21 +520,21 @@ const pad = (text: string, width: number): string => text.padStart(width);
 
 function cell(t: Transfer | null): string {
   if (t === null) return "—";
-  const cpu = Number.isNaN(t.cpu) ? "" : ` ${Math.round(t.cpu * 100)}%`;
+  const cpu = Number.isNaN(t.cpuMsPerMb) ? "" : ` ${t.cpuMsPerMb.toFixed(1)}`;
   return `${t.gbps.toFixed(2)}${cpu}`;
 }
 
-/** The figures as a table: one column per peer, then the stack's ratio to each lwIP mode. */
+/** The figures as a table: one column per peer, then the stack's ratio to each of the others. */
 export function describeTcpTap(result: TcpTapResult): string[] {
   const peers = result.peers;
   const stack = peers[0];
-  const lwips = peers.filter((p) => p.name.startsWith("lwIP") && p.skipped === "");
-  const width = 16;
+  const others = peers.slice(1).filter((p) => p.skipped === "");
+  const width = 14;
   const lines: string[] = [];
   const header =
     "".padEnd(30) +
     peers.map((p) => pad(p.name, width)).join("") +
-    lwips.map((p) => pad(`stack/${p.name}`, width + 6)).join("");
+    others.map((p) => pad(`stack/${p.name}`, width + 6)).join("");
   lines.push(header);
   const ratio = (a: number, b: number): string =>
     Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}x` : "—";
@@ -529,7 +542,7 @@ export function describeTcpTap(result: TcpTapResult): string[] {
     lines.push(
       label.padEnd(30) +
         peers.map((p) => pad(cell(pick(p)), width)).join("") +
-        lwips
+        others
           .map((p) => pad(ratio(pick(stack)?.gbps ?? NaN, pick(p)?.gbps ?? NaN), width + 6))
           .join(""),
     );
@@ -541,7 +554,7 @@ export function describeTcpTap(result: TcpTapResult): string[] {
   lines.push(
     "ping RTT, ms".padEnd(30) +
       peers.map((p) => pad(Number.isNaN(p.pingMs) ? "—" : p.pingMs.toFixed(3), width)).join("") +
-      lwips.map((p) => pad(ratio(stack.pingMs, p.pingMs), width + 6)).join(""),
+      others.map((p) => pad(ratio(stack.pingMs, p.pingMs), width + 6)).join(""),
   );
   for (const size of stack.udp.keys()) {
     const get = (p: PeerFigures): number => p.udp.get(size) ?? NaN;
@@ -552,23 +565,24 @@ export function describeTcpTap(result: TcpTapResult): string[] {
             pad(Number.isNaN(get(p)) ? "—" : Math.round(get(p)).toLocaleString("en-US"), width),
           )
           .join("") +
-        lwips.map((p) => pad(ratio(get(stack), get(p)), width + 6)).join(""),
+        others.map((p) => pad(ratio(get(stack), get(p)), width + 6)).join(""),
     );
   }
   lines.push(
-    `(best of ${result.rounds} round${result.rounds === 1 ? "" : "s"}, peers taking turns; Gbit/s of payload, then the CPU of the peer's process in % of one core: the stack's Node process` +
-      " lwip-peer; the veth's kernel work is not attributed)",
+    `(best of ${result.rounds} round${result.rounds === 1 ? "" : "s"}, the peers taking turns. Transfers: Gbit/s of payload, then CPU ms` +
+      " per MB moved of the peer's own process: the stack's Node process, lwip-peer's threads; the" +
+      " kernel's work on the far side of the TAP is in neither, and the veth's is not attributed)",
   );
   for (const p of peers) if (p.skipped !== "") lines.push(`${p.name}: skipped, ${p.skipped}`);
   const gcs = [stack.into, stack.outOf, stack.chargen, stack.echo]
     .map((t) => (t === null ? "—" : String(t.collections)))
     .join(" / ");
   lines.push(`stack GCs per transfer (discard / sender / chargen / echo): ${gcs}`);
-  const s = result.steady;
-  if (s !== null)
+  for (const s of result.steady)
     lines.push(
-      `steady state, ${(s.bytes / (1 << 20)).toFixed(0)} MB kernel -> stack discard at ${s.gbps.toFixed(2)} Gbit/s:` +
-        ` ${s.collections} GCs, heap ${s.heapGrowth >= 0 ? "+" : ""}${s.heapGrowth.toLocaleString("en-US")} B`,
+      `steady state, ${(s.bytes / (1 << 20)).toFixed(0)} MB ${s.label} at ${s.gbps.toFixed(2)} Gbit/s:` +
+        ` ${s.collections} GCs, heap ${s.heapGrowth >= 0 ? "+" : ""}${s.heapGrowth.toLocaleString("en-US")} B` +
+        ` (${Math.round(s.heapGrowth / (s.bytes / (1 << 20))).toLocaleString("en-US")} B per MB moved)`,
     );
   return lines;
 }
