@@ -14,7 +14,7 @@
 // Runs alone too: node --expose-gc .build/bench/tcp-tap.js [--quick]
 
 import { execFileSync, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { PerformanceObserver } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { Lab } from "../hal/platform/node/lab.js";
@@ -225,7 +225,6 @@ async function transfer(
   if (m.counter !== null) await m.counter.reset();
   const ownBefore = process.cpuUsage();
   const peerBefore = m.peerPid === null ? 0 : processCpu(m.peerPid);
-  const started = performance.now();
   const r = await m.lab.run(
     `${m.tools}/tcp-load`,
     [mode, "192.0.2.2", String(port), String(bytes)],
@@ -496,24 +495,28 @@ function best(a: PeerFigures, b: PeerFigures): PeerFigures {
  */
 export async function tcpTap(options: TcpTapOptions, rounds = 1): Promise<TcpTapResult> {
   const tools = nativeTools();
-  let peers: PeerFigures[] = [];
-  let steady: SteadyState[] = [];
-  for (let round = 0; round < rounds; round++) {
-    // The allocation run once, in the last round.
-    const stack = await measureStack(tools, {
-      ...options,
-      steadyBytes: round === rounds - 1 ? options.steadyBytes : 0,
-    });
-    if (stack.steady.length > 0) steady = stack.steady;
-    const these = [
-      stack.figures,
-      await measureLwip(tools, options, "threaded"),
-      await measureLwip(tools, options, "direct"),
-      await measureVeth(tools, options),
-    ];
-    peers = round === 0 ? these : peers.map((p, i) => best(p, these[i]));
+  try {
+    let peers: PeerFigures[] = [];
+    let steady: SteadyState[] = [];
+    for (let round = 0; round < rounds; round++) {
+      // The allocation run once, in the last round.
+      const stack = await measureStack(tools, {
+        ...options,
+        steadyBytes: round === rounds - 1 ? options.steadyBytes : 0,
+      });
+      if (stack.steady.length > 0) steady = stack.steady;
+      const these = [
+        stack.figures,
+        await measureLwip(tools, options, "threaded"),
+        await measureLwip(tools, options, "direct"),
+        await measureVeth(tools, options),
+      ];
+      peers = round === 0 ? these : peers.map((p, i) => best(p, these[i]));
+    }
+    return { peers, steady, rounds };
+  } finally {
+    rmSync(tools, { recursive: true, force: true });
   }
-  return { peers, steady, rounds };
 }
 
 const pad = (text: string, width: number): string => text.padStart(width);
