@@ -10,6 +10,8 @@
 // - then 256 MB steady-state transfers into the stack's discard and out of its bulk sender:
 //   collections, and V8 heap growth (what was allocated since the last collection, when none ran).
 // Each peer gets a lab of its own, one after the other, at 192.0.2.2 with the kernel at .1.
+// "stack ring" is the same stack on the second host device, an AF_PACKET ring on a veth
+// (hal/tap/packet-ring.ts), which needs no syscall per frame; it needs ethtool (offloads off).
 //
 // Runs alone too: node --expose-gc .build/bench/tcp-tap.js [--quick]
 
@@ -17,9 +19,13 @@ import { execFileSync, type ChildProcess } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
 import { PerformanceObserver } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
+import { NodeDriver } from "../hal/platform/node/driver.js";
 import { Lab } from "../hal/platform/node/lab.js";
+import { loadRingAddon, PacketRingDevice } from "../hal/tap/packet-ring.js";
+import { TcpServices } from "../src/apps/tcp-services.js";
+import { UdpEcho } from "../src/apps/udp-echo.js";
 import { EAGAIN } from "../src/errno.js";
-import type { Stack } from "../src/stack.js";
+import { Stack } from "../src/stack.js";
 import type { TcpEndpoint } from "../src/transport/tcp/endpoint.js";
 import {
   EVENT_ERR,
@@ -352,6 +358,71 @@ async function measureStack(
   }
 }
 
+/** What the ring stack's veth needs: both ends without offloads, the kernel's end addressed. */
+const RING_VETH = [
+  "ip link add vs0 type veth peer name vk0",
+  "echo 1 > /proc/sys/net/ipv6/conf/vs0/disable_ipv6",
+  "echo 1 > /proc/sys/net/ipv6/conf/vk0/disable_ipv6",
+  // 1514-byte frames with their checksums filled in, as on a TAP.
+  "ethtool -K vk0 tx off sg off tso off gso off gro off >/dev/null",
+  "ethtool -K vs0 tx off sg off tso off gso off gro off >/dev/null",
+  "ip addr add 192.0.2.1/24 dev vk0",
+  "ip link set vs0 up",
+  "ip link set vk0 up",
+].join(" && ");
+
+/**
+ * The stack of tapStack() (the same options and services) on the second host device: an AF_PACKET
+ * ring on one end of a veth whose other end is the kernel's.
+ */
+async function measureRingStack(tools: string, options: TcpTapOptions): Promise<PeerFigures> {
+  const name = "stack ring";
+  const addon = loadRingAddon();
+  if (typeof addon === "string") return emptyPeer(name, addon);
+  const lab = await Lab.create();
+  try {
+    const setUp = await lab.run("sh", ["-c", RING_VETH]);
+    if (setUp.status !== 0) return emptyPeer(name, setUp.stderr.trim() || "no veth");
+    const device = new PacketRingDevice({ name: "vs0", nsPid: lab.pid });
+    const stack = new Stack({
+      seed: 7,
+      buffers: 256,
+      arpQueue: 64,
+      sendQueue: 128,
+      reassemblySlots: 8,
+      reassemblySize: 65535,
+      udpReceiveBuffer: 128 * 1024,
+      appMemory: 65536 + 8 * 16384,
+      tcpSockets: 16,
+      tcpSendBuffer: 65536,
+      tcpReceiveBuffer: 65536,
+    });
+    stack.attach(device, { address: "192.0.2.2", prefix: 24 });
+    const echo = new UdpEcho(stack, 7);
+    const services = new TcpServices(stack, { sessions: 8, bufferSize: 16384 });
+    const bulk = new BulkSource(stack);
+    const driver = new NodeDriver();
+    driver.add(stack);
+    driver.attach(device);
+    try {
+      const m: Measure = { lab, tools, peerPid: null, counter: new CollectionCounter() };
+      try {
+        return await measurePeer(name, m, options, BULK_PORT, null);
+      } finally {
+        m.counter?.stop();
+      }
+    } finally {
+      bulk.close();
+      services.close();
+      echo.close();
+      driver.stop();
+      device.close();
+    }
+  } finally {
+    await lab.close();
+  }
+}
+
 /** Waits for a line of a child's output; false if it ends or times out first. */
 function waitForLine(child: ChildProcess, text: string, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -507,6 +578,7 @@ export async function tcpTap(options: TcpTapOptions, rounds = 1): Promise<TcpTap
       if (stack.steady.length > 0) steady = stack.steady;
       const these = [
         stack.figures,
+        await measureRingStack(tools, options),
         await measureLwip(tools, options, "threaded"),
         await measureLwip(tools, options, "direct"),
         await measureVeth(tools, options),
