@@ -123,10 +123,12 @@ export interface Transfer {
   seconds: number;
   gbps: number;
   /**
-   * CPU milliseconds per MB moved of this process (the stack) or the peer's process (lwIP), NaN
-   * when not known: on a shared machine a steadier figure of cost than the throughput.
+   * CPU milliseconds per MB moved of this process (the stack) or the peer's processes (lwIP, the
+   * veth's servers): on a shared machine a steadier figure of cost than the throughput.
    */
   cpuMsPerMb: number;
+  /** The same for the kernel-side client (tcp-load), the kernel's work in its context included. */
+  clientMsPerMb: number;
   /** Garbage collections in this process during the transfer (the stack only; else NaN). */
   collections: number;
 }
@@ -177,6 +179,13 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** user+system CPU seconds of processes from /proc (0 for one gone). */
+function peersCpu(pids: readonly number[] | null): number {
+  let sum = 0;
+  if (pids !== null) for (const pid of pids) sum += processCpu(pid);
+  return sum;
+}
+
 /** user+system CPU seconds of a process from /proc (0 if gone). */
 function processCpu(pid: number): number {
   try {
@@ -218,7 +227,7 @@ interface Measure {
   lab: Lab;
   tools: string;
   /** The peer's process for its CPU (lwIP), or null: this process (the stack). */
-  peerPid: number | null;
+  peerPids: number[] | null;
   counter: CollectionCounter | null;
 }
 
@@ -230,7 +239,7 @@ async function transfer(
 ): Promise<Transfer | null> {
   if (m.counter !== null) await m.counter.reset();
   const ownBefore = process.cpuUsage();
-  const peerBefore = m.peerPid === null ? 0 : processCpu(m.peerPid);
+  const peerBefore = peersCpu(m.peerPids);
   const r = await m.lab.run(
     `${m.tools}/tcp-load`,
     [mode, "192.0.2.2", String(port), String(bytes)],
@@ -238,14 +247,14 @@ async function transfer(
       timeoutMs: 120_000,
     },
   );
-  const match = /bytes (\d+) seconds ([\d.]+)/.exec(r.stdout);
+  const match = /bytes (\d+) seconds ([\d.]+) cpu ([\d.]+)/.exec(r.stdout);
   if (r.status !== 0 || match === null) {
     console.log(`   (${mode} to port ${port} failed: ${r.stdout.trim()} ${r.stderr.trim()})`);
     return null;
   }
   const own = process.cpuUsage(ownBefore);
   const cpuSeconds =
-    m.peerPid === null ? (own.user + own.system) / 1e6 : processCpu(m.peerPid) - peerBefore;
+    m.peerPids === null ? (own.user + own.system) / 1e6 : peersCpu(m.peerPids) - peerBefore;
   const moved = Number(match[1]);
   const seconds = Number(match[2]);
   return {
@@ -253,6 +262,7 @@ async function transfer(
     seconds,
     gbps: (moved * 8) / seconds / 1e9,
     cpuMsPerMb: (cpuSeconds * 1000) / (moved / (1 << 20)),
+    clientMsPerMb: (Number(match[3]) * 1000) / (moved / (1 << 20)),
     collections: m.counter === null ? NaN : await m.counter.read(),
   };
 }
@@ -323,7 +333,7 @@ async function measureStack(
     const run = await tapStack(lab, "tap0");
     const bulk = new BulkSource(run.stack);
     try {
-      const m: Measure = { lab, tools, peerPid: null, counter };
+      const m: Measure = { lab, tools, peerPids: null, counter };
       const figures = await measurePeer("stack", m, options, BULK_PORT, 19);
       const steady: SteadyState[] = [];
       if (options.steadyBytes > 0) {
@@ -405,7 +415,7 @@ async function measureRingStack(tools: string, options: TcpTapOptions): Promise<
     driver.add(stack);
     driver.attach(device);
     try {
-      const m: Measure = { lab, tools, peerPid: null, counter: new CollectionCounter() };
+      const m: Measure = { lab, tools, peerPids: null, counter: new CollectionCounter() };
       try {
         return await measurePeer(name, m, options, BULK_PORT, null);
       } finally {
@@ -475,7 +485,8 @@ async function measureLwip(
     if (configured.status !== 0) return emptyPeer(name, configured.stderr.trim());
     if (!(await until(() => lab.readSys("class/net/lw0/carrier") === "1", 2000)))
       return emptyPeer(name, "lw0 has no carrier");
-    const m: Measure = { lab, tools, peerPid: child.pid ?? null, counter: null };
+    if (child.pid === undefined) return emptyPeer(name, "lwip-peer did not start");
+    const m: Measure = { lab, tools, peerPids: [child.pid], counter: null };
     return await measurePeer(name, m, options, 19, null);
   } finally {
     await lab.close();
@@ -512,18 +523,17 @@ async function measureVeth(tools: string, options: TcpTapOptions): Promise<PeerF
       ["serve", "7", "echo"],
       ["serve-udp", "7"],
     ];
+    const serverPids: number[] = [];
     for (const args of servers) {
       const server = lab.spawn("nsenter", ["-t", pid, "-n", `${tools}/tcp-load`, ...args], {
         stdio: ["ignore", "pipe", "ignore"],
       });
-      if (!(await waitForLine(server, "ready", 5000)))
+      if (!(await waitForLine(server, "ready", 5000)) || server.pid === undefined)
         return emptyPeer(name, "server did not start");
+      serverPids.push(server.pid);
     }
-    const m: Measure = { lab, tools, peerPid: null, counter: null };
-    const figures = await measurePeer(name, m, options, 19, null);
-    // This process did nothing during these transfers: no CPU figure.
-    for (const t of [figures.into, figures.outOf, figures.echo]) if (t !== null) t.cpuMsPerMb = NaN;
-    return figures;
+    const m: Measure = { lab, tools, peerPids: serverPids, counter: null };
+    return await measurePeer(name, m, options, 19, null);
   } finally {
     await lab.close();
   }
@@ -595,7 +605,7 @@ const pad = (text: string, width: number): string => text.padStart(width);
 
 function cell(t: Transfer | null): string {
   if (t === null) return "—";
-  const cpu = Number.isNaN(t.cpuMsPerMb) ? "" : ` ${t.cpuMsPerMb.toFixed(1)}`;
+  const cpu = ` ${t.cpuMsPerMb.toFixed(1)}+${t.clientMsPerMb.toFixed(1)}`;
   return `${t.gbps.toFixed(2)}${cpu}`;
 }
 
@@ -645,8 +655,8 @@ export function describeTcpTap(result: TcpTapResult): string[] {
   }
   lines.push(
     `(best of ${result.rounds} round${result.rounds === 1 ? "" : "s"}, the peers taking turns. Transfers: Gbit/s of payload, then CPU ms` +
-      " per MB moved of the peer's own process: the stack's Node process, lwip-peer's threads; the" +
-      " kernel's work on the far side of the TAP is in neither, and the veth's is not attributed)",
+      " per MB moved of the peer's own process (the stack's Node process, lwip-peer's threads, the veth's" +
+      " server) + of the kernel-side client; the kernel's work lands in whichever of them runs it, or in softirq threads)",
   );
   for (const p of peers) if (p.skipped !== "") lines.push(`${p.name}: skipped, ${p.skipped}`);
   const gcs = [stack.into, stack.outOf, stack.chargen, stack.echo]

@@ -8,8 +8,9 @@
  *   tcp-load serve port mode      accept connections one at a time; mode discard, chargen or echo
  *   tcp-load serve-udp port       UDP echo
  *
- * A client prints "bytes N seconds S" (N: bytes that crossed the measured direction; for echo the
- * bytes that came back), timed from just after connect() to the end. Built by bench/tcp-tap.ts. */
+ * A client prints "bytes N seconds S cpu C" (N: bytes that crossed the measured direction; for
+ * echo the bytes that came back; C: its own CPU seconds, the kernel's work done in its context
+ * included), timed from just after connect() to the end. Built by bench/native/build.sh. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -19,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -157,6 +159,10 @@ int main(int argc, char **argv) {
   }
   double seconds = now() - start;
   close(fd);
-  printf("bytes %lld seconds %.4f\n", moved, seconds);
+  struct rusage usage;
+  getrusage(RUSAGE_SELF, &usage);
+  double cpu = usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6 + usage.ru_stime.tv_sec +
+               usage.ru_stime.tv_usec / 1e6;
+  printf("bytes %lld seconds %.4f cpu %.4f\n", moved, seconds, cpu);
   return moved >= bytes ? 0 : 1;
 }
