@@ -17,7 +17,7 @@ import {
   TX_TAKEN,
   type NetDevice,
 } from "../../src/device.js";
-import { EINVAL, EMSGSIZE, ENETDOWN } from "../../src/errno.js";
+import { EAGAIN, EINVAL, EMSGSIZE, ENETDOWN, ENOBUFS } from "../../src/errno.js";
 import { copy } from "../../src/memops.js";
 import { loadTapAddon, TAP_READABLE, TAP_WRITABLE, type TapAddon } from "./tap.js";
 
@@ -195,7 +195,12 @@ export class PacketRingDevice implements NetDevice {
     if (this.txMarked === 0 || this.fd < 0) return;
     const sent = this.addon.ringSend(this.fd);
     this.sendsOut++;
-    if (sent < 0) this.lastError = sent;
+    if (sent < 0) {
+      this.lastError = sent;
+      // The kernel could take none now: the frames stay marked, and nextDeadline() asks for a
+      // poll that tries again.
+      if (sent === -EAGAIN || sent === -ENOBUFS) return;
+    }
     this.txMarked = 0;
   }
 
