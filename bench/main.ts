@@ -15,6 +15,7 @@
 //    throughput at 8 and 20 MHz, and slots per frame under XS (bench/enc28j60.ts runs alone too).
 // 7. The W5500 driver over its simulated chip: SPI cost per frame and projected throughput.
 
+import { tcpPairReport } from "./tcp-pair.js";
 import { execFileSync } from "node:child_process";
 import { cpus, release } from "node:os";
 import { fileURLToPath } from "node:url";
@@ -49,7 +50,7 @@ for (const [size, trips] of [
   for (const layout of ["shared", "own"] as const)
     console.log(`   ${describeEcho(await pairEcho(size, trips, layout))}`);
 }
-// TCP between two stacks over the pair (bench/tcp-pair.ts) goes here.
+for (const line of await tcpPairReport(quick ? 32 : 256)) console.log(`   ${line}`);
 console.log("");
 
 console.log("2. XS engine (xsnap, XS 13.3), the 512-byte echo step after a preload-like freeze");
