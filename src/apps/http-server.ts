@@ -146,6 +146,8 @@ class Session implements EntryCallback {
   shutDown = false;
   /** The stack's time when the session last finished a response (or started). */
   idleSince = 0;
+  /** Responses queued on this connection: a connection still owed its first is never idle. */
+  answered = 0;
   private readonly entry = new WaiterEntry(this);
   private readonly server: HttpServer;
   readonly requestAt: number;
@@ -161,6 +163,7 @@ class Session implements EntryCallback {
   get idle(): boolean {
     return (
       this.endpoint !== null &&
+      this.answered > 0 &&
       this.filled === 0 &&
       this.outPending === 0 &&
       this.bodyRemaining === 0 &&
@@ -180,6 +183,7 @@ class Session implements EntryCallback {
     this.skip = 0;
     this.closing = false;
     this.shutDown = false;
+    this.answered = 0;
     this.idleSince = this.server.stack.now;
     endpoint.eventRegister(this.entry, EVENT_IN | EVENT_OUT | EVENT_HUP | EVENT_ERR);
     this.pump();
@@ -489,6 +493,7 @@ class Session implements EntryCallback {
   private queue(length: number): void {
     this.outOffset = 0;
     this.outPending = length;
+    this.answered++;
     this.server.responses++;
     this.idleSince = this.server.stack.now;
   }

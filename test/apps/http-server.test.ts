@@ -253,6 +253,24 @@ test("more clients than sessions: the rest wait in the accept queue; idle ones m
   finish(d, busy[1]);
 });
 
+test("a connection still owed its first answer is never closed as idle", () => {
+  const { d, server } = setup({ sessions: 2 });
+  const fresh = connect(d);
+  const served = connect(d);
+  send(d, served, "GET /bytes/1 HTTP/1.1\r\nHost: x\r\n\r\n");
+  assert.is(parse(receive(d, served).bytes)[0].body.length, 1);
+  const waiting = connect(d);
+  assert.ok(receive(d, served).eof, "the served, idle one made room");
+  assert.is(receive(d, fresh).eof, false, "the fresh one was left alone");
+  send(d, waiting, "GET /bytes/2 HTTP/1.1\r\nHost: x\r\n\r\n");
+  assert.is(parse(receive(d, waiting).bytes)[0].body.length, 2);
+  assert.is(server.idleClosed, 1);
+  send(d, fresh, "GET /bytes/4 HTTP/1.1\r\nHost: x\r\n\r\n");
+  assert.is(parse(receive(d, fresh).bytes)[0].body.length, 4);
+  for (const c of [served, waiting]) c.close();
+  finish(d, fresh);
+});
+
 test("a client that resets mid-body frees its session and every buffer", () => {
   const { d, server } = setup();
   const c = connect(d);
