@@ -43,10 +43,118 @@ const MAX_LENGTH_DIGITS = 15;
 const METHOD_GET = 1;
 const METHOD_HEAD = 2;
 
-/** Bytes of ASCII `text` written at `at`; returns the offset after them. No allocation. */
-function putAscii(bytes: Uint8Array, at: number, text: string): number {
-  for (let i = 0; i < text.length; i++) bytes[at + i] = text.charCodeAt(i);
-  return at + text.length;
+/**
+ * Every text the server writes or compares with, encoded once into its arena at start-up: reading
+ * a string's characters allocates on XS, copying bytes does not.
+ */
+const TEXTS: readonly string[] = Object.freeze([
+  "HTTP/1.1 ",
+  "OK",
+  "Bad Request",
+  "Not Found",
+  "Method Not Allowed",
+  "Not Implemented",
+  "HTTP Version Not Supported",
+  "\r\nServer: netstack\r\nContent-Type: ",
+  "application/octet-stream",
+  "text/plain",
+  "\r\nContent-Length: ",
+  "\r\nAllow: GET, HEAD",
+  "\r\nConnection: close",
+  "\r\nConnection: keep-alive",
+  "\r\n\r\n",
+  "bad request\n",
+  "not supported\n",
+  "not found\n",
+  "method not allowed\n",
+  "http/",
+  "connection",
+  "close",
+  "keep-alive",
+  "host",
+  "content-length",
+  "transfer-encoding",
+  "GET",
+  "HEAD",
+  "/bytes/",
+  "netstack\n",
+  "time_ms ",
+  "http_requests ",
+  "http_sessions_active ",
+  "http_bytes_out ",
+  "tcp_connections ",
+  "tcp_passive_opens ",
+  "tcp_segments_in ",
+  "tcp_segments_out ",
+  "tcp_retransmits ",
+  "tcp_syn_cookies_sent ",
+  "tcp_listen_drops ",
+  "tcp_challenge_acks ",
+  "pool_free ",
+  "pool_total ",
+  "frames_in ",
+  "frames_out ",
+]);
+const T_HTTP11 = 0;
+const T_OK = 1;
+const T_BAD_REQUEST = 2;
+const T_NOT_FOUND = 3;
+const T_NOT_ALLOWED = 4;
+const T_NOT_IMPLEMENTED = 5;
+const T_BAD_VERSION = 6;
+const T_SERVER = 7;
+const T_BINARY = 8;
+const T_PLAIN = 9;
+const T_LENGTH = 10;
+const T_ALLOW = 11;
+const T_CLOSE_HEADER = 12;
+const T_KEEP_HEADER = 13;
+const T_END = 14;
+const T_BODY_BAD = 15;
+const T_BODY_UNSUPPORTED = 16;
+const T_BODY_NOT_FOUND = 17;
+const T_BODY_NOT_ALLOWED = 18;
+const T_HTTP_SLASH = 19;
+const T_CONNECTION = 20;
+const T_CLOSE = 21;
+const T_KEEP_ALIVE = 22;
+const T_HOST = 23;
+const T_CONTENT_LENGTH = 24;
+const T_TRANSFER_ENCODING = 25;
+const T_GET = 26;
+const T_HEAD = 27;
+const T_BYTES = 28;
+const T_NETSTACK = 29;
+const T_TIME = 30;
+const T_REQUESTS = 31;
+const T_ACTIVE = 32;
+const T_BYTES_OUT = 33;
+const T_CONNECTIONS = 34;
+const T_PASSIVE = 35;
+const T_SEG_IN = 36;
+const T_SEG_OUT = 37;
+const T_RETRANSMITS = 38;
+const T_COOKIES = 39;
+const T_LISTEN_DROPS = 40;
+const T_CHALLENGE = 41;
+const T_POOL_FREE = 42;
+const T_POOL_TOTAL = 43;
+const T_FRAMES_IN = 44;
+const T_FRAMES_OUT = 45;
+
+function textBytes(): number {
+  let n = 0;
+  for (let id = 0; id < TEXTS.length; id++) n += TEXTS[id].length;
+  return n;
+}
+
+/** Text `id` written at `at`; returns the offset after it. */
+function putText(s: HttpServer, at: number, id: number): number {
+  const bytes = s.bytes;
+  const from = s.textAt[id];
+  const length = s.textLength[id];
+  for (let i = 0; i < length; i++) bytes[at + i] = bytes[from + i];
+  return at + length;
 }
 
 /** A non-negative integer in decimal at `at`; returns the offset after it. */
@@ -65,21 +173,26 @@ function lower(b: number): number {
   return b >= 65 && b <= 90 ? b + 32 : b;
 }
 
-/** Whether bytes[at, at + name.length) equal the lower-case ASCII `name`, ignoring case. */
-function equalsIgnoreCase(bytes: Uint8Array, at: number, length: number, name: string): boolean {
-  if (length !== name.length) return false;
-  for (let i = 0; i < length; i++) if (lower(bytes[at + i]) !== name.charCodeAt(i)) return false;
+/** Whether bytes[at, at + length) are text `id` (lower case), ignoring case. */
+function equalsIgnoreCase(s: HttpServer, at: number, length: number, id: number): boolean {
+  if (length !== s.textLength[id]) return false;
+  const bytes = s.bytes;
+  const from = s.textAt[id];
+  for (let i = 0; i < length; i++) if (lower(bytes[at + i]) !== bytes[from + i]) return false;
   return true;
 }
 
-function equals(bytes: Uint8Array, at: number, length: number, text: string): boolean {
-  if (length !== text.length) return false;
-  for (let i = 0; i < length; i++) if (bytes[at + i] !== text.charCodeAt(i)) return false;
+function equals(s: HttpServer, at: number, length: number, id: number): boolean {
+  if (length !== s.textLength[id]) return false;
+  const bytes = s.bytes;
+  const from = s.textAt[id];
+  for (let i = 0; i < length; i++) if (bytes[at + i] !== bytes[from + i]) return false;
   return true;
 }
 
-/** Whether the comma-separated list in bytes[at, end) holds the token `name` (lower case). */
-function listHas(bytes: Uint8Array, at: number, end: number, name: string): boolean {
+/** Whether the comma-separated list in bytes[at, end) holds the token text `id`. */
+function listHas(s: HttpServer, at: number, end: number, id: number): boolean {
+  const bytes = s.bytes;
   let i = at;
   while (i < end) {
     while (i < end && (bytes[i] === SP || bytes[i] === HTAB || bytes[i] === 44)) i++;
@@ -87,7 +200,7 @@ function listHas(bytes: Uint8Array, at: number, end: number, name: string): bool
     while (i < end && bytes[i] !== 44) i++;
     let stop = i;
     while (stop > start && (bytes[stop - 1] === SP || bytes[stop - 1] === HTAB)) stop--;
-    if (equalsIgnoreCase(bytes, start, stop - start, name)) return true;
+    if (equalsIgnoreCase(s, start, stop - start, id)) return true;
   }
   return false;
 }
@@ -111,20 +224,20 @@ function isTokenChar(b: number): boolean {
   );
 }
 
-function reason(status: number): string {
+function reason(status: number): number {
   switch (status) {
     case 200:
-      return "OK";
+      return T_OK;
     case 400:
-      return "Bad Request";
+      return T_BAD_REQUEST;
     case 404:
-      return "Not Found";
+      return T_NOT_FOUND;
     case 405:
-      return "Method Not Allowed";
+      return T_NOT_ALLOWED;
     case 501:
-      return "Not Implemented";
+      return T_NOT_IMPLEMENTED;
     default:
-      return "HTTP Version Not Supported";
+      return T_BAD_VERSION;
   }
 }
 
@@ -339,7 +452,7 @@ class Session implements EntryCallback {
     // HTTP-version = "HTTP/" DIGIT "." DIGIT
     if (
       versionLength !== 8 ||
-      !equalsIgnoreCase(bytes, base + versionAt, 5, "http/") ||
+      !equalsIgnoreCase(s, base + versionAt, 5, T_HTTP_SLASH) ||
       bytes[base + versionAt + 5] < 48 ||
       bytes[base + versionAt + 5] > 57 ||
       bytes[base + versionAt + 6] !== 46 ||
@@ -377,13 +490,13 @@ class Session implements EntryCallback {
         (bytes[base + valueEnd - 1] === SP || bytes[base + valueEnd - 1] === HTAB)
       )
         valueEnd--;
-      if (equalsIgnoreCase(bytes, base + lineAt, nameLength, "connection")) {
-        if (listHas(bytes, base + v, base + valueEnd, "close")) keepAlive = false;
-        else if (listHas(bytes, base + v, base + valueEnd, "keep-alive")) keepAlive = true;
-      } else if (equalsIgnoreCase(bytes, base + lineAt, nameLength, "host")) {
+      if (equalsIgnoreCase(s, base + lineAt, nameLength, T_CONNECTION)) {
+        if (listHas(s, base + v, base + valueEnd, T_CLOSE)) keepAlive = false;
+        else if (listHas(s, base + v, base + valueEnd, T_KEEP_ALIVE)) keepAlive = true;
+      } else if (equalsIgnoreCase(s, base + lineAt, nameLength, T_HOST)) {
         if (hasHost) return this.rejectHead(end, 400);
         hasHost = true;
-      } else if (equalsIgnoreCase(bytes, base + lineAt, nameLength, "content-length")) {
+      } else if (equalsIgnoreCase(s, base + lineAt, nameLength, T_CONTENT_LENGTH)) {
         if (valueEnd === v || valueEnd - v > MAX_LENGTH_DIGITS) return this.rejectHead(end, 400);
         let n = 0;
         for (let d = v; d < valueEnd; d++) {
@@ -394,7 +507,7 @@ class Session implements EntryCallback {
         if (lengthSeen && n !== contentLength) return this.rejectHead(end, 400);
         lengthSeen = true;
         contentLength = n;
-      } else if (equalsIgnoreCase(bytes, base + lineAt, nameLength, "transfer-encoding")) {
+      } else if (equalsIgnoreCase(s, base + lineAt, nameLength, T_TRANSFER_ENCODING)) {
         // No chunked request bodies here: the body's end is unknown, so the connection closes.
         return this.rejectHead(end, 501);
       }
@@ -403,9 +516,9 @@ class Session implements EntryCallback {
     if (minor >= 1 && !hasHost) return this.rejectHead(end, 400);
 
     // Methods are case-sensitive (RFC 9110 §9.1): "get" is not GET.
-    const method = equals(bytes, base + methodAt, methodLength, "GET")
+    const method = equals(s, base + methodAt, methodLength, T_GET)
       ? METHOD_GET
-      : equals(bytes, base + methodAt, methodLength, "HEAD")
+      : equals(s, base + methodAt, methodLength, T_HEAD)
         ? METHOD_HEAD
         : 0;
     // The path, without a query; judged before the head leaves the buffer.
@@ -417,7 +530,7 @@ class Session implements EntryCallback {
     this.closing = !keepAlive;
     if (method === 0) {
       s.methodNotAllowed++;
-      this.respondText(405, METHOD_GET, "method not allowed\n");
+      this.respondText(405, METHOD_GET, T_BODY_NOT_ALLOWED);
     } else if (route === ROUTE_STATUS) {
       s.statusPages++;
       this.respondStatus(method);
@@ -426,7 +539,7 @@ class Session implements EntryCallback {
       this.respondBytes(method, route);
     } else {
       s.notFound++;
-      this.respondText(404, method, "not found\n");
+      this.respondText(404, method, T_BODY_NOT_FOUND);
     }
   }
 
@@ -443,32 +556,35 @@ class Session implements EntryCallback {
     this.scanned = 0;
     this.skip = 0;
     this.closing = true;
-    this.respondText(status, METHOD_GET, status === 400 ? "bad request\n" : "not supported\n");
+    this.respondText(status, METHOD_GET, status === 400 ? T_BODY_BAD : T_BODY_UNSUPPORTED);
   }
 
   /** Headers at the start of the response buffer; `bodyLength` is what Content-Length says. */
   private putHeaders(status: number, bodyLength: number, binary: boolean): number {
-    const bytes = this.server.bytes;
+    const s = this.server;
+    const bytes = s.bytes;
     let at = this.responseAt;
-    at = putAscii(bytes, at, "HTTP/1.1 ");
+    at = putText(s, at, T_HTTP11);
     at = putDecimal(bytes, at, status);
     bytes[at++] = SP;
-    at = putAscii(bytes, at, reason(status));
-    at = putAscii(bytes, at, "\r\nServer: netstack\r\nContent-Type: ");
-    at = putAscii(bytes, at, binary ? "application/octet-stream" : "text/plain");
-    at = putAscii(bytes, at, "\r\nContent-Length: ");
+    at = putText(s, at, reason(status));
+    at = putText(s, at, T_SERVER);
+    at = putText(s, at, binary ? T_BINARY : T_PLAIN);
+    at = putText(s, at, T_LENGTH);
     at = putDecimal(bytes, at, bodyLength);
-    if (status === 405) at = putAscii(bytes, at, "\r\nAllow: GET, HEAD");
-    at = putAscii(bytes, at, this.closing ? "\r\nConnection: close" : "\r\nConnection: keep-alive");
-    at = putAscii(bytes, at, "\r\n\r\n");
+    if (status === 405) at = putText(s, at, T_ALLOW);
+    at = putText(s, at, this.closing ? T_CLOSE_HEADER : T_KEEP_HEADER);
+    at = putText(s, at, T_END);
     return at - this.responseAt;
   }
 
-  private respondText(status: number, method: number, text: string): void {
-    const headers = this.putHeaders(status, text.length, false);
+  private respondText(status: number, method: number, text: number): void {
+    const s = this.server;
+    const length = s.textLength[text];
+    const headers = this.putHeaders(status, length, false);
     if (method === METHOD_HEAD) return this.queue(headers);
-    putAscii(this.server.bytes, this.responseAt + headers, text);
-    this.queue(headers + text.length);
+    putText(s, this.responseAt + headers, text);
+    this.queue(headers + length);
   }
 
   private respondBytes(method: number, length: number): void {
@@ -540,12 +656,17 @@ export class HttpServer {
     const chunk = options.chunk ?? DEFAULTS.chunk;
     const align = (n: number): number => (n + 7) & ~7;
     return (
-      sessions * (align(requestSize) + align(RESPONSE_SIZE)) + align(chunk + HTTP_PATTERN_PERIOD)
+      sessions * (align(requestSize) + align(RESPONSE_SIZE)) +
+      align(chunk + HTTP_PATTERN_PERIOD) +
+      align(textBytes())
     );
   }
 
   readonly stack: Stack;
   readonly bytes: Uint8Array;
+  /** Where each of TEXTS is in the arena, and its length. */
+  readonly textAt: Int32Array;
+  readonly textLength: Int32Array;
   readonly requestSize: number;
   readonly chunk: number;
   /** The shared pattern: chunk + 251 bytes, byte j being j % 251. */
@@ -581,6 +702,15 @@ export class HttpServer {
     this.patternAt = stack.memory.take(this.chunk + HTTP_PATTERN_PERIOD);
     for (let j = 0; j < this.chunk + HTTP_PATTERN_PERIOD; j++)
       this.bytes[this.patternAt + j] = j % HTTP_PATTERN_PERIOD;
+    this.textAt = new Int32Array(TEXTS.length);
+    this.textLength = new Int32Array(TEXTS.length);
+    let textAt = stack.memory.take(textBytes());
+    for (let id = 0; id < TEXTS.length; id++) {
+      const text = TEXTS[id];
+      this.textAt[id] = textAt;
+      this.textLength[id] = text.length;
+      for (let i = 0; i < text.length; i++) this.bytes[textAt++] = text.charCodeAt(i);
+    }
     const endpoint = stack.openTcp();
     if (endpoint === null) throw new Error("http-server: no TCP endpoint free");
     const port = options.port ?? DEFAULTS.port;
@@ -639,12 +769,11 @@ export class HttpServer {
   route(at: number, length: number): number {
     const bytes = this.bytes;
     if (length === 1) return ROUTE_STATUS;
-    const prefix = "/bytes/";
-    if (length <= prefix.length || length > prefix.length + MAX_LENGTH_DIGITS) return ROUTE_NONE;
-    for (let i = 0; i < prefix.length; i++)
-      if (bytes[at + i] !== prefix.charCodeAt(i)) return ROUTE_NONE;
+    const prefix = this.textLength[T_BYTES];
+    if (length <= prefix || length > prefix + MAX_LENGTH_DIGITS) return ROUTE_NONE;
+    if (!equals(this, at, prefix, T_BYTES)) return ROUTE_NONE;
     let n = 0;
-    for (let i = at + prefix.length; i < at + length; i++) {
+    for (let i = at + prefix; i < at + length; i++) {
       const b = bytes[i];
       if (b < 48 || b > 57) return ROUTE_NONE;
       n = n * 10 + (b - 48);
@@ -657,24 +786,25 @@ export class HttpServer {
     const stack = this.stack;
     const tcp = stack.tcp.stats;
     const iface = stack.iface;
-    at = putAscii(bytes, at, "netstack\n");
-    at = line(bytes, at, "time_ms ", Math.floor(stack.now));
-    at = line(bytes, at, "http_requests ", this.requests);
-    at = line(bytes, at, "http_sessions_active ", this.active);
-    at = line(bytes, at, "http_bytes_out ", this.bytesOut);
-    at = line(bytes, at, "tcp_connections ", stack.tcp.live);
-    at = line(bytes, at, "tcp_passive_opens ", tcp.passiveOpens);
-    at = line(bytes, at, "tcp_segments_in ", tcp.segmentsIn);
-    at = line(bytes, at, "tcp_segments_out ", tcp.segmentsOut);
-    at = line(bytes, at, "tcp_retransmits ", tcp.retransmits);
-    at = line(bytes, at, "tcp_syn_cookies_sent ", tcp.synCookiesSent);
-    at = line(bytes, at, "tcp_listen_drops ", tcp.listenDrops);
-    at = line(bytes, at, "tcp_challenge_acks ", tcp.challengeAcks);
-    at = line(bytes, at, "pool_free ", stack.pool.available);
-    at = line(bytes, at, "pool_total ", stack.pool.count);
+    const s = this;
+    at = putText(s, at, T_NETSTACK);
+    at = line(s, at, T_TIME, Math.floor(stack.now));
+    at = line(s, at, T_REQUESTS, this.requests);
+    at = line(s, at, T_ACTIVE, this.active);
+    at = line(s, at, T_BYTES_OUT, this.bytesOut);
+    at = line(s, at, T_CONNECTIONS, stack.tcp.live);
+    at = line(s, at, T_PASSIVE, tcp.passiveOpens);
+    at = line(s, at, T_SEG_IN, tcp.segmentsIn);
+    at = line(s, at, T_SEG_OUT, tcp.segmentsOut);
+    at = line(s, at, T_RETRANSMITS, tcp.retransmits);
+    at = line(s, at, T_COOKIES, tcp.synCookiesSent);
+    at = line(s, at, T_LISTEN_DROPS, tcp.listenDrops);
+    at = line(s, at, T_CHALLENGE, tcp.challengeAcks);
+    at = line(s, at, T_POOL_FREE, stack.pool.available);
+    at = line(s, at, T_POOL_TOTAL, stack.pool.count);
     if (iface !== null) {
-      at = line(bytes, at, "frames_in ", iface.link.framesIn);
-      at = line(bytes, at, "frames_out ", iface.link.framesOut);
+      at = line(s, at, T_FRAMES_IN, iface.link.framesIn);
+      at = line(s, at, T_FRAMES_OUT, iface.link.framesOut);
     }
     return at;
   }
@@ -684,9 +814,9 @@ export class HttpServer {
   }
 }
 
-function line(bytes: Uint8Array, at: number, name: string, value: number): number {
-  at = putAscii(bytes, at, name);
-  at = putDecimal(bytes, at, value);
-  bytes[at] = LF;
+function line(s: HttpServer, at: number, name: number, value: number): number {
+  at = putText(s, at, name);
+  at = putDecimal(s.bytes, at, value);
+  s.bytes[at] = LF;
   return at + 1;
 }
