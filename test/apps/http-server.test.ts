@@ -5,6 +5,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { HTTP_PATTERN_PERIOD, HttpServer, HttpServerOptions } from "../../src/apps/http-server.js";
 import { EAGAIN, EINPROGRESS } from "../../src/errno.js";
+import { Random } from "../../src/random.js";
 import { ESTABLISHED } from "../../src/transport/tcp/constants.js";
 import type { TcpEndpoint } from "../../src/transport/tcp/endpoint.js";
 import { Duo, duo, endpoint, poolFull } from "../support/stacks.js";
@@ -269,6 +270,39 @@ test("a connection still owed its first answer is never closed as idle", () => {
   assert.is(parse(receive(d, fresh).bytes)[0].body.length, 4);
   for (const c of [served, waiting]) c.close();
   finish(d, fresh);
+});
+
+test("fuzz: 300 mutated requests, each answered with a status line or left waiting, never a throw", () => {
+  const { d, server } = setup({ requestSize: 512 });
+  const random = new Random(77);
+  const base = Buffer.from(
+    "GET /bytes/10 HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n",
+    "latin1",
+  );
+  let answered = 0;
+  for (let round = 0; round < 300; round++) {
+    const request = Buffer.from(base);
+    const edits = 1 + random.below(6);
+    for (let e = 0; e < edits; e++) request[random.below(request.length)] = random.below(256);
+    const c = connect(d);
+    assert.is(c.send(request, 0, request.length, 0), request.length);
+    const { bytes } = receive(d, c);
+    if (bytes.length > 0) {
+      answered++;
+      assert.match(
+        bytes.subarray(0, 12).toString("latin1"),
+        /^HTTP\/1\.1 (200|400|404|405|501|505)$/,
+      );
+    }
+    c.lingerZero = true;
+    c.close();
+    d.net.runUntilIdle(100_000, 1000);
+  }
+  console.log(`  fuzz: ${answered} of 300 answered, ${server.badRequests} bad`);
+  assert.ok(answered > 150 && server.badRequests > 50);
+  d.net.advance(120_000);
+  assert.is(server.active, 0);
+  assert.ok(poolFull(d.a) && poolFull(d.b));
 });
 
 test("a client that resets mid-body frees its session and every buffer", () => {

@@ -106,6 +106,11 @@ test("an hping3 SYN flood from 8 spoofed hosts of 192.0.2.0/24: curl still gets 
   for (const s of during) assert.is(s.split(" ")[0], "200", s);
   // The SYN queue filled, and SYN cookies answered beyond it.
   assert.ok(stats.synCookiesSent > 0, "SYN cookies sent");
+  // The spoofed entries hold the queue for their SYN-ACK retries: curl came in on cookies, and the
+  // flood (SYNs only) never made an ACK that failed one.
+  assert.ok(stats.synCookiesValid >= 1, "curl's connections through SYN cookies");
+  assert.is(stats.synCookiesFailed, 0);
+  assert.is(run.stack.tcp.synQ.count, run.stack.config.tcpSynQueue, "the SYN queue full");
   assert.ok(run.http.statusPages >= 5);
   assert.is(await curlStatus(lab).then((s) => s.split(" ")[0]), "200", "after the flood");
   // SYN-ACKs to the spoofed hosts wait for ARP answers that never come; once resolution gives up
