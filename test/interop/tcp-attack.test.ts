@@ -332,38 +332,81 @@ test("ISNs and ephemeral ports of 1,000 connections the stack opens show no simp
   assert.ok(isns.length >= count, `${isns.length} SYNs parsed`);
   for (const port of ports) assert.ok(syns.has(port), `port ${port} seen on the wire`);
 
-  // ISNs: all distinct (a repeat among 1,000 random 32-bit values has odds of 1 in 8,600), the
-  // steps between consecutive ones neither constant nor small nor mostly upwards, as a counter or
-  // a clock would make them, and the values spread over the whole space.
-  assert.is(new Set(isns).size, isns.length, "no ISN repeats");
+  const isn = isnProblems(isns);
+  const port = portProblems(ports);
+  console.log(`  ISN: ${isn.summary}\n  ports: ${port.summary}`);
+  assert.equal(isn.problems, [], "ISNs");
+  assert.equal(port.problems, [], "ports");
+});
+
+test("the pattern checks reject counter and clock ISNs and sequential ports", () => {
+  const n = 1000;
+  const counter = Array.from({ length: n }, (_, i) => (0x12345678 + i * 64000) >>> 0);
+  // A 4 µs clock read at random moments 0.5 to 5 ms apart.
+  let t = 0;
+  const clock = Array.from({ length: n }, () => (t += 125 + ((t * 7919) % 1125)) >>> 0);
+  // Upward by a random step below 2^24, as a counter plus noise would be.
+  let v = 99;
+  const noisy = Array.from({ length: n }, (_, i) => (v = (v + ((i * 2654435761) >>> 8)) >>> 0));
+  for (const [name, values] of [
+    ["counter", counter],
+    ["clock", clock],
+    ["noisy counter", noisy],
+  ] as const)
+    assert.ok(isnProblems([...values]).problems.length > 0, `${name} ISNs rejected`);
+  const sequential = Array.from({ length: n }, (_, i) => EPHEMERAL_FIRST + ((17_000 + i) % 28_232));
+  const strided = Array.from({ length: n }, (_, i) => EPHEMERAL_FIRST + ((i * 2) % 28_232));
+  assert.ok(portProblems(sequential).problems.length > 0, "sequential ports rejected");
+  assert.ok(portProblems(strided).problems.length > 0, "ports in small strides rejected");
+});
+
+/**
+ * What makes a run of ISNs predictable: a repeat (1,000 random 32-bit values repeat with odds of
+ * 1 in 8,600), steps between consecutive ones that repeat, are small or mostly upwards (as a
+ * counter or a clock makes them), or values that crowd part of the space.
+ */
+function isnProblems(isns: number[]): { summary: string; problems: string[] } {
+  const problems: string[] = [];
+  if (new Set(isns).size !== isns.length) problems.push("repeats");
   const steps = isns.slice(1).map((v, i) => (v - isns[i]) >>> 0);
+  const distinctSteps = new Set(steps).size;
   const small = steps.filter((d) => d < 2 ** 24 || d > 2 ** 32 - 2 ** 24).length;
   const upward = steps.filter((d) => d < 2 ** 31).length;
   const bins = new Array<number>(16).fill(0);
   for (const v of isns) bins[v >>> 28]++;
-  console.log(
-    `  ISN: ${new Set(steps).size} distinct steps of ${steps.length}, ${small} within ±2^24, ${upward} upward; top-nibble bins ${bins.join(" ")}`,
-  );
-  assert.ok(new Set(steps).size > steps.length - 5, "steps vary");
-  assert.ok(small < steps.length * 0.03, `${small} small steps`);
-  assert.ok(upward > steps.length * 0.4 && upward < steps.length * 0.6, `${upward} upward steps`);
-  for (const n of bins) assert.ok(n > 25 && n < 110, `ISN bins ${bins.join(" ")}`);
+  if (distinctSteps <= steps.length - 5) problems.push(`${distinctSteps} distinct steps`);
+  if (small >= steps.length * 0.03) problems.push(`${small} small steps`);
+  if (!(upward > steps.length * 0.4 && upward < steps.length * 0.6))
+    problems.push(`${upward} upward steps`);
+  if (bins.some((b) => b <= 25 || b >= 110)) problems.push(`uneven: ${bins.join(" ")}`);
+  return {
+    summary: `${distinctSteps} distinct steps of ${steps.length}, ${small} within ±2^24, ${upward} upward; top-nibble bins ${bins.join(" ")}`,
+    problems,
+  };
+}
 
-  // Ports: over the whole ephemeral range, repeats only as chance makes them (about 18 pairs among
-  // 1,000 draws from 28,232), and no small steps as sequential allocation would make.
+/**
+ * What makes ephemeral ports predictable: repeats beyond chance (about 18 pairs among 1,000 draws
+ * from 28,232), small steps as sequential allocation makes, or ports crowding part of the range.
+ */
+function portProblems(ports: number[]): { summary: string; problems: string[] } {
+  const problems: string[] = [];
   const span = EPHEMERAL_LAST - EPHEMERAL_FIRST + 1;
   const distinct = new Set(ports).size;
-  const portSteps = ports.slice(1).map((p, i) => Math.abs(p - ports[i]));
-  const near = portSteps.filter((d) => d <= 64).length;
-  const portBins = new Array<number>(8).fill(0);
+  const near = ports.slice(1).filter((p, i) => Math.abs(p - ports[i]) <= 64).length;
+  const bins = new Array<number>(8).fill(0);
   for (const p of ports) {
-    assert.ok(p >= EPHEMERAL_FIRST && p <= EPHEMERAL_LAST, `port ${p} in range`);
-    portBins[Math.floor(((p - EPHEMERAL_FIRST) * 8) / span)]++;
+    if (p < EPHEMERAL_FIRST || p > EPHEMERAL_LAST) problems.push(`port ${p} out of range`);
+    else bins[Math.floor(((p - EPHEMERAL_FIRST) * 8) / span)]++;
   }
-  console.log(`  ports: ${distinct} distinct, ${near} steps within 64, bins ${portBins.join(" ")}`);
-  assert.ok(distinct >= 950, `${distinct} distinct ports`);
-  assert.ok(near < 30, `${near} near steps`);
-  for (const n of portBins) assert.ok(n > 70 && n < 185, `port bins ${portBins.join(" ")}`);
-});
+  if (distinct < ports.length * 0.95) problems.push(`${distinct} distinct`);
+  if (near >= ports.length * 0.03) problems.push(`${near} steps within 64`);
+  if (bins.some((b) => b <= ports.length * 0.07 || b >= ports.length * 0.185))
+    problems.push(`uneven: ${bins.join(" ")}`);
+  return {
+    summary: `${distinct} distinct, ${near} steps within 64, bins ${bins.join(" ")}`,
+    problems,
+  };
+}
 
 test.run();
