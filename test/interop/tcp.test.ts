@@ -1,8 +1,8 @@
 // TCP against the Linux kernel over a TAP, in a namespace this suite makes: kernel clients (python3)
 // to the stack's echo, discard and chargen services, 64 MB each, and the stack as a client of a
 // kernel server, 16 MB each way, with SHA-256 equal on both ends; then the stack as a client through
-// a link that loses, reorders, duplicates and corrupts frames, 16 MB each way. Each test prints how
-// long its transfer took.
+// a link that loses, reorders, duplicates and corrupts frames, 16 MB each way; a reader that stops
+// (zero window), and clients that reset mid-stream. Each bulk test prints how long it took.
 
 import { createHash } from "node:crypto";
 import * as assert from "uvu/assert";
@@ -130,6 +130,87 @@ test("kernel client to chargen: 64 MB of RFC 864 lines, SHA-256 of the expected 
   assert.is(Number(bytes), 64 * MB);
   assert.is(rotating, "True");
   assert.is(digest, chargenSha256(64 * MB));
+});
+
+const PAUSING_READER = `
+import socket, sys, hashlib, time
+n = int(sys.argv[1])
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32768)
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, 536)
+s.settimeout(60)
+s.connect(("192.0.2.2", 19))
+h = hashlib.sha256(); got = 0; paused = False
+while got < n:
+    if not paused and got >= n // 2:
+        paused = True; time.sleep(3)
+    b = s.recv(min(65536, n - got))
+    if not b: break
+    h.update(b); got += len(b)
+s.close()
+print(got, h.hexdigest())
+`;
+
+test("a kernel reader with a small buffer and MSS 536 that stops for 3 s: zero window, probes, the stream resumes intact", async ({
+  lab,
+}) => {
+  const run = (current = await tapStack(lab, "tap0"));
+  const stats = run.stack.tcp.stats;
+  const r = await lab.run("python3", ["-c", PAUSING_READER, String(8 * MB)], {
+    timeoutMs: 120_000,
+  });
+  assert.is(r.status, 0, r.stderr);
+  const [bytes, digest] = r.stdout.trim().split(" ");
+  console.log(
+    `  paused reader: ${stats.persistProbes} persist probes, ${stats.retransmits} retransmits`,
+  );
+  assert.is(Number(bytes), 8 * MB);
+  assert.is(digest, chargenSha256(8 * MB));
+  assert.ok(stats.persistProbes > 0, "the zero window was probed");
+});
+
+const RESETTING_CLIENT = `
+import socket, struct, sys, time
+port = int(sys.argv[1]); data = sys.argv[2].encode() * int(sys.argv[3])
+s = socket.create_connection(("192.0.2.2", port), timeout=20)
+s.sendall(data)
+time.sleep(0.2)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+s.close()
+print("reset")
+`;
+
+test("kernel clients that reset mid-stream (SO_LINGER 0): every session and buffer comes back", async ({
+  lab,
+}) => {
+  const run = (current = await tapStack(lab, "tap0"));
+  const stats = run.stack.tcp.stats;
+  // Into discard 1 MB; echo and chargen 100 KB, less than the kernel buffers unread; HTTP half a head.
+  for (const [port, text, times] of [
+    [9, "x", 1_000_000],
+    [7, "x", 100_000],
+    [19, "x", 100_000],
+    [80, "GET / HTTP/1.1\r\nHost:", 1],
+  ] as const) {
+    const r = await lab.run(
+      "python3",
+      ["-c", RESETTING_CLIENT, String(port), text, String(times)],
+      {
+        timeoutMs: 30_000,
+      },
+    );
+    assert.is(r.status, 0, r.stderr);
+  }
+  assert.ok(
+    await until(() => run.services.active === 0 && run.http.active === 0, 3000),
+    "sessions free",
+  );
+  assert.ok(
+    await until(() => run.stack.tcp.live === 4, 3000),
+    `only the listeners (${run.stack.tcp.live})`,
+  );
+  assert.is(stats.establishedResets, 4);
+  assert.is(stats.resetsIn, 4);
 });
 
 test("the stack as a client of a kernel server: 16 MB up, 16 MB down, SHA-256 equal", async ({
