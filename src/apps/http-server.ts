@@ -272,11 +272,15 @@ class Session implements EntryCallback {
     this.responseAt = responseAt;
   }
 
-  /** Waiting for a keep-alive request with nothing of it read: may be closed to make room. */
+  /**
+   * Waiting for a keep-alive request with nothing of it arrived: may be closed to make room (a
+   * close over unread bytes would reset and lose the request, so any queued input keeps it).
+   */
   get idle(): boolean {
     return (
       this.endpoint !== null &&
       this.answered > 0 &&
+      this.endpoint.receiveQueued === 0 &&
       this.filled === 0 &&
       this.outPending === 0 &&
       this.bodyRemaining === 0 &&
