@@ -69,7 +69,5 @@ export function step(i: number): void {
     got += n;
   }
   // "HTTP/1.1 200": the status code's digits at 9..11.
-  if (got < 10 || s.buffer[9] !== 52)
-    throw new Error(`http-step: received ${got}`);
-  
+  if (got < 10 || s.buffer[9] !== 52) throw new Error(`http-step: received ${got}`);
 }
