@@ -33,6 +33,7 @@ export {
   type EntryCallback,
 } from "./transport/waiter.js";
 export { UdpEcho } from "./apps/udp-echo.js";
+export { HTTP_PATTERN_PERIOD, HttpServer, type HttpServerOptions } from "./apps/http-server.js";
 export {
   AF_INET,
   AF_INET6,
