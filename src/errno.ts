@@ -21,6 +21,7 @@ export const EPIPE = 32;
 export const ERANGE = 34;
 export const ENOSYS = 38;
 export const ENONET = 64;
+export const EPROTO = 71;
 export const ENOTSOCK = 88;
 export const EDESTADDRREQ = 89;
 export const EMSGSIZE = 90;
