@@ -14,6 +14,7 @@ import {
   EPROTONOSUPPORT,
 } from "../errno.js";
 import type { Pollable } from "../device.js";
+import { NO_ROUTE } from "../iface/ipv4.js";
 import type { Stack } from "../stack.js";
 import { socketBufferSize } from "../transport/datagram-queue.js";
 import { AF_INET, AF_INET6, FullAddress } from "../wire/address.js";
@@ -240,6 +241,17 @@ export class SocketLayer implements Pollable {
       if (iface !== null) iface.leaveGroup(group);
       return;
     }
+  }
+
+  /**
+   * Whether a membership of `group` has an interface: ours by its address `local`, or, for
+   * INADDR_ANY, when the group routes through it (Linux's ip_mc_find_dev).
+   */
+  multicastInterface(group: number, local: number): boolean {
+    const iface = this.stack.iface;
+    if (iface === null) return false;
+    if (local !== 0) return local === iface.address;
+    return iface.route(group) !== NO_ROUTE;
   }
 
   /** Whether the interface is a member of `group` for some socket. */

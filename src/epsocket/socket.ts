@@ -22,6 +22,7 @@ import {
   EISCONN,
   EMFILE,
   ENETUNREACH,
+  ENODEV,
   ENOPROTOOPT,
   ENOTCONN,
   EOPNOTSUPP,
@@ -365,8 +366,9 @@ export class SocketOperations implements EntryCallback {
     const r = getAddress(this.family, sa, at, length, to);
     if (r < 0) return r;
     if (this.family === AF_INET6 && to.address.family !== AF_INET) {
-      // A v6 peer: no IPv6 route exists yet, which Linux also answers with ENETUNREACH.
-      return -ENETUNREACH;
+      // An IPv6 peer: the stack has no IPv6 address to send from yet, as Linux answers for an
+      // interface with IPv6 disabled.
+      return -EADDRNOTAVAIL;
     }
     if (this.family === AF_INET6 && this.v6only) return -ENETUNREACH;
     return 0;
@@ -422,7 +424,7 @@ export class SocketOperations implements EntryCallback {
         r = 0;
       } else r = getAddress(AF_INET, sa, at, length, local);
     } else {
-      if (length >= 2 && sockaddrFamily(sa, at, length) !== AF_INET6) return -EINVAL;
+      if (length >= 2 && sockaddrFamily(sa, at, length) !== AF_INET6) return -EAFNOSUPPORT;
       r = getAddress(AF_INET6, sa, at, length, local);
     }
     if (r < 0) return r;
@@ -641,7 +643,8 @@ export class SocketOperations implements EntryCallback {
     if (family !== AF_INET6) return -EINVAL;
     const r = getAddress(AF_INET6, sa, at, length, to);
     if (r < 0) return r;
-    if (to.address.family !== AF_INET || this.v6only) return -ENETUNREACH;
+    if (to.address.family !== AF_INET) return -EADDRNOTAVAIL;
+    if (this.v6only) return -ENETUNREACH;
     return to.port === 0 ? -EINVAL : 0;
   }
 
@@ -867,7 +870,8 @@ export class SocketOperations implements EntryCallback {
       }
     }
     if (level === SOL_TCP) {
-      if (tcp === null) return -EOPNOTSUPP;
+      // What Linux's UDP answers for SOL_TCP: the v4 and v6 paths differ.
+      if (tcp === null) return this.family === AF_INET ? -EOPNOTSUPP : -ENOPROTOOPT;
       switch (name) {
         case TCP_NODELAY:
           return this.putTcpInt(out, at, capacity, tcp.noDelay ? 1 : 0);
@@ -905,9 +909,8 @@ export class SocketOperations implements EntryCallback {
       }
     }
     if (level === SOL_IPV6) {
-      if (this.family !== AF_INET6) return tcp !== null ? -EOPNOTSUPP : -ENOPROTOOPT;
+      if (this.family !== AF_INET6) return -EOPNOTSUPP;
       if (name === IPV6_V6ONLY) {
-        if (capacity < 4) return -EINVAL;
         return this.putInt(out, at, capacity, this.v6only ? 1 : 0);
       }
       return -ENOPROTOOPT;
@@ -973,6 +976,8 @@ export class SocketOperations implements EntryCallback {
       s[6] = (tcp.sendWscale & 15) | ((tcp.receiveWscale & 15) << 4);
     }
     s[5] = options;
+    // tcpi_delivery_rate_app_limited: nothing waits to be sent, so the application limits the rate.
+    if (tcp.sendQueued === 0) s[7] = 1;
     const mss = tcp.sendMss;
     writeInt(s, 8, tcp.rto * 1000);
     writeInt(s, 16, mss);
@@ -1048,7 +1053,7 @@ export class SocketOperations implements EntryCallback {
       }
     }
     if (level === SOL_TCP) {
-      if (tcp === null) return -EOPNOTSUPP;
+      if (tcp === null) return -ENOPROTOOPT;
       if (length < 4) return -EINVAL;
       const v = readInt(value, at);
       switch (name) {
@@ -1082,7 +1087,14 @@ export class SocketOperations implements EntryCallback {
         if (length < 8) return -EINVAL;
         const group =
           (value[at] << 24) | (value[at + 1] << 16) | (value[at + 2] << 8) | value[at + 3];
-        return name === IP_ADD_MEMBERSHIP ? this.joinGroup(group) : this.dropGroup(group);
+        const local =
+          (value[at + 4] << 24) | (value[at + 5] << 16) | (value[at + 6] << 8) | value[at + 7];
+        if (name === IP_ADD_MEMBERSHIP && !isMulticastV4(group)) return -EINVAL;
+        // ip_mc_find_dev: the interface by its address, or the one the group routes through.
+        const found = this.layer.multicastInterface(group, local);
+        if (name === IP_ADD_MEMBERSHIP) return found ? this.joinGroup(group) : -ENODEV;
+        if (!found && local === 0) return -ENODEV;
+        return this.dropGroup(group);
       }
       // Linux takes an int, or a single byte for these.
       if (length < 1) return -EINVAL;
