@@ -54,6 +54,11 @@ const ESOCKTNOSUPPORT = 94;
 export interface SocketLayerOptions {
   /** Sockets open at once (default: the stack's UDP plus TCP endpoints). */
   sockets?: number;
+  /**
+   * Bytes a datagram socket may hold with MSG_MORE before the send that ends the datagram
+   * (default 1472: one unfragmented datagram on Ethernet); one socket corks at a time.
+   */
+  corkBytes?: number;
   /** The interface's name for the SIOCGIF* requests (default "eth0"). */
   interfaceName?: string;
 }
@@ -77,6 +82,12 @@ export class SocketLayer implements Pollable {
   private readonly groupUsers: Int32Array;
   private groupCount = 0;
   onWake: (() => void) | null = null;
+  /** The datagram socket holding bytes with MSG_MORE, its bytes and their destination. */
+  corkOwner: SocketOperations | null = null;
+  readonly corkBuffer: Uint8Array;
+  corkLength = 0;
+  readonly corkDestination = new FullAddress();
+  corkHasDestination = false;
 
   constructor(stack: Stack, options: SocketLayerOptions = {}) {
     this.stack = stack;
@@ -89,6 +100,7 @@ export class SocketLayer implements Pollable {
     this.interfaceName = new Uint8Array(IFNAMSIZ);
     for (let i = 0; i < name.length; i++) this.interfaceName[i] = name.charCodeAt(i) & 0x7f;
     this.emptySockaddr[0] = AF_INET;
+    this.corkBuffer = new Uint8Array(options.corkBytes ?? 1472);
     // Linux reports a stream socket's buffers doubled, as it does for a value set.
     this.tcpSendBufferDefault = config.tcpSendBuffer * 2;
     this.tcpReceiveBufferDefault = config.tcpReceiveBuffer * 2;

@@ -618,8 +618,52 @@ export class SocketOperations implements EntryCallback {
       if (r === 1) to = null;
     }
     if (this.shutWrite) return -EPIPE;
-    if (to === null && !this.udpConnected) return -EDESTADDRREQ;
-    return udp.sendTo(src, offset, length, to);
+    const layer = this.layer;
+    const corking = layer.corkOwner === this;
+    if (!corking && to === null && !this.udpConnected) return -EDESTADDRREQ;
+    if ((flags & MSG_MORE) === 0 && !corking) return udp.sendTo(src, offset, length, to);
+    return this.cork(udp, src, offset, length, flags, to);
+  }
+
+  /**
+   * MSG_MORE on a datagram socket: the bytes wait in the layer's cork buffer, and the send
+   * without it goes out as one datagram with everything held, to the first call's destination,
+   * as Linux's corked UDP does.
+   */
+  private cork(
+    udp: UdpEndpoint,
+    src: Uint8Array,
+    offset: number,
+    length: number,
+    flags: number,
+    to: FullAddress | null,
+  ): number {
+    const layer = this.layer;
+    if (layer.corkOwner === null) {
+      layer.corkOwner = this;
+      layer.corkLength = 0;
+      layer.corkHasDestination = to !== null;
+      if (to !== null) {
+        layer.corkDestination.address.copyFrom(to.address);
+        layer.corkDestination.port = to.port;
+      }
+    } else if (layer.corkOwner !== this) return -ENOBUFS_LINUX;
+    const buffer = layer.corkBuffer;
+    if (layer.corkLength + length > buffer.length) {
+      layer.corkOwner = null;
+      return -EMSGSIZE_LINUX;
+    }
+    for (let i = 0; i < length; i++) buffer[layer.corkLength + i] = src[offset + i];
+    layer.corkLength += length;
+    if ((flags & MSG_MORE) !== 0) return length;
+    layer.corkOwner = null;
+    const r = udp.sendTo(
+      buffer,
+      0,
+      layer.corkLength,
+      layer.corkHasDestination ? layer.corkDestination : null,
+    );
+    return r < 0 ? r : length;
   }
 
   /** A sendto destination: 0, 1 for "none" (AF_UNSPEC on an AF_INET6 socket), or -errno. */
@@ -698,6 +742,7 @@ export class SocketOperations implements EntryCallback {
       }
       this.udp = null;
     }
+    if (this.layer.corkOwner === this) this.layer.corkOwner = null;
     for (let i = 0; i < this.groupCount; i++) this.layer.leaveGroup(this.groups[i]);
     this.groupCount = 0;
     this.inUse = false;
@@ -1455,5 +1500,6 @@ export class SocketOperations implements EntryCallback {
 const EDOM_LINUX = 33;
 const ENOBUFS_LINUX = 105;
 const EFAULT_LINUX = 14;
+const EMSGSIZE_LINUX = 90;
 
 export { IpAddress, SOCK_DGRAM };

@@ -465,6 +465,24 @@ export function scenarios(): Scenario[] {
     p("poll", { fd: "pu", events: POLLIN, timeout: 2000 }),
     p("recv", { fd: "pu" }),
   ]);
+  add("UDP: MSG_MORE holds the bytes, the next send ends the datagram", (port) => [
+    ...udpPair(port),
+    s("send", { fd: "u", data: text("ab"), addr: sin(PEER, port + 1), flags: MSG_MORE }),
+    s("send", { fd: "u", data: text("cd"), flags: MSG_MORE }),
+    p("poll", { fd: "pu", events: POLLIN, timeout: 200 }),
+    s("send", { fd: "u", data: text("ef") }),
+    p("poll", { fd: "pu", events: POLLIN, timeout: 2000 }),
+    p("recv", { fd: "pu" }),
+    p("poll", { fd: "pu", events: POLLIN, timeout: 100 }),
+  ]);
+  add("UDP: MSG_MORE on a connected socket", (port) => [
+    ...udpPair(port),
+    s("connect", { fd: "u", addr: sin(PEER, port + 1) }),
+    s("send", { fd: "u", data: text("one"), flags: MSG_MORE }),
+    s("send", { fd: "u", data: text("two") }),
+    p("poll", { fd: "pu", events: POLLIN, timeout: 2000 }),
+    p("recv", { fd: "pu" }),
+  ]);
   add("UDP: send without a destination, unconnected", () => [
     s("socket", { as: "u", family: AF_INET, type: DGRAM | NB }),
     s("send", { fd: "u", data: text("x") }),
