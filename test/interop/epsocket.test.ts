@@ -15,6 +15,14 @@ import type { TapDevice } from "../../hal/tap/tap.js";
 import { SocketLayer } from "../../src/epsocket/layer.js";
 import { type Completion, SocketOperations } from "../../src/epsocket/socket.js";
 import { Stack } from "../../src/stack.js";
+import {
+  EVENT_ERR,
+  EVENT_HUP,
+  EVENT_IN,
+  EVENT_OUT,
+  EVENT_RDHUP,
+  WaiterEntry,
+} from "../../src/transport/waiter.js";
 import { labOrSkip } from "../support/lab.js";
 import { sleep } from "../support/tap-stack.js";
 import { type Scenario, type Step, scenarios } from "./epsocket-scenarios.js";
@@ -232,11 +240,17 @@ class StackSubject implements Subject {
         return { r, ifclen, buf: data === null ? "" : toHex(data, ifclen) };
       }
       case "poll": {
-        const mask = (c.events as number) | 0x8 | 0x10;
+        // poll(2) through the waiter queue: ready now, or woken by the endpoint's events.
+        const mask = (c.events as number) | EVENT_ERR | EVENT_HUP;
         const end = Date.now() + ((c.timeout as number) ?? 0);
         let events = s.readiness(mask);
         while (events === 0 && Date.now() < end) {
-          await sleep(1);
+          let wake = (): void => {};
+          const woken = new Promise<void>((resolve) => (wake = resolve));
+          const entry = new WaiterEntry({ callback: () => wake() });
+          s.eventRegister(entry, mask | EVENT_IN | EVENT_OUT | EVENT_RDHUP);
+          await Promise.race([woken, sleep(end - Date.now())]);
+          s.eventUnregister(entry);
           events = s.readiness(mask);
         }
         return { r: events };
