@@ -14,8 +14,13 @@ import {
   SOCK_NONBLOCK,
   SOCK_STREAM,
   SOL_SOCKET,
+  SO_KEEPALIVE,
   SO_RCVTIMEO,
   SO_SNDTIMEO,
+  SOL_TCP,
+  TCP_KEEPCNT,
+  TCP_KEEPIDLE,
+  TCP_KEEPINTVL,
 } from "../../src/epsocket/linux.js";
 import { type Completion, SocketOperations } from "../../src/epsocket/socket.js";
 import { EVENT_IN, WaiterEntry } from "../../src/transport/waiter.js";
@@ -220,6 +225,33 @@ test("blocking connect refused; SO_SNDTIMEO ends a connect that hears nothing", 
   assert.equal(waiting.results, []);
   net.advance(2);
   assert.equal(waiting.results, [-EINPROGRESS]);
+});
+
+test("SO_KEEPALIVE with TCP_KEEPIDLE/INTVL/CNT ends a silent connection with ETIMEDOUT", () => {
+  const { net, peer, subject, pair } = setup();
+  const l = open(peer, SOCK_STREAM | SOCK_NONBLOCK);
+  l.bind(PEER, 0, 16);
+  l.listen(1);
+  const c = open(subject, SOCK_STREAM | SOCK_NONBLOCK);
+  assert.is(c.connect(PEER, 0, 16), -EINPROGRESS);
+  net.runUntilIdle();
+  const int = (v: number) => Uint8Array.from([v, 0, 0, 0]);
+  assert.is(c.setSockOpt(SOL_TCP, TCP_KEEPIDLE, int(5), 0, 4), 0);
+  assert.is(c.setSockOpt(SOL_TCP, TCP_KEEPINTVL, int(1), 0, 4), 0);
+  assert.is(c.setSockOpt(SOL_TCP, TCP_KEEPCNT, int(2), 0, 4), 0);
+  assert.is(c.setSockOpt(SOL_SOCKET, SO_KEEPALIVE, int(1), 0, 4), 0);
+  // The peer answers probes: an idle minute leaves the connection up.
+  net.advance(60_000);
+  assert.is(c.recvMsg(new Uint8Array(4), 0, 4, 0, null, 0, 0), -EAGAIN);
+  // The link goes silent: idle 5 s, then 2 probes 1 s apart, and the connection is over.
+  pair.setLink(false);
+  const start = net.now;
+  const done = new Done(net);
+  c.nonblocking = false;
+  c.recvMsgBlocking(new Uint8Array(4), 0, 4, 0, null, 0, 0, done, 0);
+  net.advance(20_000);
+  assert.equal(done.results, [-ETIMEDOUT]);
+  assert.ok(done.at[0] - start <= 8_000, `after ${done.at[0] - start} ms`);
 });
 
 test("the waiter queue hears EVENT_IN after the input pass", () => {
