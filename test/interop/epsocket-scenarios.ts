@@ -198,6 +198,11 @@ export function scenarios(): Scenario[] {
     ["IP_TTL", SOL_IP, 2, 4],
     ["IP_MULTICAST_TTL", SOL_IP, 33, 4],
     ["IPV6_V6ONLY", SOL_IPV6, 26, 4],
+    ["SO_SNDBUF", SOL_SOCKET, 7, 4],
+    ["SO_RCVBUF", SOL_SOCKET, 8, 4],
+    ["IP_TOS", SOL_IP, 1, 4],
+    ["IP_MULTICAST_LOOP", SOL_IP, 34, 4],
+    ["TCP_MAXSEG", SOL_TCP, 2, 4],
   ];
   for (const [name, level, opt, cap] of defaults)
     add(`getsockopt ${name} on fresh sockets`, () =>
@@ -482,6 +487,48 @@ export function scenarios(): Scenario[] {
     s("send", { fd: "u", data: text("two") }),
     p("poll", { fd: "pu", events: POLLIN, timeout: 2000 }),
     p("recv", { fd: "pu" }),
+  ]);
+  add("UDP: two sockets on a port with SO_REUSEADDR, the one bound last gets it", (port) => [
+    s("socket", { as: "u", family: AF_INET, type: DGRAM | NB }),
+    s("socket", { as: "v", family: AF_INET, type: DGRAM | NB }),
+    setopt("u", SOL_SOCKET, 2, int(1)),
+    setopt("v", SOL_SOCKET, 2, int(1)),
+    s("bind", { fd: "u", addr: sin("0.0.0.0", port) }),
+    s("bind", { fd: "v", addr: sin("0.0.0.0", port) }),
+    p("socket", { as: "pu", family: AF_INET, type: DGRAM | NB }),
+    p("send", { fd: "pu", data: text("which"), addr: sin(SELF, port) }),
+    s("poll", { fd: "v", events: POLLIN, timeout: 2000 }),
+    s("recv", { fd: "v" }),
+    s("recv", { fd: "u" }),
+  ]);
+  add("UDP: a socket bound to our address and one to the wildcard", (port) => [
+    s("socket", { as: "u", family: AF_INET, type: DGRAM | NB }),
+    s("socket", { as: "v", family: AF_INET, type: DGRAM | NB }),
+    setopt("u", SOL_SOCKET, 2, int(1)),
+    setopt("v", SOL_SOCKET, 2, int(1)),
+    s("bind", { fd: "u", addr: sin(SELF, port) }),
+    s("bind", { fd: "v", addr: sin("0.0.0.0", port) }),
+    p("socket", { as: "pu", family: AF_INET, type: DGRAM | NB }),
+    p("send", { fd: "pu", data: text("exact"), addr: sin(SELF, port) }),
+    s("poll", { fd: "u", events: POLLIN, timeout: 2000 }),
+    s("recv", { fd: "u" }),
+    s("recv", { fd: "v" }),
+  ]);
+  add("UDP: MSG_PEEK with MSG_TRUNC and a zero-length buffer", (port) => [
+    ...udpPair(port),
+    p("send", { fd: "pu", data: text("0123456789abcdef"), addr: sin(SELF, port) }),
+    s("poll", { fd: "u", events: POLLIN, timeout: 2000 }),
+    s("recv", { fd: "u", len: 0, flags: MSG_PEEK | MSG_TRUNC }),
+    s("recv", { fd: "u", len: 0, flags: MSG_PEEK }),
+    s("recv", { fd: "u", len: 0 }),
+    s("recv", { fd: "u" }),
+  ]);
+  add("UDP: getsockname after connect picks our address and a port", (port) => [
+    s("socket", { as: "u", family: AF_INET, type: DGRAM | NB }),
+    s("connect", { fd: "u", addr: sin(PEER, port) }),
+    s("getsockname", { fd: "u" }),
+    s("connect", { fd: "u", addr: sin("0.0.0.0", 0, 0) }),
+    s("getsockname", { fd: "u" }),
   ]);
   add("UDP: send without a destination, unconnected", () => [
     s("socket", { as: "u", family: AF_INET, type: DGRAM | NB }),
