@@ -2,11 +2,13 @@
 // arena with the application's buffers: UDP (one 1024-byte datagram) or TCP (1024 bytes of a
 // stream), sent with sendMsg and read with recvMsg, sockaddrs in the caller's bytes. With
 // mode "endpoint" the same transfer goes through the transport endpoints directly: the baseline
-// that shows what the socket layer adds. The step of bench/epsocket.ts (V8) and of xs-alloc (XS).
+// that shows what the socket layer adds; with mode "blocking" the receiver (and the TCP sender)
+// use the callback-driven blocking calls with one Completion made at setup. The step of
+// bench/epsocket.ts (V8) and of xs-alloc (XS).
 
 import { SocketLayer } from "../../src/epsocket/layer.js";
 import { AF_INET, SOCK_DGRAM, SOCK_NONBLOCK, SOCK_STREAM } from "../../src/epsocket/linux.js";
-import type { SocketOperations } from "../../src/epsocket/socket.js";
+import type { Completion, SocketOperations } from "../../src/epsocket/socket.js";
 import type { Stack } from "../../src/stack.js";
 import type { TcpEndpoint } from "../../src/transport/tcp/endpoint.js";
 import type { UdpEndpoint } from "../../src/transport/udp-endpoint.js";
@@ -14,7 +16,7 @@ import { FullAddress } from "../../src/wire/address.js";
 import { duo, endpoint } from "../../test/support/stacks.js";
 
 export type Protocol = "udp" | "tcp";
-export type Mode = "socket" | "endpoint";
+export type Mode = "socket" | "blocking" | "endpoint";
 
 const CHUNK = 1024;
 
@@ -40,9 +42,23 @@ interface State {
   tcpServer: TcpEndpoint | null;
   to: FullAddress;
   from: FullAddress;
+  results: Results;
 }
 
 let state: State | null = null;
+
+/** The blocking calls' completions: counts and the last result, no closure. */
+class Results implements Completion {
+  received = -1;
+  sent = -1;
+  calls = 0;
+  complete(socket: SocketOperations, result: number): void {
+    const s = state as State;
+    this.calls++;
+    if (socket === s.server) this.received = result;
+    else this.sent = result;
+  }
+}
 
 function pump(s: State): void {
   for (let k = 0; k < 3; k++) {
@@ -88,13 +104,14 @@ export function setup(protocol: Protocol = "udp", mode: Mode = "socket"): void {
     tcpServer: null,
     to: endpoint("192.0.2.2", 7),
     from: new FullAddress(),
+    results: new Results(),
   };
   state = s;
   const to = Uint8Array.from([AF_INET, 0, 0, 7, 192, 0, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0]);
   bytes.set(to, s.toAt);
   for (let i = 0; i < CHUNK; i++) bytes[s.sendAt + i] = i & 255;
   if (protocol === "udp") {
-    if (mode === "socket") {
+    if (mode !== "endpoint") {
       s.client = sock(s.la, SOCK_DGRAM);
       s.server = sock(s.lb, SOCK_DGRAM);
       if (s.server.bind(bytes, s.toAt, 16) !== 0) throw new Error("bind");
@@ -125,6 +142,10 @@ export function setup(protocol: Protocol = "udp", mode: Mode = "socket"): void {
 
 export function step(i: number): void {
   const s = state as State;
+  if (s.mode === "blocking") {
+    blockingStep(s, i);
+    return;
+  }
   const bytes = s.bytes;
   bytes[s.sendAt] = i & 0xff;
   if (s.protocol === "udp") {
@@ -179,6 +200,47 @@ export function step(i: number): void {
     if (r > 0) read += r;
   }
   if (bytes[s.recvAt] !== (i & 0xff)) throw new Error("epsocket step: other bytes");
+}
+
+function blockingStep(s: State, i: number): void {
+  const bytes = s.bytes;
+  const results = s.results;
+  const server = s.server as SocketOperations;
+  const client = s.client as SocketOperations;
+  bytes[s.sendAt] = i & 0xff;
+  results.received = -1;
+  results.sent = -1;
+  if (s.protocol === "udp") {
+    server.recvMsgBlocking(bytes, s.recvAt, 2048, 0, bytes, s.addrAt, 16, results, 0);
+    const n = client.sendMsg(bytes, s.sendAt, CHUNK, 0, bytes, s.toAt, 16);
+    if (n !== CHUNK) throw new Error(`epsocket step: send ${n}`);
+    pump(s);
+    if (results.received === -1 && i < 50) {
+      // ARP held the first datagram back: the wait goes on to a later step.
+      server.close();
+      s.server = sock(s.lb, SOCK_DGRAM);
+      (s.server as SocketOperations).bind(bytes, s.toAt, 16);
+      pump(s);
+      return;
+    }
+    if (results.received !== CHUNK || bytes[s.recvAt] !== (i & 0xff))
+      throw new Error(`epsocket step: blocking recv ${results.received}`);
+    return;
+  }
+  client.sendMsgBlocking(bytes, s.sendAt, CHUNK, 0, null, 0, 0, results, 0);
+  let read = 0;
+  for (let round = 0; read < CHUNK || results.sent === -1; round++) {
+    if (round > 100) throw new Error("epsocket step: stalled");
+    if (results.received === -1 && !server.blocked && read < CHUNK)
+      server.recvMsgBlocking(bytes, s.recvAt + read, CHUNK - read, 0, null, 0, 0, results, 0);
+    pump(s);
+    if (results.received > 0) {
+      read += results.received;
+      results.received = -1;
+    }
+  }
+  if (results.sent !== CHUNK || bytes[s.recvAt] !== (i & 0xff))
+    throw new Error(`epsocket step: blocking send ${results.sent}`);
 }
 
 /** Pool buffers not returned: 0 when nothing leaked. */
