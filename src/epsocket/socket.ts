@@ -16,6 +16,7 @@ import {
   EALREADY,
   EBADF,
   ECONNABORTED,
+  ECONNRESET,
   EDESTADDRREQ,
   EINPROGRESS,
   EINVAL,
@@ -215,6 +216,8 @@ export class SocketOperations implements EntryCallback {
   shutRead = false;
   shutWrite = false;
   private streamState = SS_UNCONNECTED;
+  /** An error the socket layer itself holds for SO_ERROR (ECONNRESET after a disconnect). */
+  private socketError = 0;
 
   // Options Linux keeps at the socket level, in the units Linux reports them.
   /** SO_RCVTIMEO / SO_SNDTIMEO in microseconds; 0 waits forever. */
@@ -283,6 +286,7 @@ export class SocketOperations implements EntryCallback {
     this.shutRead = false;
     this.shutWrite = false;
     this.streamState = SS_UNCONNECTED;
+    this.socketError = 0;
     this.receiveTimeout = 0;
     this.sendTimeout = 0;
     this.timestamp = false;
@@ -379,12 +383,7 @@ export class SocketOperations implements EntryCallback {
     const family = sockaddrFamily(sa, at, length);
     if (family < 0) return -EINVAL;
     if (family === AF_UNSPEC) {
-      // Linux disconnects; a socket that never connected has nothing to undo.
-      if (tcp.state === CLOSED || tcp.state === LISTEN) {
-        this.streamState = SS_UNCONNECTED;
-        return 0;
-      }
-      return -EOPNOTSUPP;
+      return this.disconnect(tcp);
     }
     const state = tcp.state;
     if (this.streamState === SS_CONNECTED) return -EISCONN;
@@ -409,6 +408,42 @@ export class SocketOperations implements EntryCallback {
     const result = tcp.connect(to);
     if (result === -EINPROGRESS) this.streamState = SS_CONNECTING;
     return result;
+  }
+
+  /**
+   * connect(AF_UNSPEC) on a stream socket, as Linux's tcp_disconnect: a listener stops, a
+   * connection is reset (the peer hears RST, SO_ERROR says ECONNRESET), and the socket may bind,
+   * listen or connect again. Its options go on to the fresh endpoint.
+   */
+  private disconnect(tcp: TcpEndpoint): number {
+    const state = tcp.state;
+    this.streamState = SS_UNCONNECTED;
+    this.shutRead = false;
+    this.shutWrite = false;
+    if (state === CLOSED) return 0;
+    const fresh = this.layer.stack.openTcp();
+    if (fresh === null) return -ENOBUFS_LINUX;
+    fresh.reuseAddress = tcp.reuseAddress;
+    fresh.noDelay = tcp.noDelay;
+    fresh.lingerZero = this.lingerOn && this.lingerSeconds === 0;
+    if (state !== LISTEN) this.socketError = ECONNRESET;
+    tcp.eventUnregister(this.entry);
+    tcp.lingerZero = true;
+    tcp.close();
+    this.tcp = fresh;
+    if (this.keepalive) this.applyKeepalive(true);
+    return 0;
+  }
+
+  /** Takes the pending error: the socket's own (a disconnect) first, then the endpoint's. */
+  private takeError(): number {
+    const own = this.socketError;
+    if (own !== 0) {
+      this.socketError = 0;
+      return own;
+    }
+    const tcp = this.tcp;
+    return tcp !== null ? tcp.takeError() : (this.udp as UdpEndpoint).takeError();
   }
 
   bind(sa: Uint8Array, at: number, length: number): number {
@@ -526,7 +561,7 @@ export class SocketOperations implements EntryCallback {
     if ((flags & MSG_OOB) !== 0) return -EINVAL;
     const queued = tcp.receiveQueued;
     if (queued === 0) {
-      const error = tcp.takeError();
+      const error = this.takeError();
       if (error !== 0) return -error;
       if (this.shutRead || this.ended || tcp.readiness(EVENT_RDHUP) !== 0) return 0;
       if (state === CLOSED) return -ENOTCONN;
@@ -785,7 +820,7 @@ export class SocketOperations implements EntryCallback {
         )
           events |= EVENT_OUT;
       }
-      if ((endpoint & EVENT_ERR) !== 0) events |= EVENT_ERR;
+      if ((endpoint & EVENT_ERR) !== 0 || this.socketError !== 0) events |= EVENT_ERR;
     } else {
       const udp = this.udp as UdpEndpoint;
       events = udp.readiness(EVENT_IN | EVENT_OUT | EVENT_ERR);
@@ -873,10 +908,8 @@ export class SocketOperations implements EntryCallback {
           return this.putInt(out, at, capacity, this.family);
         case SO_PROTOCOL:
           return this.putInt(out, at, capacity, tcp !== null ? IPPROTO_TCP : IPPROTO_UDP);
-        case SO_ERROR: {
-          const error = tcp !== null ? tcp.takeError() : (udp as UdpEndpoint).takeError();
-          return this.putInt(out, at, capacity, error);
-        }
+        case SO_ERROR:
+          return this.putInt(out, at, capacity, this.takeError());
         case SO_REUSEADDR:
           return this.putInt(
             out,

@@ -726,6 +726,33 @@ export function scenarios(): Scenario[] {
     s("socket", { as: "c", family: AF_INET, type: STREAM | NB }),
     s("connect", { fd: "c", addr: sin("0.0.0.0", 0, 0) }),
   ]);
+  add("TCP: connect AF_UNSPEC resets a connection; the socket connects again", (port) => [
+    ...connected(port),
+    s("connect", { fd: "c", addr: sin("0.0.0.0", 0, 0) }),
+    p("poll", { fd: "pc", events: POLLIN, timeout: 2000 }),
+    p("recv", { fd: "pc" }),
+    s("getpeername", { fd: "c" }),
+    s("poll", { fd: "c", events: ALL }),
+    getopt("c", SOL_SOCKET, 4),
+    s("poll", { fd: "c", events: ALL }),
+    s("connect", { fd: "c", addr: sin(PEER, port) }),
+    s("poll", { fd: "c", events: ALL, timeout: 2000 }),
+    p("poll", { fd: "pl", events: POLLIN, timeout: 2000 }),
+    p("accept", { fd: "pl", as: "pd", flags: NB }),
+    s("getpeername", { fd: "c" }),
+  ]);
+  add("TCP: connect AF_UNSPEC stops a listener", (port) => [
+    s("socket", { as: "l", family: AF_INET, type: STREAM | NB }),
+    s("bind", { fd: "l", addr: sin(SELF, port) }),
+    s("listen", { fd: "l" }),
+    s("connect", { fd: "l", addr: sin("0.0.0.0", 0, 0) }),
+    getopt("l", SOL_SOCKET, 30),
+    s("accept", { fd: "l", as: "a" }),
+    getopt("l", SOL_SOCKET, 4),
+    p("socket", { as: "pc", family: AF_INET, type: STREAM | NB }),
+    p("connect", { fd: "pc", addr: sin(SELF, port) }),
+    p("poll", { fd: "pc", events: ALL, timeout: 2000 }),
+  ]);
   add("TCP AF_INET6: connect v4-mapped, names v4-mapped", (port) => [
     ...connected(port, AF_INET6),
     s("getpeername", { fd: "c" }),
