@@ -8,7 +8,6 @@ import {
   EBADF,
   EAFNOSUPPORT,
   EADDRNOTAVAIL,
-  EINVAL,
   EMFILE,
   ENODEV,
   EPROTONOSUPPORT,
@@ -388,4 +387,3 @@ function writeInt(b: Uint8Array, at: number, value: number): void {
   b[at + 3] = value >>> 24;
 }
 
-export { EINVAL };

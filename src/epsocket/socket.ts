@@ -55,7 +55,7 @@ import {
   type EntryCallback,
   WaiterEntry,
 } from "../transport/waiter.js";
-import { AF_INET, AF_INET6, FullAddress, IpAddress } from "../wire/address.js";
+import { AF_INET, AF_INET6, FullAddress } from "../wire/address.js";
 import { isMulticastV4 } from "../wire/ipv4.js";
 import {
   AF_UNSPEC,
@@ -78,7 +78,6 @@ import {
   SHUT_RDWR,
   SHUT_WR,
   SOCK_CLOEXEC,
-  SOCK_DGRAM,
   SOCK_NONBLOCK,
   SOCK_STREAM,
   SO_ACCEPTCONN,
@@ -1535,4 +1534,3 @@ const ENOBUFS_LINUX = 105;
 const EFAULT_LINUX = 14;
 const EMSGSIZE_LINUX = 90;
 
-export { IpAddress, SOCK_DGRAM };
