@@ -4,14 +4,7 @@
 // stack, so a blocked call's deadline is met and a result known at call time is delivered later,
 // never from inside the call.
 
-import {
-  EBADF,
-  EAFNOSUPPORT,
-  EADDRNOTAVAIL,
-  EMFILE,
-  ENODEV,
-  EPROTONOSUPPORT,
-} from "../errno.js";
+import { EBADF, EAFNOSUPPORT, EADDRNOTAVAIL, EMFILE, ENODEV, EPROTONOSUPPORT } from "../errno.js";
 import type { Pollable } from "../device.js";
 import { NO_ROUTE } from "../iface/ipv4.js";
 import type { Stack } from "../stack.js";
@@ -386,4 +379,3 @@ function writeInt(b: Uint8Array, at: number, value: number): void {
   b[at + 2] = (value >>> 16) & 255;
   b[at + 3] = value >>> 24;
 }
-

@@ -1533,4 +1533,3 @@ const EDOM_LINUX = 33;
 const ENOBUFS_LINUX = 105;
 const EFAULT_LINUX = 14;
 const EMSGSIZE_LINUX = 90;
-
