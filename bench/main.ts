@@ -14,6 +14,7 @@
 // 6. The ENC28J60 driver over its simulated chip: SPI transactions and bytes per frame, projected
 //    throughput at 8 and 20 MHz, and slots per frame under XS (bench/enc28j60.ts runs alone too).
 // 7. The W5500 driver over its simulated chip: SPI cost per frame and projected throughput.
+// 8. The socket layer: GCs, heap growth and XS slots per MB through it, beside the endpoints.
 
 import { tcpPairReport } from "./tcp-pair.js";
 import { execFileSync } from "node:child_process";
@@ -23,6 +24,7 @@ import { Lab } from "../hal/platform/node/lab.js";
 import { describeEcho, pairCeiling, pairEcho } from "./echo-pair.js";
 import { describeFrames, framesAlloc, xsFrameSlots } from "./frames-alloc.js";
 import { describeEnc28j60 } from "./enc28j60.js";
+import { describeSocket, socketFigure, xsSlotsPerMb } from "./epsocket.js";
 import { tapEcho } from "./echo-tap.js";
 import { describeProfileMemory } from "./memory.js";
 import { tapCeiling } from "./tap-ceiling.js";
@@ -157,3 +159,13 @@ console.log(
   "7. W5500 through the driver and the simulated chip (SPI cost per frame, projected throughput)",
 );
 for (const line of describeW5500()) console.log(`   ${line}`);
+console.log("");
+
+console.log(
+  "8. The socket layer on the data paths: 1 KB steps through sendMsg/recvMsg beside the endpoints",
+);
+for (const protocol of ["udp", "tcp"] as const)
+  for (const mode of ["endpoint", "socket", "blocking"] as const)
+    console.log(
+      `   ${describeSocket(await socketFigure(protocol, mode, quick ? 4 : 16), xsSlotsPerMb(protocol, mode, quick ? 100 : 200))}`,
+    );

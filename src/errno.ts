@@ -42,6 +42,8 @@ export const ERANGE = 34;
 export const ENOSYS = 38;
 /** Machine is not on the network. */
 export const ENONET = 64;
+/** Protocol error. */
+export const EPROTO = 71;
 /** Socket operation on non-socket. */
 export const ENOTSOCK = 88;
 /** Destination address required. */
