@@ -3,6 +3,9 @@
 //
 //   mcconfig -d -m -p esp32 (from this folder, with the SDK's ESP-IDF set up)
 //
+// The XS stack is 768 slots (manifest "creation"): a TCP segment's path through the stack peaked at
+// 486 slots in the lin build, too close to the 512 an ESP32 or Pico gets by default.
+//
 // The chip's INT line (active low) wakes the driver through a falling-edge Digital input; the
 // driver services the chip until it is quiet, with a watchdog poll for the errata's lost PKTIF.
 

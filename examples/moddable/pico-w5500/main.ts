@@ -3,6 +3,9 @@
 // echo on port 7. Pins, SPI clock and addresses are in manifest.json's config; 31.25 MHz is the
 // Pico's nearest SPI clock under the W5500's guaranteed 33.3 MHz.
 //
+// The XS stack is 768 slots (manifest "creation"): a TCP segment's path through the stack peaked at
+// 486 slots in the lin build, too close to the 512 an ESP32 or Pico gets by default.
+//
 //   mcconfig -d -m -p pico (from this folder, with the SDK's Pico toolchain set up)
 
 import config from "mc/config";
