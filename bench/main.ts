@@ -2,9 +2,12 @@
 //   npm run bench            (as root for the TAP figures)
 // 1. Two stacks over the in-memory pair on V8: UDP echo round trips per second beside the pair's
 //    own frame ceiling, and steady-state allocation over one million echoed datagrams.
-// 2. The same step under the real XS engine: slots allocated and kept per echoed datagram.
+// 2. The same step under the real XS engine: slots allocated and kept per echoed datagram; and
+//    1 MB of TCP between two stacks over the pair: slots allocated and compute per megabyte.
 // 3. The stack against the Linux kernel over the TAP: UDP echoes per second beside the raw TAP
-//    frame ceiling.
+//    frame ceiling; then TCP (into discard, out of a bulk sender and chargen, through echo), ping
+//    and UDP echo beside lwIP on the same kind of TAP and the kernel over a veth, and allocation
+//    during a 256 MB transfer (bench/tcp-tap.ts runs alone too).
 // 4. Memory by profile: arena bytes by component and the V8 heap of a Stack (bench/memory.ts).
 // 5. Allocation per received frame of every kind, valid or malformed, each kind in a fresh
 //    process: garbage collections and heap growth per million frames, and XS slots per frame.
@@ -12,6 +15,7 @@
 //    throughput at 8 and 20 MHz, and slots per frame under XS (bench/enc28j60.ts runs alone too).
 // 7. The W5500 driver over its simulated chip: SPI cost per frame and projected throughput.
 
+import { tcpPairReport } from "./tcp-pair.js";
 import { execFileSync } from "node:child_process";
 import { cpus, release } from "node:os";
 import { fileURLToPath } from "node:url";
@@ -22,6 +26,7 @@ import { describeEnc28j60 } from "./enc28j60.js";
 import { tapEcho } from "./echo-tap.js";
 import { describeProfileMemory } from "./memory.js";
 import { tapCeiling } from "./tap-ceiling.js";
+import { describeTcpTap, tcpTap, tcpTapOptions } from "./tcp-tap.js";
 import { describeW5500 } from "./w5500.js";
 
 const quick = process.argv.includes("--quick");
@@ -45,6 +50,7 @@ for (const [size, trips] of [
   for (const layout of ["shared", "own"] as const)
     console.log(`   ${describeEcho(await pairEcho(size, trips, layout))}`);
 }
+for (const line of await tcpPairReport(quick ? 32 : 256)) console.log(`   ${line}`);
 console.log("");
 
 console.log("2. XS engine (xsnap, XS 13.3), the 512-byte echo step after a preload-like freeze");
@@ -70,6 +76,24 @@ for (const [label, entry] of [
       ` ${fmt(xs.computePerStep)} compute units (over ${xs.steps} steps)`,
   );
 }
+{
+  // 64 steps of 16 KB: each measured run moves 1 MB of TCP between two stacks with their own memory.
+  const step = fileURLToPath(new URL("./steps/tcp-bulk.js", import.meta.url));
+  const xs = JSON.parse(
+    execFileSync(process.execPath, [xsAlloc, step, "64", "--freeze"], { encoding: "utf8" }),
+  ) as {
+    steps: number;
+    allocatedSlotsPerStep: number;
+    retainedSlotsPerStep: number;
+    computePerStep: number;
+  };
+  const perMb = (xs.computePerStep * (1 << 20)) / 16384;
+  console.log(
+    `   TCP bulk, own memory, 1 MB in ${xs.steps} steps of 16 KB between two stacks over the pair:` +
+      ` ${xs.allocatedSlotsPerStep * xs.steps} slots allocated, ${xs.retainedSlotsPerStep * xs.steps} kept,` +
+      ` ${fmt(perMb)} compute units per MB`,
+  );
+}
 console.log("");
 
 console.log("3. Against the Linux kernel over the TAP");
@@ -78,8 +102,11 @@ if (!check.ok) {
   console.log(`   skipped: ${check.reason}`);
 } else {
   const ceiling = await tapCeiling(quick ? 1 : 2);
+  // Payload a 1514-byte frame carries as TCP (1460 B), at the ceiling's frame rates.
+  const gbps = (fps: number): string => ((fps * 1460 * 8) / 1e9).toFixed(2);
   console.log(
-    `   TAP ceiling, no stack:    ${fmt(ceiling.txFps)} frames/s out, ${fmt(ceiling.rxFps)} frames/s in (1514 B)`,
+    `   TAP ceiling, no stack:    ${fmt(ceiling.txFps)} frames/s out, ${fmt(ceiling.rxFps)} frames/s in (1514 B;` +
+      ` as TCP payload ${gbps(ceiling.txFps)} Gbit/s out, ${gbps(ceiling.rxFps)} in)`,
   );
   for (const f of await tapEcho([64, 1472, 8000], quick ? 1 : 3)) {
     console.log(
@@ -88,6 +115,9 @@ if (!check.ok) {
         ` ${f.framesPerRead.toFixed(1)} frames per read call, ${f.framesPerWrite.toFixed(1)} per write call)`,
     );
   }
+  console.log("   TCP, ping and UDP echo beside lwIP on a TAP and the kernel over a veth:");
+  for (const line of describeTcpTap(await tcpTap(tcpTapOptions(quick), quick ? 1 : 3)))
+    console.log(`   ${line}`);
 }
 console.log("");
 

@@ -45,6 +45,7 @@ export interface Impairments {
   jitter?: number;
 }
 
+/** Faults per direction (tx, rx) or both, and the seed of their draws. */
 export interface ImpairOptions extends Impairments {
   /** Overrides for frames the stack transmits (towards the wrapped device). */
   tx?: Impairments;
@@ -369,9 +370,15 @@ export class ImpairLane {
 
 /** Wraps a device and applies seeded faults to the frames crossing it in both directions. */
 export class ImpairedDevice extends DeviceWrapper {
-  /** Faults on frames the stack transmits. */
+  /**
+   * Faults on frames the stack transmits.
+   * @internal
+   */
   readonly tx: ImpairLane;
-  /** Faults on frames the stack receives. */
+  /**
+   * Faults on frames the stack receives.
+   * @internal
+   */
   readonly rx: ImpairLane;
   private now = 0;
   /** The wrapped device answered TX_BUSY and has not yet signalled DEVICE_TRANSMIT. */
@@ -440,6 +447,7 @@ export class ImpairedDevice extends DeviceWrapper {
     return result;
   }
 
+  /** Next frame that got through the receive lane, as NetDevice.receive. */
   receive(frame: Uint8Array, offset: number, capacity: number): number {
     const lane = this.rx;
     if (lane.held > 0) this.releaseRx(this.now);
@@ -461,6 +469,7 @@ export class ImpairedDevice extends DeviceWrapper {
     }
   }
 
+  /** Releases delayed frames that are due. */
   poll(now: number): void {
     this.now = now;
     this.inner.poll(now);
@@ -469,6 +478,7 @@ export class ImpairedDevice extends DeviceWrapper {
       this.onEvent(DEVICE_RECEIVE);
   }
 
+  /** When the next delayed frame is due; Infinity for none. */
   nextDeadline(): number {
     // Released frames not yet received are due now (a duplicate queued during receive()).
     if (this.rx.readyCount > 0) return this.now;

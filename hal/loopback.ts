@@ -5,6 +5,7 @@ import { ETHERNET_HEADER } from "../src/device.js";
 import { Cable, FrameQueue, PairEnd, checkLinkOptions, macOption } from "./pair.js";
 import { Memory } from "../src/storage/memory.js";
 
+/** Options of a LoopbackDevice. */
 export interface LoopbackOptions {
   /** Largest IP packet, without the Ethernet header. Default 1500. */
   mtu?: number;

@@ -90,13 +90,15 @@ export class FrameQueue {
   }
 }
 
+/** Options of a LinkPair. */
 export interface LinkPairOptions {
   /** Largest IP packet, without the Ethernet header. Default 1500. */
   mtu?: number;
   /** Frame slots per direction. Default 64. */
   slots?: number;
-  /** Station addresses of the two ends. Defaults 02:00:00:00:00:0a and 02:00:00:00:00:0b. */
+  /** Station address of end a; default 02:00:00:00:00:0a. */
   macA?: Uint8Array;
+  /** Station address of end b; default 02:00:00:00:00:0b. */
   macB?: Uint8Array;
   /** Shorter frames are zero-padded to this length, as an Ethernet MAC pads to 60. Default 0. */
   minFrame?: number;
@@ -174,6 +176,7 @@ export class PairEnd implements NetDevice {
 
   /** Frames accepted for the peer, and their bytes (after padding). */
   txFrames = 0;
+  /** Bytes sent from this end. */
   txBytes = 0;
   /** Offers answered TX_BUSY because the peer's queue was full. */
   txQueueFull = 0;
@@ -185,6 +188,7 @@ export class PairEnd implements NetDevice {
   txBadLength = 0;
   /** Frames handed to the caller, and their bytes. */
   rxFrames = 0;
+  /** Bytes received at this end. */
   rxBytes = 0;
   /** Frames longer than the caller's buffer (delivered cut short). */
   rxTruncated = 0;
@@ -198,7 +202,10 @@ export class PairEnd implements NetDevice {
   /** setMulticastFilter() calls so far. */
   filterUpdates = 0;
 
-  /** Frames waiting for this end's receive(). */
+  /**
+   * Frames waiting for this end's receive().
+   * @internal
+   */
   readonly inbound: FrameQueue;
   /** DEVICE_* flags still to be passed to onEvent. */
   pendingEvents = 0;
@@ -217,6 +224,7 @@ export class PairEnd implements NetDevice {
   /** The value of the peer's `taken` at which this end's frame in flight has left its queue. */
   private flightMark = 0;
 
+  /** @internal */
   constructor(
     cable: Cable,
     mac: Uint8Array,
@@ -326,7 +334,9 @@ export class PairEnd implements NetDevice {
 
 /** Two connected devices, `a` and `b`: a transmit on one end queues the frame for the other. */
 export class LinkPair {
+  /** One end of the cable. */
   readonly a: PairEnd;
+  /** The other end. */
   readonly b: PairEnd;
   private readonly cable = new Cable();
 
@@ -363,10 +373,12 @@ export class LinkPair {
     this.b.peer = this.a;
   }
 
+  /** Whether the cable is plugged in: both ends have carrier. */
   get linkUp(): boolean {
     return this.cable.up;
   }
 
+  /** Plugs the cable in or pulls it out; both ends hear DEVICE_LINK. */
   set linkUp(up: boolean) {
     this.cable.setLink(up);
   }

@@ -8,9 +8,11 @@ import { DeviceWrapper } from "./wrapper.js";
 
 /** Where capture bytes go, in order. Must take the bytes before it returns. */
 export interface PcapSink {
+  /** Appends `bytes[offset ..+ length)` to the capture. */
   write(bytes: Uint8Array, offset: number, length: number): void;
 }
 
+/** Options of a PcapDevice. */
 export interface PcapOptions {
   /** Milliseconds since the Unix epoch at time 0 of the clock given to poll(). Default 0. */
   epoch?: number;
@@ -23,9 +25,11 @@ const LINKTYPE_ETHERNET = 1;
 
 /** Wraps a device and records every frame it sends or receives. */
 export class PcapDevice extends DeviceWrapper {
+  /** Where records go. */
   readonly sink: PcapSink;
   /** Frames recorded, and their bytes as recorded (after snaplen). */
   records = 0;
+  /** Bytes written to the sink, header included. */
   recordedBytes = 0;
 
   private readonly epoch: number;
@@ -72,11 +76,13 @@ export class PcapDevice extends DeviceWrapper {
     return length;
   }
 
+  /** Polls the wrapped device if it has deadlines. */
   poll(now: number): void {
     this.now = now;
     this.inner.poll(now);
   }
 
+  /** The wrapped device's next deadline. */
   nextDeadline(): number {
     return this.inner.nextDeadline();
   }

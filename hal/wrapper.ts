@@ -5,6 +5,7 @@
 import type { NetDevice } from "../src/device.js";
 
 export abstract class DeviceWrapper implements NetDevice {
+  /** The wrapped device. */
   readonly inner: NetDevice;
   onEvent: ((events: number) => void) | null = null;
 

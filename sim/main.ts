@@ -15,6 +15,7 @@ import { Lab } from "../hal/platform/node/lab.js";
 import { PcapFileSink } from "../hal/platform/node/pcap-file.js";
 import { TapDevice } from "../hal/tap/tap.js";
 import { simulatedW5500 } from "../hal/w5500/chip.js";
+import { HttpServer } from "../src/apps/http-server.js";
 import { TcpServices } from "../src/apps/tcp-services.js";
 import { UdpEcho } from "../src/apps/udp-echo.js";
 import { Stack } from "../src/stack.js";
@@ -166,7 +167,7 @@ async function main(): Promise<void> {
     reassemblySize: 65535,
     udpSockets: 16,
     udpReceiveBuffer: 256 * 1024,
-    appMemory: 65536 + 8 * 16384,
+    appMemory: 65536 + 8 * 16384 + HttpServer.memoryNeeded(HTTP),
     tcpSockets: 16,
     tcpSendBuffer: 65536,
     tcpReceiveBuffer: 65536,
@@ -192,6 +193,7 @@ async function main(): Promise<void> {
   });
   const echo = new UdpEcho(stack, 7);
   const tcpServices = new TcpServices(stack, { sessions: 8, bufferSize: 16384 });
+  const http = new HttpServer(stack, HTTP);
   if (chip !== null) {
     driver.add(chip);
     driver.attach(wire);
@@ -199,7 +201,7 @@ async function main(): Promise<void> {
   driver.add(stack);
   driver.attach(device);
   console.log(
-    `stack: ${ip}/${options.prefix} mac ${formatMac(options.mac)}, UDP echo on port 7, TCP echo 7, discard 9, chargen 19` +
+    `stack: ${ip}/${options.prefix} mac ${formatMac(options.mac)}, UDP echo on port 7, TCP echo 7, discard 9, chargen 19, HTTP 80` +
       (options.device !== "tap" ? `, through a simulated ${options.device}` : ""),
   );
 
@@ -213,6 +215,7 @@ async function main(): Promise<void> {
     driver.stop();
     console.log(statusLine(stack, echo));
     console.log(`tcp: ${tcpServices.accepted} connections, ${tcpServices.bytesIn} bytes in`);
+    console.log(`http: ${http.accepted} connections, ${http.requests} requests`);
     if (sink !== null) sink.close();
     if (lab !== null) await lab.close();
     else tap.close();
@@ -243,6 +246,7 @@ async function main(): Promise<void> {
     }
     console.log(`reach it from a shell: sudo nsenter -t ${lab.pid} -n -m ping ${ip}`);
     console.log(`                       sudo nsenter -t ${lab.pid} -n -m socat - UDP4:${ip}:7`);
+    console.log(`                       sudo nsenter -t ${lab.pid} -n -m curl http://${ip}/`);
   } else {
     console.log(`reach it at ${ip} through ${options.tap}`);
   }
@@ -257,6 +261,9 @@ async function main(): Promise<void> {
     process.stdout.isTTY ? 500 : 10000,
   );
 }
+
+/** The HTTP server's sessions: with the TCP services' 8 and 4 listeners, within the 16 sockets. */
+const HTTP = Object.freeze({ sessions: 4 });
 
 function hasCommand(name: string): boolean {
   return spawnSync("sh", ["-c", `command -v ${name}`], { stdio: "ignore" }).status === 0;

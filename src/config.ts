@@ -10,12 +10,20 @@
 
 import { Memory } from "./storage/memory.js";
 
+/** The named sets of sizes options start from: see PROFILES. */
 export type Profile = "small" | "default" | "simulator";
 
+/** Options of a Stack: every size it allocates at construction, and its timers. Each absent one takes its profile's value. */
 export interface StackOptions {
   /** The sizes to start from ("default" when absent); the options below override its values. */
   profile?: Profile;
-  /** Seed for ephemeral ports, IP identifications and ARP jitter. Give real entropy on a device. */
+  /**
+   * Seed for ephemeral ports, IP identifications and ARP jitter, a 32-bit integer. When absent it
+   * comes from `crypto.getRandomValues` where the engine has it (Node), else the profile's fixed
+   * value: on a device, which has no such source under XS, give one from hardware entropy (the
+   * ESP32's RNG, a floating ADC), or every boot picks the same ports. Give one in tests to make
+   * runs repeatable.
+   */
   seed?: number;
   /** Packet buffers in the pool. Each holds one Ethernet frame. */
   buffers?: number;
@@ -66,6 +74,7 @@ export interface StackOptions {
   udpSendBuffer?: number;
   /** Ping (ICMP echo) endpoints, and the bytes each may queue at first. */
   pingSockets?: number;
+  /** Bytes of echo replies each ping endpoint may queue at first. */
   pingReceiveBuffer?: number;
   /** Frames handled per poll before yielding to timers and the application. */
   receiveBudget?: number;
@@ -82,6 +91,7 @@ export interface StackOptions {
   sendQueue?: number;
   /** ICMP errors per second over all destinations, and the burst allowed (Linux: 1000 and 50). */
   icmpRate?: number;
+  /** ICMP errors that may go out in a burst before icmpRate applies. */
   icmpBurst?: number;
   /** Default TTL of datagrams sent (Linux: 64). */
   ttl?: number;
@@ -105,14 +115,17 @@ export interface StackOptions {
   tcpDelayedAck?: number;
   /** Retransmission timeout floor and initial value, ms (Linux: 200 and 1000). */
   tcpMinRto?: number;
+  /** Retransmission timeout before the first round-trip measurement, ms. */
   tcpInitialRto?: number;
   /** Retransmissions of a SYN, and of data, before giving up (Linux: 6 and 15). */
   tcpSynRetries?: number;
+  /** Retransmissions of data before the connection is given up. */
   tcpRetries?: number;
   /** Arena to carve from; the stack makes its own of the exact size when none is given. */
   memory?: Memory;
 }
 
+/** Every option with a value: what a profile holds. */
 export type Sizes = Readonly<Required<Omit<StackOptions, "memory" | "profile">>>;
 
 /** TCP's timers and limits, the same in every profile (Linux's values where it has them). */
@@ -268,47 +281,97 @@ function pick(options: StackOptions, base: Sizes, name: keyof Sizes, min: number
 
 const MAX_SOCKET_BUFFER = 16 * 1024 * 1024;
 
+/** The engine's Web Crypto, where it has one (Node, browsers); XS on a device has none. */
+interface EngineCrypto {
+  getRandomValues(array: Uint32Array): Uint32Array;
+}
+
+/** A seed from the engine's random source, or `fallback` when it has none. */
+function engineSeed(fallback: number): number {
+  const crypto = (globalThis as { crypto?: EngineCrypto }).crypto;
+  if (crypto === undefined || typeof crypto.getRandomValues !== "function") return fallback;
+  return crypto.getRandomValues(new Uint32Array(1))[0];
+}
+
 /** The options with every default filled in, checked. */
 export class StackConfig {
+  /** The profile the values start from. */
   readonly profile: Profile;
+  /** `seed` as given, or its profile's value; checked against its range. */
   readonly seed: number;
+  /** `buffers` as given, or its profile's value; checked against its range. */
   readonly buffers: number;
+  /** `bufferSize` as given, or its profile's value; checked against its range. */
   readonly bufferSize: number;
+  /** `neighbors` as given, or its profile's value; checked against its range. */
   readonly neighbors: number;
+  /** `arpQueue` as given, or its profile's value; checked against its range. */
   readonly arpQueue: number;
+  /** `reassemblySlots` as given, or its profile's value; checked against its range. */
   readonly reassemblySlots: number;
+  /** `reassemblySize` as given, or its profile's value; checked against its range. */
   readonly reassemblySize: number;
+  /** `reassemblyFragments` as given, or its profile's value; checked against its range. */
   readonly reassemblyFragments: number;
+  /** `reassemblyPerSource` as given, or its profile's value; checked against its range. */
   readonly reassemblyPerSource: number;
   /** Bytes of the socket buffer region, computed when the option is 0. */
   readonly socketBufferSpace: number;
+  /** `socketBufferHeadroom` as given, or its profile's value; checked against its range. */
   readonly socketBufferHeadroom: number;
+  /** `socketBufferSpans` as given, or its profile's value; checked against its range. */
   readonly socketBufferSpans: number;
+  /** `socketBufferMin` as given, or its profile's value; checked against its range. */
   readonly socketBufferMin: number;
+  /** `receiveBufferMax` as given, or its profile's value; checked against its range. */
   readonly receiveBufferMax: number;
+  /** `sendBufferMax` as given, or its profile's value; checked against its range. */
   readonly sendBufferMax: number;
+  /** `udpSockets` as given, or its profile's value; checked against its range. */
   readonly udpSockets: number;
+  /** `udpReceiveBuffer` as given, or its profile's value; checked against its range. */
   readonly udpReceiveBuffer: number;
+  /** `udpSendBuffer` as given, or its profile's value; checked against its range. */
   readonly udpSendBuffer: number;
+  /** `pingSockets` as given, or its profile's value; checked against its range. */
   readonly pingSockets: number;
+  /** `pingReceiveBuffer` as given, or its profile's value; checked against its range. */
   readonly pingReceiveBuffer: number;
+  /** `receiveBudget` as given, or its profile's value; checked against its range. */
   readonly receiveBudget: number;
+  /** `receiveBudgetBytes` as given, or its profile's value; checked against its range. */
   readonly receiveBudgetBytes: number;
+  /** `sendQueue` as given, or its profile's value; checked against its range. */
   readonly sendQueue: number;
+  /** `icmpRate` as given, or its profile's value; checked against its range. */
   readonly icmpRate: number;
+  /** `icmpBurst` as given, or its profile's value; checked against its range. */
   readonly icmpBurst: number;
+  /** `ttl` as given, or its profile's value; checked against its range. */
   readonly ttl: number;
+  /** `tcpSockets` as given, or its profile's value; checked against its range. */
   readonly tcpSockets: number;
+  /** `tcpSendBuffer` as given, or its profile's value; checked against its range. */
   readonly tcpSendBuffer: number;
+  /** `tcpReceiveBuffer` as given, or its profile's value; checked against its range. */
   readonly tcpReceiveBuffer: number;
+  /** `tcpTimeWait` as given, or its profile's value; checked against its range. */
   readonly tcpTimeWait: number;
+  /** `tcpSynQueue` as given, or its profile's value; checked against its range. */
   readonly tcpSynQueue: number;
+  /** `tcpOutOfOrderRanges` as given, or its profile's value; checked against its range. */
   readonly tcpOutOfOrderRanges: number;
+  /** `msl` as given, or its profile's value; checked against its range. */
   readonly msl: number;
+  /** `tcpDelayedAck` as given, or its profile's value; checked against its range. */
   readonly tcpDelayedAck: number;
+  /** `tcpMinRto` as given, or its profile's value; checked against its range. */
   readonly tcpMinRto: number;
+  /** `tcpInitialRto` as given, or its profile's value; checked against its range. */
   readonly tcpInitialRto: number;
+  /** `tcpSynRetries` as given, or its profile's value; checked against its range. */
   readonly tcpSynRetries: number;
+  /** `tcpRetries` as given, or its profile's value; checked against its range. */
   readonly tcpRetries: number;
 
   constructor(options: StackOptions) {
@@ -318,7 +381,10 @@ export class StackConfig {
     this.profile = profile;
     const o = options;
     const b = PROFILES[profile];
-    this.seed = options.seed ?? b.seed;
+    const seed = options.seed ?? engineSeed(b.seed);
+    if (!(Number.isInteger(seed) && seed >= -0x80000000 && seed <= 0xffffffff))
+      throw new RangeError(`seed ${seed}: must be an integer -2147483648..4294967295`);
+    this.seed = seed;
     this.buffers = pick(o, b, "buffers", 2, 0x7fff);
     this.bufferSize = pick(o, b, "bufferSize", 1514, 65535);
     this.neighbors = pick(o, b, "neighbors", 1, 4096);

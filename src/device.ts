@@ -25,6 +25,7 @@ export const TX_BUSY = 0;
 // Any negative result is -errno: the frame was refused for good (link down, bad length, I/O error)
 // and the stack drops and counts it.
 
+/** What the stack needs of a network device: frames in and out, link state, events and a multicast filter. */
 export interface NetDevice {
   /** The station address, 6 bytes. The stack reads it; it never changes while attached. */
   readonly mac: Uint8Array;

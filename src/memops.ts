@@ -47,15 +47,37 @@ class BufferViews {
   }
 }
 
-type Carrier = ArrayBufferLike & { [VIEWS]?: BufferViews };
+/**
+ * What one typed array carries: its buffer's views and where it starts in them. Reading `buffer`
+ * and `byteOffset` costs 20-45 ns each on V8 (neither is inlined), more than summing a 64-byte
+ * datagram; a property of the array itself is one inline-cached load.
+ */
+class ArrayViews {
+  readonly views: BufferViews;
+  readonly base: number;
 
-/** The views of `buffer`, made on first use; null when the buffer cannot carry them. */
-function viewsOf(buffer: ArrayBufferLike): BufferViews | null {
-  const views = (buffer as Carrier)[VIEWS];
-  if (views !== undefined) return views;
-  if (!Object.isExtensible(buffer)) return null;
-  const made = new BufferViews(buffer);
-  Object.defineProperty(buffer, VIEWS, { value: made });
+  constructor(views: BufferViews, base: number) {
+    this.views = views;
+    this.base = base;
+  }
+}
+
+type BufferCarrier = ArrayBufferLike & { [VIEWS]?: BufferViews };
+type ArrayCarrier = Uint8Array & { [VIEWS]?: ArrayViews };
+
+/** The views of `array`'s buffer and its offset, made on first use; null when it cannot carry them. */
+function viewsOf(array: Uint8Array): ArrayViews | null {
+  const carried = (array as ArrayCarrier)[VIEWS];
+  if (carried !== undefined) return carried;
+  const buffer = array.buffer as BufferCarrier;
+  if (!Object.isExtensible(array) || !Object.isExtensible(buffer)) return null;
+  let views = buffer[VIEWS];
+  if (views === undefined) {
+    views = new BufferViews(buffer);
+    Object.defineProperty(buffer, VIEWS, { value: views });
+  }
+  const made = new ArrayViews(views, array.byteOffset);
+  Object.defineProperty(array, VIEWS, { value: made });
   return made;
 }
 
@@ -79,33 +101,35 @@ export function copy(
     dst.copyWithin(dstOffset, srcOffset, srcOffset + length);
     return;
   }
-  const buffer = dst.buffer;
-  const shared = src.buffer === buffer;
-  if (length < SMALL_COPY && !shared) {
+  const to = viewsOf(dst);
+  const from = viewsOf(src);
+  if (to === null || from === null) {
+    if (dst.buffer === src.buffer)
+      moveBytes(
+        dst,
+        dstOffset,
+        src,
+        srcOffset,
+        length,
+        dst.byteOffset + dstOffset < src.byteOffset + srcOffset,
+      );
+    else for (let i = 0; i < length; i++) dst[dstOffset + i] = src[srcOffset + i];
+    return;
+  }
+  const d = to.base + dstOffset;
+  const s = from.base + srcOffset;
+  const whole = to.views;
+  if (whole === from.views) {
+    // Two windows on one buffer: a memmove within it.
+    whole.bytes.copyWithin(d, s, s + length);
+    return;
+  }
+  if (length < SMALL_COPY) {
     for (let i = 0; i < length; i++) dst[dstOffset + i] = src[srcOffset + i];
     return;
   }
-  const to = viewsOf(buffer);
-  const d = dst.byteOffset + dstOffset;
-  const s = src.byteOffset + srcOffset;
-  if (shared) {
-    if (to !== null && to.bytes.length >= d + length && to.bytes.length >= s + length)
-      to.bytes.copyWithin(d, s, s + length);
-    else moveBytes(dst, dstOffset, src, srcOffset, length, d < s);
-    return;
-  }
-  const from = viewsOf(src.buffer);
-  if (
-    to === null ||
-    from === null ||
-    to.bytes.length < d + length ||
-    from.bytes.length < s + length
-  ) {
-    for (let i = 0; i < length; i++) dst[dstOffset + i] = src[srcOffset + i];
-    return;
-  }
-  if (((d - s) & 3) === 0) copyAligned(to, from, d, s, length);
-  else if (LITTLE_ENDIAN) copyShifted(to, from, d, s, length);
+  if (((d - s) & 3) === 0) copyAligned(whole, from.views, d, s, length);
+  else if (LITTLE_ENDIAN) copyShifted(whole, from.views, d, s, length);
   else for (let i = 0; i < length; i++) dst[dstOffset + i] = src[srcOffset + i];
 }
 
@@ -201,11 +225,12 @@ export function onesSum(
   initial: number,
 ): number {
   if (length < SMALL_SUM) return sumPairs(bytes, offset, length, initial);
-  const views = viewsOf(bytes.buffer);
-  const start = bytes.byteOffset + offset;
+  if (offset < 0 || offset + length > bytes.length) return sumPairs(bytes, offset, length, initial);
+  const carried = viewsOf(bytes);
+  if (carried === null) return sumPairs(bytes, offset, length, initial);
+  const views = carried.views;
+  const start = carried.base + offset;
   const end = start + length;
-  if (views === null || views.bytes.length < end || offset < 0 || offset + length > bytes.length)
-    return sumPairs(bytes, offset, length, initial);
   const b = views.bytes;
   const h = views.halves;
   // Every byte is added where a host-order halfword read at an even address would put it.

@@ -2,6 +2,7 @@
 // jitter and the impairment device. Each user owns an instance, so there is no module state; the
 // platform supplies the seed (entropy on a device, a fixed number in tests for reproducible runs).
 
+/** A seedable generator (xoshiro128**) for ports, identifications, jitter and impairments. */
 export class Random {
   private readonly s = new Uint32Array(4);
 
@@ -9,6 +10,7 @@ export class Random {
     this.reseed(seed);
   }
 
+  /** Starts the sequence again from a 32-bit seed. */
   reseed(seed: number): void {
     // splitmix32 spreads one 32-bit seed over the four words and never yields an all-zero state.
     let x = seed >>> 0;

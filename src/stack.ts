@@ -1,11 +1,13 @@
 // The Stack: owns the arena, the packet pool, the interface and the transport endpoints, and is
 // driven from outside by poll(now) / nextDeadline(). It never reads a clock or sets a timer.
 
+import { EMFILE, ENOBUFS } from "./errno.js";
 import { NEVER } from "./time.js";
 import { StackConfig, StackOptions } from "./config.js";
 import type { NetDevice, Pollable } from "./device.js";
 import { Interface } from "./iface/interface.js";
 import { Random } from "./random.js";
+import type { TcpStats, UdpStats } from "./stats.js";
 import { Memory } from "./storage/memory.js";
 import { PacketPool } from "./storage/pool.js";
 import { SPAN_ALIGN, Spans } from "./storage/spans.js";
@@ -39,27 +41,49 @@ export interface StackSetup extends StackOptions {
 }
 
 export class Stack implements Pollable {
+  /** Every option's value, checked, and the arena each part takes. */
   readonly config: StackConfig;
+  /** The arena; `memory.take(n)` hands out the room left by `appMemory`. */
   readonly memory: Memory;
+  /** The packet buffers; `pool.available` tells how many are free. */
   readonly pool: PacketPool;
-  /** The socket buffer region: every socket's queue is a span of it while the socket is open. */
+  /**
+   * The socket buffer region: every socket's queue is a span of it while the socket is open.
+   * @internal
+   */
   readonly socketBuffers: Spans;
+  /** The generator behind ephemeral ports, IP identifications and ARP jitter. */
   readonly random: Random;
+  /** @internal */
   readonly udp: UdpTable;
+  /** @internal */
   readonly ping: PingTable;
+  /** @internal */
   readonly tcp: TcpTable;
-  /** Endpoints with readiness events to deliver after the input pass. */
+  /**
+   * Endpoints with readiness events to deliver after the input pass.
+   * @internal
+   */
   readonly ready = new ReadyList();
-  /** The attached interface; one per stack for now. */
+  /** The attached interface, with its counters (`ipStats`, `arpStats`...); one per stack for now. */
   iface: Interface | null = null;
   /** The time of the latest poll. */
   now = 0;
   /** Set by the driver: called when a send outside a poll gave the stack work. */
   onWake: (() => void) | null = null;
+  /** @internal */
   private readonly summer: Checksum;
-  /** The IP layer's count of sends refused with EAGAIN, as last seen by poll(). */
+  /**
+   * The IP layer's count of sends refused with EAGAIN, as last seen by poll().
+   * @internal
+   */
   private blockedSeen = 0;
 
+  /**
+   * Makes the stack and takes all of its memory: from `options.memory` when given, else a new
+   * arena of exactly `Stack.memoryNeeded(options)` plus `appMemory` bytes. Throws a RangeError
+   * naming the option at fault, its value and the allowed range, or the bytes missing.
+   */
   constructor(options: StackSetup = {}) {
     const config = new StackConfig(options);
     this.config = config;
@@ -111,6 +135,16 @@ export class Stack implements Pollable {
     );
   }
 
+  /** UDP's counters, over all sockets. */
+  get udpStats(): UdpStats {
+    return this.udp.stats;
+  }
+
+  /** TCP's counters, over all connections. */
+  get tcpStats(): TcpStats {
+    return this.tcp.stats;
+  }
+
   /** Bytes of arena a stack with these options needs, for a caller that supplies `memory`. */
   static memoryNeeded(options: StackOptions): number {
     return new StackConfig(options).memoryBytes;
@@ -140,6 +174,7 @@ export class Stack implements Pollable {
     return iface;
   }
 
+  /** Sets the interface's IPv4 address, prefix and gateway; throws a RangeError naming a bad one. */
   configure(ipv4: Ipv4Settings): void {
     const iface = this.iface;
     if (iface === null) throw new Error("stack: no interface attached");
@@ -150,12 +185,21 @@ export class Stack implements Pollable {
         : typeof ipv4.gateway === "string"
           ? parseIPv4(ipv4.gateway)
           : ipv4.gateway;
-    if (address === null || gateway === null || !(ipv4.prefix >= 0 && ipv4.prefix <= 32))
-      throw new RangeError("stack: bad IPv4 settings");
+    if (address === null)
+      throw new RangeError(
+        `ipv4.address ${String(ipv4.address)}: must be A.B.C.D or a 32-bit number`,
+      );
+    if (!(Number.isInteger(ipv4.prefix) && ipv4.prefix >= 0 && ipv4.prefix <= 32))
+      throw new RangeError(`ipv4.prefix ${String(ipv4.prefix)}: must be 0..32`);
+    if (gateway === null)
+      throw new RangeError(
+        `ipv4.gateway ${String(ipv4.gateway)}: must be A.B.C.D, a 32-bit number, or "" for none`,
+      );
     // Numbers given as unsigned (0xc0000202) become the signed form the stack keeps.
     iface.configure(address | 0, ipv4.prefix, gateway | 0);
   }
 
+  /** @internal */
   wake(): void {
     if (this.onWake !== null) this.onWake();
   }
@@ -186,6 +230,7 @@ export class Stack implements Pollable {
     }
   }
 
+  /** When the stack next needs a poll: 0 for now, Infinity when nothing is pending. */
   nextDeadline(): number {
     if (!this.ready.isEmpty) return 0;
     let t = this.iface !== null ? this.iface.nextDeadline() : NEVER;
@@ -195,10 +240,15 @@ export class Stack implements Pollable {
     return t < NEVER ? t : Infinity;
   }
 
-  /** A new UDP endpoint, or null when all are in use. */
-  openUdp(): UdpEndpoint | null {
-    const slot = this.udp.open();
-    return slot === null ? null : new UdpEndpoint(slot);
+  /**
+   * A new UDP endpoint, or, as Linux's socket() would answer, -EMFILE when all `udpSockets` are
+   * open, -ENOBUFS when the socket buffer region has no room for its receive queue.
+   */
+  openUdp(): UdpEndpoint | number {
+    const udp = this.udp;
+    const slot = udp.open();
+    if (slot !== null) return new UdpEndpoint(slot);
+    return udp.live < udp.slots.length ? -ENOBUFS : -EMFILE;
   }
 
   /** A new TCP endpoint, or null when all are in use. */
@@ -207,8 +257,14 @@ export class Stack implements Pollable {
     return slot === null ? null : new TcpEndpoint(slot);
   }
 
-  /** A new ping (ICMP echo) endpoint, or null when all are in use. */
-  openPing(): PingEndpoint | null {
-    return this.ping.open();
+  /**
+   * A new ping (ICMP echo) endpoint, or -EMFILE when all `pingSockets` are open, -ENOBUFS when the
+   * socket buffer region has no room for its receive queue.
+   */
+  openPing(): PingEndpoint | number {
+    const ping = this.ping;
+    const endpoint = ping.open();
+    if (endpoint !== null) return endpoint;
+    return ping.live < ping.slots.length ? -ENOBUFS : -EMFILE;
   }
 }

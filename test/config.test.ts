@@ -2,10 +2,12 @@
 // value and the range, and Stack.memoryNeeded counts every byte: a stack in an arena of exactly
 // that size works, one byte fewer fails at construction saying how many bytes are missing.
 
+import type { UdpEndpoint } from "../src/transport/udp-endpoint.js";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { LinkPair } from "../hal/pair.js";
 import { DEFAULTS, PROFILES, StackConfig, type Profile } from "../src/config.js";
+import { EMFILE } from "../src/errno.js";
 import { Stack } from "../src/stack.js";
 import { Memory } from "../src/storage/memory.js";
 import { endpoint, poolFull } from "./support/stacks.js";
@@ -75,11 +77,13 @@ function exercise(profile: Profile, bytes: number): void {
   assert.is(memory.free, 0, `${profile}: every byte counted, none left over`);
   const net = new VirtualNet().add(stack).add(peer).attach(pair.a).attach(pair.b);
   const sockets = [];
-  for (let i = 0; i < stack.config.udpSockets; i++) sockets.push(stack.openUdp()!);
-  assert.ok(sockets.every((s) => s !== null) && stack.openUdp() === null);
-  for (let i = 0; i < stack.config.pingSockets; i++) assert.ok(stack.openPing() !== null);
+  for (let i = 0; i < stack.config.udpSockets; i++) sockets.push(stack.openUdp() as UdpEndpoint);
+  assert.ok(sockets.every((s) => typeof s !== "number"));
+  assert.is(stack.openUdp(), -EMFILE, "all open: EMFILE, as socket() past the descriptor limit");
+  for (let i = 0; i < stack.config.pingSockets; i++)
+    assert.ok(typeof stack.openPing() !== "number");
   assert.is(sockets[0].bind(null, 7), 0);
-  const client = peer.openUdp()!;
+  const client = peer.openUdp() as UdpEndpoint;
   const data = new Uint8Array(1000).fill(7);
   assert.is(client.sendTo(data, 0, data.length, endpoint("192.0.2.1", 7)), 1000);
   net.runUntilIdle();

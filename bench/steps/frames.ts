@@ -382,7 +382,8 @@ export class FrameRig {
     this.stack.iface!.joinGroup(ALL_HOSTS);
     const socket = this.stack.openUdp();
     const errorSocket = this.stack.openUdp();
-    if (socket === null || errorSocket === null) throw new Error("frames: no sockets");
+    if (typeof socket === "number" || typeof errorSocket === "number")
+      throw new Error("frames: no sockets");
     socket.bind(null, PORT);
     errorSocket.bind(null, ERROR_PORT);
     const peer = new FullAddress();

@@ -26,6 +26,7 @@ export abstract class DriverBase {
     this.schedule();
   }
 
+  /** Stops polling a pollable added with add(). */
   remove(pollable: Pollable): void {
     const at = this.pollables.indexOf(pollable);
     if (at >= 0) this.pollables.splice(at, 1);
@@ -42,6 +43,7 @@ export abstract class DriverBase {
     this.schedule();
   }
 
+  /** Stops listening to a device attached with attach(). */
   detach(device: NetDevice): void {
     const at = this.devices.indexOf(device);
     if (at < 0) return;

@@ -16,18 +16,23 @@ import { DriverBase } from "./driver-base.js";
 
 /** Moddable's `Timer` statics, as far as the driver uses them. */
 export interface HostTimer<T> {
+  /** Makes a timer that calls `callback` every `interval` ms until cleared. */
   repeat(callback: (timer: T) => void, interval: number): T;
+  /** Re-arms a timer: first after `delay` ms, then every `repeat` ms if given. */
   schedule(timer: T, interval?: number, repeat?: number): void;
+  /** Stops and releases a timer. */
   clear(timer: T | undefined | null): void;
 }
 
 /** Moddable's `Time`: a millisecond tick counter (signed 32 bits on most devices) and its delta. */
 export interface HostTime {
+  /** Milliseconds of a counter that may wrap (Moddable's Time.ticks). */
   readonly ticks: number;
   /** `end - start` (end defaults to now), correct across the counter's wrap. */
   delta(start: number, end?: number): number;
 }
 
+/** Options of a TimerDriver. */
 export interface TimerDriverOptions {
   /**
    * Longest sleep when nothing is due. The timer then fires, finds nothing and sleeps again; this
@@ -36,6 +41,7 @@ export interface TimerDriverOptions {
   idleInterval?: number;
 }
 
+/** A driver over any host timer (Moddable's Timer, a test clock): polls on device events and deadlines with one timer. */
 export class TimerDriver<T = unknown> extends DriverBase {
   private readonly host: HostTimer<T>;
   private readonly time: HostTime;

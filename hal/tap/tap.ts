@@ -27,7 +27,7 @@ import {
   TX_TAKEN,
   type NetDevice,
 } from "../../src/device.js";
-import { EINVAL, EMSGSIZE, ENETDOWN } from "../../src/errno.js";
+import { EACCES, EINVAL, EMSGSIZE, ENETDOWN, EPERM, errnoName } from "../../src/errno.js";
 import { copy } from "../../src/memops.js";
 import type { PacketPool } from "../../src/storage/pool.js";
 
@@ -76,6 +76,7 @@ export interface TapAddon {
   ): number;
   /** Adds one writability event to a watched fd's next callbacks. 0 or -errno. */
   watchWritable(fd: number): number;
+  /** Stops watching an fd. 0 or -errno. */
   unwatch(fd: number): number;
   /** Stops watching and closes. 0 or -errno. */
   close(fd: number): number;
@@ -122,9 +123,14 @@ export function loadTapAddon(): TapAddon | string {
       }
     }
   }
-  return `${ADDON_PATH} is not built (run \`npm install\` or \`npm rebuild\`)`;
+  if (process.platform !== "linux") return `a TAP device needs Linux (this is ${process.platform})`;
+  return (
+    `the TAP addon (${ADDON_PATH}) is not built: installing the package builds it where a C++ ` +
+    "toolchain is present (Debian: apt install g++ make python3), then run `npm rebuild netstack`"
+  );
 }
 
+/** Options of a TapDevice. */
 export interface TapDeviceOptions {
   /** Interface name, at most 15 bytes (e.g. "tap0"). */
   name: string;
@@ -162,6 +168,7 @@ function notifyReady(this: TapDevice, flags: number): void {
 }
 
 export class TapDevice implements NetDevice {
+  /** The interface name. */
   readonly name: string;
   readonly mac: Uint8Array;
   readonly mtu: number;
@@ -172,9 +179,11 @@ export class TapDevice implements NetDevice {
 
   /** Frames read from the kernel. */
   framesIn = 0;
+  /** Bytes of the frames read. */
   bytesIn = 0;
   /** Frames the kernel took. */
   framesOut = 0;
+  /** Bytes of the frames the kernel took. */
   bytesOut = 0;
   /** readBatch calls that returned frames. */
   batchesIn = 0;
@@ -237,13 +246,16 @@ export class TapDevice implements NetDevice {
     if (typeof addon.readBatch !== "function")
       throw new Error("TapDevice: the addon has no batches (rebuild it)");
     const mac = options.mac ?? Uint8Array.from(TAP_DEFAULT_MAC);
-    if (mac.length !== 6) throw new RangeError("TapDevice: mac must be 6 bytes");
+    if (mac.length !== 6) throw new RangeError(`TapDevice: mac of ${mac.length} bytes: must be 6`);
     const batch = options.batch ?? TAP_DEFAULT_BATCH;
     if (!(batch >= 1 && batch <= 4096) || batch !== Math.floor(batch))
-      throw new RangeError("TapDevice: batch must be 1 to 4096 frames");
+      throw new RangeError(`TapDevice: batch ${batch}: must be 1..4096 frames`);
     const mtu = options.mtu ?? 1500;
     const fd = addon.open(options.name, options.nsPid);
-    if (fd < 0) throw new Error(`TapDevice: cannot open ${options.name}: errno ${-fd}`);
+    if (fd < 0) {
+      const why = fd === -EPERM || fd === -EACCES ? " (needs root or CAP_NET_ADMIN)" : "";
+      throw new Error(`TapDevice: cannot open ${options.name}: ${errnoName(fd)}${why}`);
+    }
     this.addon = addon;
     this.fd = fd;
     this.name = options.name;

@@ -128,16 +128,15 @@ export class EthernetLayer {
         if (handle < 0) break;
         length = pool.length[handle];
       } else {
-        handle = pool.alloc();
+        handle = pool.peekFree();
         if (handle < 0) {
+          pool.exhausted++;
           iface.link.noBuffer++;
           break;
         }
         length = device.receive(this.bytes, pool.offsetOf(handle), pool.size);
-        if (length === 0) {
-          pool.free(handle);
-          break;
-        }
+        if (length === 0) break;
+        pool.alloc();
       }
       bytes += length;
       iface.rxHandle = handle;

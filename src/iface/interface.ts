@@ -34,50 +34,88 @@ const MAX_GROUPS = 8;
 /** 224.0.0.1, all hosts, joined by every IPv4 host (RFC 1112). */
 const ALL_HOSTS = 0xe0000001 | 0;
 
+/** A network interface: the device, its addresses, the layers between device and transport, and their counters (stack.iface). */
 export class Interface {
+  /** The device frames go to and come from. */
   readonly device: NetDevice;
+  /** The interface's station address (the device's). */
   readonly mac = new Uint8Array(6);
+  /** Largest IP packet sent in one frame. */
   readonly mtu: number;
+  /** The interface number (1 for a stack's only interface). */
   readonly index: number;
+  /** TTL of datagrams sent when a socket sets none. */
   readonly ttl: number;
 
   /** IPv4 configuration; address 0 means none yet. */
   address = 0;
+  /** The subnet prefix length, 0..32. */
   prefix = 0;
+  /** The subnet mask made from the prefix, as a signed 32-bit number. */
   mask = 0;
+  /** The default gateway, 0 for none. */
   gateway = 0;
 
+  /** Link-layer counters. */
   readonly link = new LinkStats();
+  /** ARP counters. */
   readonly arpStats = new ArpStats();
+  /** IPv4 counters. */
   readonly ipStats = new Ipv4Stats();
+  /** ICMP counters. */
   readonly icmpStats = new IcmpStats();
 
+  /** @internal */
   readonly pool: PacketPool;
+  /** @internal */
   readonly bytes: Uint8Array;
+  /** @internal */
   readonly summer: Checksum;
+  /** @internal */
   readonly random: Random;
+  /** @internal */
   readonly neighbors: NeighborCache;
+  /** @internal */
   readonly reassembly: Reassembler;
+  /** @internal */
   readonly groups = new Int32Array(MAX_GROUPS);
+  /** @internal */
   groupCount = 0;
 
+  /** @internal */
   readonly ethernet: EthernetLayer;
+  /** @internal */
   readonly arp: ArpLayer;
+  /** @internal */
   readonly ip: Ipv4Layer;
+  /** @internal */
   readonly icmp: IcmpLayer;
 
-  /** The frame being received; -1 once a handler has taken it. */
+  /**
+   * The frame being received; -1 once a handler has taken it.
+   * @internal
+   */
   rxHandle = -1;
-  /** The time of the poll in progress, or of the latest one. */
+  /**
+   * The time of the poll in progress, or of the latest one.
+   * @internal
+   */
   now = 0;
-  /** True during poll(): sends are then resolved at once, with `now` fresh. */
+  /**
+   * True during poll(): sends are then resolved at once, with `now` fresh.
+   * @internal
+   */
   polling = false;
-  /** Told when a send outside a poll made work for the next one. */
+  /**
+   * Told when a send outside a poll made work for the next one.
+   * @internal
+   */
   waker: { wake(): void } | null = null;
 
   private linkWasUp = false;
   private readonly filterMacs = new Uint8Array(MAX_GROUPS * 6);
 
+  /** @internal */
   constructor(
     index: number,
     device: NetDevice,
@@ -118,7 +156,10 @@ export class Interface {
     this.updateFilter();
   }
 
-  /** Sets the IPv4 address, prefix length and default gateway (0 for none), and announces it. */
+  /**
+   * Sets the IPv4 address, prefix length and default gateway (0 for none), and announces it.
+   * @internal
+   */
   configure(address: number, prefix: number, gateway: number): void {
     this.address = address | 0;
     this.prefix = prefix;
@@ -133,6 +174,7 @@ export class Interface {
     return this.prefix < 31 && this.address !== 0 ? this.address | ~this.mask : 0;
   }
 
+  /** Joins an IPv4 multicast group (the device's filter follows); false when no room is left. */
   joinGroup(group: number): boolean {
     if (this.isGroupMember(group)) return true;
     if (this.groupCount === MAX_GROUPS) return false;
@@ -141,6 +183,7 @@ export class Interface {
     return true;
   }
 
+  /** Leaves a multicast group joined with joinGroup. */
   leaveGroup(group: number): void {
     for (let i = 1; i < this.groupCount; i++) {
       if (this.groups[i] === (group | 0)) {
@@ -151,6 +194,7 @@ export class Interface {
     }
   }
 
+  /** Whether the interface receives this multicast group. */
   isGroupMember(group: number): boolean {
     group |= 0;
     for (let i = 0; i < this.groupCount; i++) if (this.groups[i] === group) return true;
@@ -173,12 +217,18 @@ export class Interface {
     this.device.setMulticastFilter(macs, this.groupCount);
   }
 
-  /** The next hop for `destination` (see Ipv4Layer.route). */
+  /**
+   * The next hop for `destination` (see Ipv4Layer.route).
+   * @internal
+   */
   route(destination: number): number {
     return this.ip.route(destination);
   }
 
-  /** Asks the driver for a poll; never needed during one, since it reads nextDeadline() after. */
+  /**
+   * Asks the driver for a poll; never needed during one, since it reads nextDeadline() after.
+   * @internal
+   */
   wake(): void {
     if (!this.polling && this.waker !== null) this.waker.wake();
   }
@@ -189,6 +239,7 @@ export class Interface {
    * What was sent since the last poll goes out first (resolved with this poll's time, and giving
    * its buffers back before any are needed to receive); then input from the device and from
    * ourselves; then the timers that are due.
+   * @internal
    */
   poll(now: number): void {
     this.now = now;
@@ -205,12 +256,16 @@ export class Interface {
     this.ip.timers(now);
   }
 
-  /** The output pass: what was sent since the last poll, then the transmit queue. */
+  /**
+   * The output pass: what was sent since the last poll, then the transmit queue.
+   * @internal
+   */
   flush(now: number): void {
     this.ethernet.flush(now);
     this.polling = false;
   }
 
+  /** @internal */
   nextDeadline(): number {
     if (this.ethernet.pending) return 0;
     let t = this.neighbors.nextDeadline();

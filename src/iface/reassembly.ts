@@ -33,6 +33,8 @@ export class Reassembler {
   readonly headerAt: Int32Array;
   readonly headerLength: Uint8Array;
   readonly active: Uint8Array;
+  /** Active slots: an idle poll looks no further than this. */
+  private activeCount = 0;
   readonly source: Int32Array;
   readonly destination: Int32Array;
   readonly identification: Uint16Array;
@@ -219,6 +221,7 @@ export class Reassembler {
       free = victim;
     }
     this.active[free] = 1;
+    this.activeCount++;
     this.source[free] = source;
     this.destination[free] = ip.destination;
     this.identification[free] = ip.identification;
@@ -248,6 +251,7 @@ export class Reassembler {
   }
 
   release(slot: number): void {
+    if (this.active[slot] !== 0) this.activeCount--;
     this.active[slot] = 0;
     this.deadline[slot] = Infinity;
   }
@@ -260,6 +264,7 @@ export class Reassembler {
 
   /** A slot whose time is up (still active: the caller may answer, then releases it), or -1. */
   expired(now: number): number {
+    if (this.activeCount === 0) return -1;
     for (let i = 0; i < this.slots; i++) {
       if (this.active[i] !== 0 && this.deadline[i] <= now) {
         this.stats.reassemblyTimeouts++;

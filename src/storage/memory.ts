@@ -3,7 +3,9 @@
 // are then `copyWithin` on one array: a memmove, with no view created. Copies between separate
 // arrays allocate nothing either, but only one array is a memmove in portable code.
 
+/** An arena: one Uint8Array handed out in aligned pieces by take(), never given back. */
 export class Memory {
+  /** The whole arena. */
   readonly bytes: Uint8Array;
   /** First free offset. */
   private top: number;

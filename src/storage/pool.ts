@@ -4,11 +4,15 @@
 
 import { Memory } from "./memory.js";
 
+/** Fixed-size packet buffers in an arena, each named by a handle (an index); alloc() and free() never allocate. */
 export class PacketPool {
+  /** Buffers in the pool. */
   readonly count: number;
+  /** Bytes per buffer. */
   readonly size: number;
   /** The arena holding the buffers, back to back from `base`. */
   readonly bytes: Uint8Array;
+  /** Arena offset of the first buffer. */
   readonly base: number;
   /** Length of the frame each buffer holds, kept by whoever owns the handle. */
   readonly length: Int32Array;
@@ -59,6 +63,15 @@ export class PacketPool {
     return handle;
   }
 
+  /**
+   * The handle the next alloc() will return, without taking it, or -1: a device can be asked to
+   * fill it and the buffer taken only when a frame came, so an idle poll costs no alloc and free.
+   */
+  peekFree(): number {
+    return this.top > 0 ? this.freeStack[this.top - 1] : -1;
+  }
+
+  /** Gives a buffer back. */
   free(handle: number): void {
     // Taking it back twice would hand one buffer to two owners later: refuse, and count it.
     if (!(handle >= 0 && handle < this.count) || this.owned[handle] !== 1) {
@@ -69,6 +82,7 @@ export class PacketPool {
     this.freeStack[this.top++] = handle;
   }
 
+  /** Arena offset of a buffer's first byte. */
   offsetOf(handle: number): number {
     return this.base + handle * this.size;
   }

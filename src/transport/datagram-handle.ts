@@ -30,6 +30,7 @@ export abstract class DatagramHandle<S extends DatagramState> {
   private readonly state: S;
   private readonly generation: number;
 
+  /** @internal */
   constructor(state: S) {
     this.state = state;
     this.generation = state.generation;
@@ -41,6 +42,7 @@ export abstract class DatagramHandle<S extends DatagramState> {
     return state.inUse && state.generation === this.generation ? state : null;
   }
 
+  /** Whether the handle is still open (not closed, not stale). */
   get isOpen(): boolean {
     return this.live() !== null;
   }
@@ -51,6 +53,7 @@ export abstract class DatagramHandle<S extends DatagramState> {
     return s !== null && s.broadcast;
   }
 
+  /** Sets SO_BROADCAST: whether sends to a broadcast address are allowed. */
   set broadcast(on: boolean) {
     const s = this.live();
     if (s !== null) s.broadcast = on;
@@ -62,6 +65,7 @@ export abstract class DatagramHandle<S extends DatagramState> {
     return s === null ? -1 : s.ttl;
   }
 
+  /** Sets IP_TTL; -1 for the stack's default. */
   set ttl(ttl: number) {
     const s = this.live();
     if (s !== null) s.ttl = ttl;
@@ -109,6 +113,7 @@ export abstract class DatagramHandle<S extends DatagramState> {
     return 0;
   }
 
+  /** Stops calling `entry` back. */
   eventUnregister(entry: WaiterEntry): void {
     const s = this.live();
     if (s !== null) s.waiters.eventUnregister(entry);
@@ -122,22 +127,39 @@ export abstract class DatagramHandle<S extends DatagramState> {
     return 0;
   }
 
+  /** Sets the default destination (and binds an ephemeral port first if unbound); 0 or -errno. */
   connect(to: FullAddress): number {
     const s = this.live();
     return s === null ? -EBADF : s.connect(to);
   }
 
-  sendTo(src: Uint8Array, offset: number, length: number, to: FullAddress | null): number {
+  /**
+   * Sends `src[offset ..+ length)` as one datagram to `to`, or to the connected peer when `to` is
+   * null or absent: the bytes sent, or -errno (-EAGAIN when the send queue is full: wait for
+   * EVENT_OUT; -EDESTADDRREQ with no destination; -EMSGSIZE when too long). Copied at once, so
+   * `src` may be reused on return.
+   */
+  sendTo(
+    src: Uint8Array,
+    offset = 0,
+    length = src.length - offset,
+    to: FullAddress | null = null,
+  ): number {
     const s = this.live();
     return s === null ? -EBADF : s.sendTo(src, offset, length, to);
   }
 
+  /**
+   * Reads the next datagram into `dst[offset ..+ capacity)` and its source into `from` if given:
+   * its length (cut to `capacity`; with MSG_TRUNC in `flags`, its full length), or -EAGAIN when
+   * none waits. MSG_PEEK leaves it queued.
+   */
   recvFrom(
     dst: Uint8Array,
-    offset: number,
-    capacity: number,
-    from: FullAddress | null,
-    flags: number,
+    offset = 0,
+    capacity = dst.length - offset,
+    from: FullAddress | null = null,
+    flags = 0,
   ): number {
     const s = this.live();
     return s === null ? -EBADF : s.recvFrom(dst, offset, capacity, from, flags);

@@ -19,7 +19,9 @@ export const RECORD_HEADER = 40;
 export const RECORD_GROUP = 1;
 /** recvFrom flags, Linux values. */
 export const MSG_PEEK = 0x2;
+/** Flag of recvFrom: return the datagram's full length even when it was cut to the buffer. */
 export const MSG_TRUNC = 0x20;
+/** Flag of recvFrom: never wait (every call is non-blocking anyway; accepted for Linux code). */
 export const MSG_DONTWAIT = 0x40;
 
 /**

@@ -92,7 +92,7 @@ export abstract class EndpointTable<S extends Slot> {
   }
 
   /**
-   * A free slot, marked in use, or null when all are taken (the socket layer's ENFILE) or when the
+   * A free slot, marked in use, or null when all are taken (socket() would say EMFILE) or when the
    * socket buffer region has no block for its queue (ENOBUFS; counted in spans.failures).
    */
   protected take(): S | null {

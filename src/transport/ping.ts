@@ -235,6 +235,7 @@ export class PingEndpoint extends DatagramHandle<PingState> {
     return s === null ? 0 : s.identifier;
   }
 
+  /** Binds to a local address (null for any) and an echo identifier (0 for an ephemeral one); 0 or -errno. */
   bind(address: IpAddress | null, identifier: number): number {
     const s = this.live();
     return s === null ? -EBADF : s.bind(address, identifier);

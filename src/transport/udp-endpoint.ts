@@ -7,6 +7,7 @@ import { FullAddress, IpAddress } from "../wire/address.js";
 import type { UdpState } from "./udp.js";
 import { DatagramHandle } from "./datagram-handle.js";
 
+/** An application's UDP socket (stack.openUdp()): every call returns a count or -errno, and -EBADF once closed. */
 export class UdpEndpoint extends DatagramHandle<UdpState> {
   /** SO_REUSEADDR. */
   get reuseAddress(): boolean {
@@ -14,6 +15,7 @@ export class UdpEndpoint extends DatagramHandle<UdpState> {
     return s !== null && s.reuseAddress;
   }
 
+  /** Sets SO_REUSEADDR. */
   set reuseAddress(on: boolean) {
     const s = this.live();
     if (s !== null) s.reuseAddress = on;
@@ -25,6 +27,7 @@ export class UdpEndpoint extends DatagramHandle<UdpState> {
     return s === null ? 0 : s.tos;
   }
 
+  /** Sets IP_TOS. */
   set tos(tos: number) {
     const s = this.live();
     if (s !== null) s.tos = tos;
@@ -42,21 +45,25 @@ export class UdpEndpoint extends DatagramHandle<UdpState> {
     return s === null ? 0 : s.localPort;
   }
 
+  /** Binds to a local address (null for any) and port (0 for an ephemeral one); 0 or -errno (-EADDRINUSE, -EADDRNOTAVAIL). */
   bind(address: IpAddress | null, port: number): number {
     const s = this.live();
     return s === null ? -EBADF : s.bind(address, port);
   }
 
+  /** Forgets the connected peer; 0 or -EBADF. */
   disconnect(): number {
     const s = this.live();
     return s === null ? -EBADF : s.disconnect();
   }
 
+  /** Writes the connected peer into `out`; 0, or -ENOTCONN. */
   getPeer(out: FullAddress): number {
     const s = this.live();
     return s === null ? -EBADF : s.getPeer(out);
   }
 
+  /** Writes the bound address and port into `out`; 0 or -EBADF. */
   getLocal(out: FullAddress): number {
     const s = this.live();
     return s === null ? -EBADF : s.getLocal(out);

@@ -6,27 +6,36 @@
 // ReadyList, which delivers them after the input pass. An application that writes or closes from
 // its callback therefore never re-enters the stack mid-segment.
 
+/** Readable: data (or a connection to accept) waits. */
 export const EVENT_IN = 0x1;
 export const EVENT_PRI = 0x2;
+/** Writable: a send would not be refused with -EAGAIN. */
 export const EVENT_OUT = 0x4;
+/** An error is pending (read it with takeError()). */
 export const EVENT_ERR = 0x8;
+/** The connection is shut both ways or reset. */
 export const EVENT_HUP = 0x10;
 export const EVENT_RDHUP = 0x2000;
 
 /** What a waiter entry calls: gVisor's EntryCallback. */
 export interface EntryCallback {
+  /** Called after a poll in which events among the entry's mask happened. */
   callback(entry: WaiterEntry, events: number): void;
 }
 
 /** One registration on a queue; made once and reused, so waiting allocates nothing. */
 export class WaiterEntry {
+  /** What is called back; null to call nothing. */
   callback: EntryCallback | null;
   /** Events this entry wants. */
   mask = 0;
   /** Free for the owner (the socket layer keeps its socket here). */
   context: unknown = null;
+  /** @internal */
   queue: WaiterQueue | null = null;
+  /** @internal */
   next: WaiterEntry | null = null;
+  /** @internal */
   prev: WaiterEntry | null = null;
 
   constructor(callback: EntryCallback | null = null) {

@@ -6,12 +6,17 @@
 //
 // Parsing and formatting build strings and are for configuration and diagnostics, never per packet.
 
+/** Address family of IPv4. */
 export const AF_INET = 2;
+/** Address family of IPv6. */
 export const AF_INET6 = 10;
 
+/** An IPv4 or IPv6 address in 16 bytes (IPv4 as ::ffff:a.b.c.d), made once and reused. */
 export class IpAddress {
+  /** The 16 bytes of the address. */
   readonly bytes = new Uint8Array(16);
 
+  /** AF_INET or AF_INET6. */
   get family(): number {
     const b = this.bytes;
     for (let i = 0; i < 10; i++) if (b[i] !== 0) return AF_INET6;
@@ -23,6 +28,7 @@ export class IpAddress {
     return readI32(this.bytes, 12);
   }
 
+  /** Sets an IPv4 address given as a 32-bit number. */
   setV4(address: number): this {
     const b = this.bytes;
     b.fill(0, 0, 10);
@@ -38,11 +44,13 @@ export class IpAddress {
     return this;
   }
 
+  /** Copies another address into this one. */
   copyFrom(other: IpAddress): this {
     this.bytes.set(other.bytes);
     return this;
   }
 
+  /** Whether both hold the same address. */
   equals(other: IpAddress): boolean {
     const a = this.bytes;
     const b = other.bytes;
@@ -66,6 +74,7 @@ export class IpAddress {
     return true;
   }
 
+  /** The address as text ("192.0.2.1"); allocates, so not for the hot path. */
   toString(): string {
     return this.family === AF_INET ? formatIPv4(this.v4) : formatIPv6(this.bytes);
   }
@@ -106,6 +115,7 @@ export function parseIPv4(text: string): number | null {
   return value;
 }
 
+/** "a.b.c.d" of an address held as a 32-bit number. */
 export function formatIPv4(address: number): string {
   return `${address >>> 24}.${(address >>> 16) & 255}.${(address >>> 8) & 255}.${address & 255}`;
 }
@@ -127,6 +137,7 @@ export function parseMac(text: string, out: Uint8Array): boolean {
   return true;
 }
 
+/** "xx:xx:xx:xx:xx:xx" of six bytes. */
 export function formatMac(b: Uint8Array, at = 0): string {
   let text = "";
   for (let i = 0; i < 6; i++)
@@ -141,7 +152,10 @@ export function prefixMask(prefix: number): number {
 
 /** An address and port (and interface, for link-local scopes): gVisor's tcpip.FullAddress. */
 export class FullAddress {
+  /** The IP address. */
   readonly address = new IpAddress();
+  /** The port (0 for ping endpoints). */
   port = 0;
+  /** The interface number, 0 for any. */
   nic = 0;
 }

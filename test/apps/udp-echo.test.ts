@@ -1,3 +1,4 @@
+import type { UdpEndpoint } from "../../src/transport/udp-endpoint.js";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { LinkPair } from "../../hal/pair.js";
@@ -19,7 +20,7 @@ test("echoes every datagram to its sender, fragmented ones included", () => {
   b.attach(pair.b, { address: "192.0.2.2", prefix: 24 });
   const echo = new UdpEcho(b, 7);
   const net = new VirtualNet().add(a).add(b).attach(pair.a).attach(pair.b);
-  const client = a.openUdp()!;
+  const client = a.openUdp() as UdpEndpoint;
   const reply = new Uint8Array(9000);
   for (const size of [0, 1, 100, 1472, 5000, 8000]) {
     const data = new Uint8Array(size).map((_, i) => (i * 7 + size) & 255);

@@ -2,6 +2,8 @@
 // wire: start-up, ARP, ping, UDP echo with fragments, link changes, overflow, backpressure and the
 // multicast filter. Every test also asserts the simulator saw no driver violation.
 
+import type { UdpEndpoint } from "../../src/transport/udp-endpoint.js";
+import type { PingEndpoint } from "../../src/transport/ping.js";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 
@@ -31,7 +33,7 @@ test("start-up: reset wait, revision, link up, no violation", () => {
 
 test("ARP and ping from the peer: answered through the chip", () => {
   const rig = started();
-  const ping = rig.b.openPing()!;
+  const ping = rig.b.openPing() as PingEndpoint;
   const request = Uint8Array.of(8, 0, 0, 0, 0, 0, 0, 1, 1, 2, 3, 4, 5, 6, 7, 8, 9);
   for (let i = 0; i < 5; i++) {
     request[7] = i;
@@ -55,7 +57,7 @@ test("UDP echo of 1..8000 bytes through the chip, fragmented both ways, byte-exa
     spare: 70000,
   });
   const echo = new UdpEcho(rig.a, 7);
-  const client = rig.b.openUdp()!;
+  const client = rig.b.openUdp() as UdpEndpoint;
   const to = endpoint("192.0.2.1", 7);
   const buffer = new Uint8Array(9000);
   const from = new FullAddress();
@@ -79,7 +81,7 @@ test("UDP echo of 1..8000 bytes through the chip, fragmented both ways, byte-exa
 
 test("link down and up: the driver follows the PHY's link interrupt; traffic resumes", () => {
   const rig = started();
-  const ping = rig.b.openPing()!;
+  const ping = rig.b.openPing() as PingEndpoint;
   const request = Uint8Array.of(8, 0, 0, 0, 0, 0, 0, 1, 9, 9);
   const reply = new Uint8Array(64);
   ping.sendTo(request, 0, request.length, endpoint("192.0.2.1", 0));
@@ -106,7 +108,7 @@ test("link down and up: the driver follows the PHY's link interrupt; traffic res
 
 test("receive overflow: the full ring drops whole frames, the driver counts it and recovers", () => {
   const rig = started();
-  const ping = rig.b.openPing()!;
+  const ping = rig.b.openPing() as PingEndpoint;
   const request = new Uint8Array(100);
   request[0] = 8;
   const reply = new Uint8Array(1500);
@@ -138,9 +140,9 @@ test("receive overflow: the full ring drops whole frames, the driver counts it a
 
 test("TX_BUSY backpressure: 1000 back-to-back datagrams leave one at a time, all in order", () => {
   const rig = started({ stack: { udpReceiveBuffer: 65536 } });
-  const server = rig.b.openUdp()!;
+  const server = rig.b.openUdp() as UdpEndpoint;
   server.bind(null, 9);
-  const client = rig.a.openUdp()!;
+  const client = rig.a.openUdp() as UdpEndpoint;
   const to = endpoint("192.0.2.2", 9);
   const data = new Uint8Array(200);
   const got = new Uint8Array(300);
@@ -184,7 +186,7 @@ test("multicast: a joined group's frames pass the chip's hash filter, others are
   assert.not.equal(hashIndex(joinedMac, 0), hashIndex(otherMac, 0), "distinct hash bits");
   assert.ok(rig.a.iface!.joinGroup(joined));
   rig.net.advance(1);
-  const socket = rig.a.openUdp()!;
+  const socket = rig.a.openUdp() as UdpEndpoint;
   socket.reuseAddress = true;
   socket.bind(null, 5353);
   const buffer = new Uint8Array(100);
@@ -212,7 +214,7 @@ test("multicast: a joined group's frames pass the chip's hash filter, others are
 
 test("polling mode (no INT pin): ping answered", () => {
   const rig = started({ polling: true });
-  const ping = rig.b.openPing()!;
+  const ping = rig.b.openPing() as PingEndpoint;
   const request = Uint8Array.of(8, 0, 0, 0, 0, 0, 0, 1, 9, 9);
   const reply = new Uint8Array(64);
   ping.sendTo(request, 0, request.length, endpoint("192.0.2.1", 0));
@@ -223,7 +225,7 @@ test("polling mode (no INT pin): ping answered", () => {
 
 test("full duplex as an option: MAC and PHY agree, traffic flows", () => {
   const rig = started({ fullDuplex: true });
-  const ping = rig.b.openPing()!;
+  const ping = rig.b.openPing() as PingEndpoint;
   const request = Uint8Array.of(8, 0, 0, 0, 0, 0, 0, 1, 9, 9);
   const reply = new Uint8Array(64);
   ping.sendTo(request, 0, request.length, endpoint("192.0.2.1", 0));
@@ -234,7 +236,7 @@ test("full duplex as an option: MAC and PHY agree, traffic flows", () => {
 
 test("late collisions are retried, a stalled transmitter is reset, nothing is lost", () => {
   const rig = started({ sim: { lateCollisionEvery: 3, txStallEvery: 7 } });
-  const ping = rig.b.openPing()!;
+  const ping = rig.b.openPing() as PingEndpoint;
   const request = Uint8Array.of(8, 0, 0, 0, 0, 0, 0, 1, 9, 9);
   const reply = new Uint8Array(64);
   for (let i = 0; i < 20; i++) {
@@ -251,7 +253,7 @@ test("late collisions are retried, a stalled transmitter is reset, nothing is lo
 
 test("PKTIF errata: frames whose PKTIF never rose are still received", () => {
   const rig = started({ sim: { pktifMissRate: 0.5 } });
-  const ping = rig.b.openPing()!;
+  const ping = rig.b.openPing() as PingEndpoint;
   const request = Uint8Array.of(8, 0, 0, 0, 0, 0, 0, 1, 9, 9);
   const reply = new Uint8Array(64);
   let answered = 0;

@@ -1,6 +1,7 @@
 // One test per W5500 fidelity check: a driver with one deliberate mistake (a subclass overriding
 // one step), or a raw wrong access on the bus, and the simulator catching it.
 
+import type { UdpEndpoint } from "../../src/transport/udp-endpoint.js";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { W5500 } from "../../hal/w5500/driver.js";
@@ -22,9 +23,9 @@ import { rig, type Rig, type RigOptions } from "./w5500-rig.js";
 
 /** Ping traffic both ways plus a burst of datagrams into the chip. */
 function traffic(r: Rig, rounds = 20, size = 1000, burst = 1): void {
-  const server = r.a.openUdp()!;
+  const server = r.a.openUdp() as UdpEndpoint;
   server.bind(null, 9);
-  const client = r.b.openUdp()!;
+  const client = r.b.openUdp() as UdpEndpoint;
   const data = new Uint8Array(size);
   const buf = new Uint8Array(2000);
   for (let i = 0; i < rounds; i++) {

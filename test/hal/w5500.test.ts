@@ -1,5 +1,7 @@
 // The W5500 driver over the strict chip simulator over a LinkPair, a second stack on the far end.
 
+import type { UdpEndpoint } from "../../src/transport/udp-endpoint.js";
+import type { PingEndpoint } from "../../src/transport/ping.js";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { EAGAIN } from "../../src/errno.js";
@@ -24,7 +26,7 @@ test("begin() finds the chip, opens socket 0 in MACRAW with 16 KB buffers, link 
 
 test("ARP and ping through the chip", () => {
   const r = rig();
-  const ping = r.a.openPing()!;
+  const ping = r.a.openPing() as PingEndpoint;
   const request = Uint8Array.of(8, 0, 0, 0, 0, 0, 0, 1, 1, 2, 3, 4, 5, 6, 7, 8, 9);
   for (let i = 0; i < 5; i++) {
     request[7] = i;
@@ -42,9 +44,9 @@ test("ARP and ping through the chip", () => {
 
 test("UDP echo of 1..8000 bytes, fragmented both ways, byte-exact", () => {
   const r = rig();
-  const server = r.b.openUdp()!;
+  const server = r.b.openUdp() as UdpEndpoint;
   server.bind(null, 7);
-  const client = r.a.openUdp()!;
+  const client = r.a.openUdp() as UdpEndpoint;
   const buf = new Uint8Array(9000);
   const from = new FullAddress();
   for (const size of [1, 18, 1472, 1473, 2961, 5000, 8000]) {
@@ -66,9 +68,9 @@ test("UDP echo of 1..8000 bytes, fragmented both ways, byte-exact", () => {
 
 test("pointers starting at 0xfff0 roll over mid-frame and mid-record, frames stay exact", () => {
   const r = rig({ sim: { pointerStart: 0xfff0 } });
-  const server = r.b.openUdp()!;
+  const server = r.b.openUdp() as UdpEndpoint;
   server.bind(null, 7);
-  const client = r.a.openUdp()!;
+  const client = r.a.openUdp() as UdpEndpoint;
   const buf = new Uint8Array(9000);
   for (let round = 0; round < 30; round++) {
     const size = 1000 + round * 97;
@@ -86,7 +88,7 @@ test("pointers starting at 0xfff0 roll over mid-frame and mid-record, frames sta
 
 test("link down: transmit refused, the stuck frame times out and reopens; link up again works", () => {
   const r = rig({ driver: { linkDeadline: true } });
-  const ping = r.a.openPing()!;
+  const ping = r.a.openPing() as PingEndpoint;
   const request = Uint8Array.of(8, 0, 0, 0, 0, 0, 0, 1);
   ping.sendTo(request, 0, request.length, endpoint("192.0.2.2", 0));
   r.net.advance(10);
@@ -113,7 +115,7 @@ test("link down: transmit refused, the stuck frame times out and reopens; link u
 
 /** Resolves ARP both ways, so later bursts are not held in the neighbor queues. */
 function primeArp(r: Rig): void {
-  const ping = r.a.openPing()!;
+  const ping = r.a.openPing() as PingEndpoint;
   const request = Uint8Array.of(8, 0, 0, 0, 0, 0, 0, 1);
   ping.sendTo(request, 0, request.length, endpoint("192.0.2.2", 0));
   r.net.runUntilIdle();
@@ -124,9 +126,9 @@ function primeArp(r: Rig): void {
 test("receive overflow: frames that do not fit are dropped whole; a corrupt header reopens", () => {
   const r = rig({ sim: { corruptAfterOverflow: true } });
   primeArp(r);
-  const server = r.a.openUdp()!;
+  const server = r.a.openUdp() as UdpEndpoint;
   server.bind(null, 9);
-  const client = r.b.openUdp()!;
+  const client = r.b.openUdp() as UdpEndpoint;
   const data = new Uint8Array(1400).fill(3);
   // Stop the driver from draining: 14 frames of 1442 bytes overrun 16 KB.
   r.sim.interrupt.onReadable = null;
@@ -164,9 +166,9 @@ test("TX_BUSY backpressure: 1000 back-to-back datagrams at 10 Mbit/s all arrive,
     stack: { sendQueue: 64, udpReceiveBuffer: 256 * 1024 },
   });
   primeArp(r);
-  const server = r.b.openUdp()!;
+  const server = r.b.openUdp() as UdpEndpoint;
   server.bind(null, 9);
-  const client = r.a.openUdp()!;
+  const client = r.a.openUdp() as UdpEndpoint;
   const data = new Uint8Array(1400);
   const buf = new Uint8Array(2000);
   let next = 0;
@@ -204,9 +206,9 @@ test("multicast: blocked by the chip until a group is joined; other groups dropp
   primeArp(r);
   // Only all-hosts (224.0.0.1) joined; first with no group at all, where the chip's MMB blocks.
   r.driver.setMulticastFilter(new Uint8Array(0), 0);
-  const server = r.a.openUdp()!;
+  const server = r.a.openUdp() as UdpEndpoint;
   server.bind(null, 5000);
-  const sender = r.b.openUdp()!;
+  const sender = r.b.openUdp() as UdpEndpoint;
   const data = Uint8Array.of(1, 2, 3);
   sender.sendTo(data, 0, 3, endpoint("239.1.2.3", 5000));
   r.net.runUntilIdle();
@@ -226,7 +228,7 @@ test("multicast: blocked by the chip until a group is joined; other groups dropp
 
 test("polling mode (no INTn): frames still flow", () => {
   const r = rig({ driver: { interrupt: null } });
-  const ping = r.a.openPing()!;
+  const ping = r.a.openPing() as PingEndpoint;
   const request = Uint8Array.of(8, 0, 0, 0, 0, 0, 0, 1);
   ping.sendTo(request, 0, request.length, endpoint("192.0.2.2", 0));
   r.net.advance(50);

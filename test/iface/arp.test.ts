@@ -1,6 +1,7 @@
 // ARP (RFC 826, RFC 5227 announcements) and the neighbor states Linux keeps for it: resolution
 // and its retries, the waiting queue, learning, staleness and probing, recycling, conflicts.
 
+import type { UdpEndpoint } from "../../src/transport/udp-endpoint.js";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { FullAddress } from "../../src/wire/address.js";
@@ -46,7 +47,7 @@ function to(address: number, port = 9): FullAddress {
 }
 
 function sender(solo: Solo, port = 5555) {
-  const socket = solo.stack.openUdp()!;
+  const socket = solo.stack.openUdp() as UdpEndpoint;
   assert.is(socket.bind(null, port), 0);
   // Each send is followed by the poll a driver gives the stack when it wakes it.
   return (address: number, seq = 0) => {

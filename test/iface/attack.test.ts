@@ -3,6 +3,7 @@
 // 100 ms, and the wire side plays the gateway and the peer, answering ARP. Each scenario prints how
 // much of the legitimate flow got through and its longest outage, and asserts the target.
 
+import type { UdpEndpoint } from "../../src/transport/udp-endpoint.js";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import type { StackOptions } from "../../src/config.js";
@@ -130,7 +131,7 @@ class Lab {
     this.solo = new Solo({ stack: options, configure: false, pair: { slots: 128 } });
     this.solo.stack.configure({ address: STACK_IP, prefix: 24, gateway: GATEWAY_IP });
     this.solo.warm(false);
-    this.socket = this.solo.stack.openUdp()!;
+    this.socket = this.solo.stack.openUdp() as UdpEndpoint;
     assert.is(this.socket.bind(null, 5555), 0);
   }
 
@@ -292,7 +293,7 @@ test("fill the table: strangers learned from requests and spoofed pings, 1 each 
 
 test("churn the table: our own sends to a new unresolved host every 10 ms", () => {
   const lab = new Lab().start();
-  const socket = lab.solo.stack.openUdp()!;
+  const socket = lab.solo.stack.openUdp() as UdpEndpoint;
   assert.is(socket.bind(null, 5556), 0);
   const data = pattern(8);
   const address = to(0, 9);
@@ -310,7 +311,7 @@ test("churn the table: our own sends to a new unresolved host every 10 ms", () =
 
 test("starve the table and the ARP queue: bursts to unresolved hosts, strangers' pings", () => {
   const lab = new Lab({ neighbors: 4, arpQueue: 4 }).start();
-  const socket = lab.solo.stack.openUdp()!;
+  const socket = lab.solo.stack.openUdp() as UdpEndpoint;
   assert.is(socket.bind(null, 5556), 0);
   const data = pattern(8);
   const address = to(0, 9);
@@ -347,7 +348,7 @@ function fragments(
   sources: number,
 ): { line: string; received: number; sent: number } {
   const lab = new Lab({ udpReceiveBuffer: 20_000, ...options }).start();
-  const socket = lab.solo.stack.openUdp()!;
+  const socket = lab.solo.stack.openUdp() as UdpEndpoint;
   assert.is(socket.bind(null, PORT), 0);
   const buffer = new Uint8Array(8000);
   const junkPayload = pattern(FRAGMENT, 0xee);

@@ -1,3 +1,5 @@
+import type { UdpEndpoint } from "../../src/transport/udp-endpoint.js";
+import type { PingEndpoint } from "../../src/transport/ping.js";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { EACCES, EAGAIN, ECONNREFUSED, EDESTADDRREQ } from "../../src/errno.js";
@@ -6,7 +8,7 @@ import { duo, endpoint, poolFull } from "../support/stacks.js";
 
 test("ping across the pair: ARP resolves, the echo comes back byte-exact", () => {
   const { net, a, b } = duo();
-  const ping = a.openPing()!;
+  const ping = a.openPing() as PingEndpoint;
   const request = Uint8Array.of(8, 0, 0, 0, 0, 0, 0, 1, 1, 2, 3, 4, 5, 6, 7, 8, 9);
   assert.is(ping.sendTo(request, 0, request.length, endpoint("192.0.2.2", 0)), request.length);
   assert.ok(net.runUntilIdle());
@@ -24,9 +26,9 @@ test("ping across the pair: ARP resolves, the echo comes back byte-exact", () =>
 
 test("UDP: bind, send, receive, echo back, with ephemeral ports", () => {
   const { net, a, b } = duo();
-  const server = b.openUdp()!;
+  const server = b.openUdp() as UdpEndpoint;
   assert.is(server.bind(null, 7), 0);
-  const client = a.openUdp()!;
+  const client = a.openUdp() as UdpEndpoint;
   const data = new TextEncoder().encode("hello over the pair");
   assert.is(client.sendTo(data, 0, data.length, endpoint("192.0.2.2", 7)), data.length);
   net.runUntilIdle();
@@ -47,9 +49,9 @@ test("UDP: bind, send, receive, echo back, with ephemeral ports", () => {
 
 test("UDP datagrams larger than the MTU travel in fragments and reassemble byte-exact", () => {
   const { net, a, b } = duo({ udpReceiveBuffer: 20000, reassemblySize: 8192 + 64 });
-  const server = b.openUdp()!;
+  const server = b.openUdp() as UdpEndpoint;
   server.bind(null, 9);
-  const client = a.openUdp()!;
+  const client = a.openUdp() as UdpEndpoint;
   for (const size of [1472, 1473, 2960, 2961, 8000]) {
     const data = new Uint8Array(size);
     for (let i = 0; i < size; i++) data[i] = (i * 31 + size) & 255;
@@ -66,7 +68,7 @@ test("UDP datagrams larger than the MTU travel in fragments and reassemble byte-
 
 test("a connected UDP socket learns ECONNREFUSED from the peer's port unreachable", () => {
   const { net, a, b } = duo();
-  const client = a.openUdp()!;
+  const client = a.openUdp() as UdpEndpoint;
   assert.is(client.connect(endpoint("192.0.2.2", 4242)), 0);
   const data = Uint8Array.of(1, 2, 3);
   assert.is(client.sendTo(data, 0, 3, null), 3);
@@ -78,9 +80,9 @@ test("a connected UDP socket learns ECONNREFUSED from the peer's port unreachabl
 
 test("broadcast needs SO_BROADCAST and reaches a wildcard-bound socket", () => {
   const { net, a, b } = duo();
-  const server = b.openUdp()!;
+  const server = b.openUdp() as UdpEndpoint;
   server.bind(null, 5000);
-  const client = a.openUdp()!;
+  const client = a.openUdp() as UdpEndpoint;
   const data = Uint8Array.of(42);
   assert.is(client.sendTo(data, 0, 1, endpoint("255.255.255.255", 5000)), -EACCES);
   client.broadcast = true;

@@ -1,6 +1,8 @@
 // Fragmentation on output: what the stack puts on the wire for datagrams larger than the MTU,
 // checked frame by frame, and what happens when the pool cannot hold every fragment.
 
+import type { UdpEndpoint } from "../../src/transport/udp-endpoint.js";
+import type { PingEndpoint } from "../../src/transport/ping.js";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import fc from "fast-check";
@@ -53,7 +55,7 @@ function reassemble(frames: Sent[], mtu: number): Uint8Array {
 /** A stack on a cable of the given MTU that already knows the peer. */
 function setup(mtu: number, buffers = 16) {
   const solo = new Solo({ pair: { mtu, slots: buffers + 16 }, stack: { buffers } }).warm();
-  const socket = solo.stack.openUdp()!;
+  const socket = solo.stack.openUdp() as UdpEndpoint;
   assert.is(socket.bind(null, 5555), 0);
   return { solo, socket };
 }
@@ -139,7 +141,7 @@ test("ENOBUFS, not a throw or a leak, when the pool cannot hold every fragment",
 
 test("a ping too big for the pool gets ENOBUFS too", () => {
   const { solo } = setup(1500, 2);
-  const ping = solo.stack.openPing()!;
+  const ping = solo.stack.openPing() as PingEndpoint;
   const request = concat(Uint8Array.of(8, 0, 0, 0, 0, 0, 0, 1), pattern(4000));
   assert.is(ping.sendTo(request, 0, request.length, to(PEER_IP, 0)), -ENOBUFS);
   assert.ok(solo.poolFull());
@@ -147,7 +149,7 @@ test("a ping too big for the pool gets ENOBUFS too", () => {
 
 test("fragments waiting for ARP all leave once the address resolves", () => {
   const solo = new Solo().warm(false);
-  const socket = solo.stack.openUdp()!;
+  const socket = solo.stack.openUdp() as UdpEndpoint;
   socket.bind(null, 5555);
   const data = pattern(5000, 3);
   assert.is(socket.sendTo(data, 0, data.length, to(PEER_IP, 9)), 5000);

@@ -2,6 +2,8 @@
 // group, sends to 0.0.0.0, two echo services bouncing one spoofed datagram, and frames that moved
 // no counter or the wrong one.
 
+import type { UdpEndpoint } from "../../src/transport/udp-endpoint.js";
+import type { PingEndpoint } from "../../src/transport/ping.js";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { UdpEcho } from "../../src/apps/udp-echo.js";
@@ -36,7 +38,7 @@ function hex(text: string): Uint8Array {
 
 /** A connected UDP socket 192.0.2.1:4000 -> 192.0.2.2:5000 on the stack. */
 function connected(solo: Solo) {
-  const socket = solo.stack.openUdp()!;
+  const socket = solo.stack.openUdp() as UdpEndpoint;
   assert.is(socket.bind(null, 4000), 0);
   assert.is(socket.connect(endpoint("192.0.2.2", 5000)), 0);
   return socket;
@@ -67,7 +69,7 @@ function portUnreachable(destination: number): Uint8Array {
 test("the exact frame that made a connected socket see ECONNREFUSED from a broadcast error", () => {
   const solo = new Solo({ stack: {} });
   solo.warm();
-  const socket = solo.stack.openUdp()!;
+  const socket = solo.stack.openUdp() as UdpEndpoint;
   // The frame quotes a datagram 192.0.2.2:5000 -> 192.0.2.1:4000 ... from the stack at .2.
   const frame = hex(
     "ffffffffffff02000000000b080045000038123400004001a68fc0000202ffffffff0303d5920000000045000024123400004011e491c0000201c000020213880fa000100432",
@@ -105,9 +107,9 @@ test("the same error sent to our unicast address is reported (the test can fail)
 
 test("a send to 0.0.0.0 means this host: it loops back and never reaches the wire", () => {
   const solo = new Solo().warm();
-  const receiver = solo.stack.openUdp()!;
+  const receiver = solo.stack.openUdp() as UdpEndpoint;
   receiver.bind(null, 7000);
-  const sender = solo.stack.openUdp()!;
+  const sender = solo.stack.openUdp() as UdpEndpoint;
   assert.is(sender.sendTo(Uint8Array.of(5, 6), 0, 2, endpoint("0.0.0.0", 7000)), 2);
   solo.settle();
   assert.is(solo.take().length, 0, "nothing on the wire");
@@ -147,7 +149,7 @@ test("UDP from 0.0.0.0:68 to the echo service's broadcast gets no answer through
 
 test("a sent datagram to 127.0.0.1 or 0.1.2.3 is refused: no loopback interface, no zero-net route", () => {
   const solo = new Solo().warm();
-  const socket = solo.stack.openUdp()!;
+  const socket = solo.stack.openUdp() as UdpEndpoint;
   assert.is(socket.sendTo(Uint8Array.of(1), 0, 1, endpoint("127.0.0.1", 9)), -101);
   assert.is(socket.sendTo(Uint8Array.of(1), 0, 1, endpoint("0.1.2.3", 9)), -101);
   solo.settle();
@@ -159,7 +161,7 @@ test("one spoofed datagram B:7 -> A:7 between two echo services does not bounce"
   const echoA = new UdpEcho(a, 7, 256);
   const echoB = new UdpEcho(b, 7, 256);
   net.runUntilIdle();
-  const spoofer = b.openUdp()!;
+  const spoofer = b.openUdp() as UdpEndpoint;
   // The spoofed datagram: source port 7 on B, to A's echo. Bound with SO_REUSEADDR beside B's echo.
   echoB.endpoint.reuseAddress = true;
   spoofer.reuseAddress = true;
@@ -176,7 +178,7 @@ test("one spoofed datagram B:7 -> A:7 between two echo services does not bounce"
 
 test("an echo reply with a full ping queue, one nobody wants, and a redirect each move their own counter", () => {
   const solo = new Solo({ stack: { pingReceiveBuffer: 128 } }).warm();
-  const ping = solo.stack.openPing()!;
+  const ping = solo.stack.openPing() as PingEndpoint;
   assert.is(ping.bind(null, 0x4242), 0);
   const reply = (id: number) =>
     ipFrame({

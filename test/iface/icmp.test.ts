@@ -1,6 +1,7 @@
 // ICMP as a host answers it: echo (plain, with options, fragmented), silence towards broadcasts and
 // about ICMP errors, port and protocol unreachable with the right quote, and the rate limit.
 
+import type { UdpEndpoint } from "../../src/transport/udp-endpoint.js";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import fc from "fast-check";
@@ -362,7 +363,7 @@ test("ICMP errors and unknown ICMP types draw no answer", () => {
 
 test("an ICMP error whose quoted header is malformed is dropped as truncated", () => {
   const solo = new Solo().warm();
-  const udpSocket = solo.stack.openUdp()!;
+  const udpSocket = solo.stack.openUdp() as UdpEndpoint;
   for (const mangle of [
     (q: Uint8Array) => (q[0] = 0x44), // IHL 4
     (q: Uint8Array) => (q[0] = 0x40), // IHL 0

@@ -3,6 +3,7 @@
 // many of them fragmented, are echoed back; every one that arrives must be byte-exact and whole,
 // never a mix of two, and the pools must be full at the end.
 
+import type { UdpEndpoint } from "../../src/transport/udp-endpoint.js";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { ImpairedDevice, type ImpairOptions } from "../../hal/impair.js";
@@ -82,9 +83,9 @@ function run(impair: ImpairOptions, count: number, seed: number, largest = 8000)
   b.attach(pair.b, { address: "192.0.2.2", prefix: 24 });
   const net = new VirtualNet().add(a).add(b).attach(impaired).attach(pair.b);
 
-  const server = b.openUdp()!;
+  const server = b.openUdp() as UdpEndpoint;
   assert.is(server.bind(null, 7), 0);
-  const client = a.openUdp()!;
+  const client = a.openUdp() as UdpEndpoint;
   assert.is(client.bind(null, 5000), 0);
   const to = endpoint("192.0.2.2", 7);
   const from = new FullAddress();

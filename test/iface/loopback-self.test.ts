@@ -1,6 +1,8 @@
 // Datagrams a stack sends to its own address, or to a broadcast or a group it has joined, come
 // back to its own sockets, as Linux delivers them through its loopback device.
 
+import type { UdpEndpoint } from "../../src/transport/udp-endpoint.js";
+import type { PingEndpoint } from "../../src/transport/ping.js";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { ECONNREFUSED } from "../../src/errno.js";
@@ -9,9 +11,9 @@ import { duo, endpoint, poolFull } from "../support/stacks.js";
 
 test("UDP to our own address reaches our own socket without touching the link", () => {
   const { net, a, pair } = duo();
-  const server = a.openUdp()!;
+  const server = a.openUdp() as UdpEndpoint;
   server.bind(null, 5353);
-  const client = a.openUdp()!;
+  const client = a.openUdp() as UdpEndpoint;
   const data = Uint8Array.of(1, 2, 3, 4);
   assert.is(client.sendTo(data, 0, 4, endpoint("192.0.2.1", 5353)), 4);
   net.runUntilIdle();
@@ -27,7 +29,7 @@ test("UDP to our own address reaches our own socket without touching the link", 
 
 test("a ping to our own address is answered", () => {
   const { net, a } = duo();
-  const ping = a.openPing()!;
+  const ping = a.openPing() as PingEndpoint;
   const request = Uint8Array.of(8, 0, 0, 0, 0, 0, 0, 3, 42);
   assert.is(ping.sendTo(request, 0, request.length, endpoint("192.0.2.1", 0)), request.length);
   net.runUntilIdle();
@@ -40,7 +42,7 @@ test("a ping to our own address is answered", () => {
 
 test("a connected socket aimed at our own closed port gets ECONNREFUSED", () => {
   const { net, a } = duo();
-  const client = a.openUdp()!;
+  const client = a.openUdp() as UdpEndpoint;
   assert.is(client.connect(endpoint("192.0.2.1", 4000)), 0);
   assert.is(client.sendTo(Uint8Array.of(9), 0, 1, null), 1);
   net.runUntilIdle();
@@ -50,11 +52,11 @@ test("a connected socket aimed at our own closed port gets ECONNREFUSED", () => 
 
 test("our own broadcast reaches our own socket and the link alike", () => {
   const { net, a, b } = duo();
-  const local = a.openUdp()!;
+  const local = a.openUdp() as UdpEndpoint;
   local.bind(null, 6000);
-  const remote = b.openUdp()!;
+  const remote = b.openUdp() as UdpEndpoint;
   remote.bind(null, 6000);
-  const client = a.openUdp()!;
+  const client = a.openUdp() as UdpEndpoint;
   client.broadcast = true;
   assert.is(client.sendTo(Uint8Array.of(7), 0, 1, endpoint("255.255.255.255", 6000)), 1);
   net.runUntilIdle();
@@ -65,9 +67,9 @@ test("our own broadcast reaches our own socket and the link alike", () => {
 
 test("a multicast to a group we joined loops back; to one we did not, it does not", () => {
   const { net, a } = duo();
-  const local = a.openUdp()!;
+  const local = a.openUdp() as UdpEndpoint;
   local.bind(null, 7000);
-  const client = a.openUdp()!;
+  const client = a.openUdp() as UdpEndpoint;
   assert.is(client.sendTo(Uint8Array.of(1), 0, 1, endpoint("224.0.0.251", 7000)), 1);
   net.runUntilIdle();
   assert.is(local.recvFrom(new Uint8Array(4), 0, 4, null, 0) < 0, true, "not a member yet");

@@ -2,6 +2,7 @@
 // exactly the reason named here, nothing may throw, nothing may be sent back, and every pool
 // buffer must be free afterwards. Then property tests throw random and mutated frames at a stack.
 
+import type { UdpEndpoint } from "../../src/transport/udp-endpoint.js";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import fc from "fast-check";
@@ -43,7 +44,7 @@ import {
 /** A stack that has finished its announcements, knows the peer, and listens on UDP port 7. */
 function ready(options: ConstructorParameters<typeof Solo>[0] = {}) {
   const solo = new Solo(options).warm();
-  const socket = solo.stack.openUdp()!;
+  const socket = solo.stack.openUdp() as UdpEndpoint;
   assert.is(socket.bind(null, PORT), 0);
   return { solo, socket };
 }

@@ -2,6 +2,7 @@
 // on, interleaved with the fragments of real datagrams, on the virtual clock. The real datagrams
 // must get through; the figures print with and without the flood.
 
+import type { UdpEndpoint } from "../../src/transport/udp-endpoint.js";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import type { StackOptions } from "../../src/config.js";
@@ -22,7 +23,7 @@ function replay(options: StackOptions, flood: Flood): number {
   const solo = new Solo({
     stack: { udpReceiveBuffer: 20000, reassemblySlots: 2, ...options },
   }).warm();
-  const socket = solo.stack.openUdp()!;
+  const socket = solo.stack.openUdp() as UdpEndpoint;
   assert.is(socket.bind(null, PORT), 0);
   const buffer = new Uint8Array(10000);
   let junkId = 0x8000;
@@ -100,7 +101,7 @@ function fragmentOf(payload: Uint8Array, start: number, end: number, id: number,
 
 test("inside merged ranges, exact duplicates drop alone and any other cut drops the datagram", () => {
   const solo = new Solo({ stack: { udpReceiveBuffer: 20000, reassemblySlots: 2 } }).warm();
-  const socket = solo.stack.openUdp()!;
+  const socket = solo.stack.openUdp() as UdpEndpoint;
   socket.bind(null, PORT);
   const data = pattern(4000 - 8, 1);
   const payload = udpPacket(data);
@@ -132,7 +133,7 @@ test("inside merged ranges, exact duplicates drop alone and any other cut drops 
 
 test("with every slot busy, a lone first fragment goes before a datagram that has grown", () => {
   const solo = new Solo({ stack: { udpReceiveBuffer: 20000, reassemblySlots: 2 } }).warm();
-  const socket = solo.stack.openUdp()!;
+  const socket = solo.stack.openUdp() as UdpEndpoint;
   socket.bind(null, PORT);
   const a = udpPacket(pattern(3000 - 8, 2));
   const b = udpPacket(pattern(3000 - 8, 3));

@@ -2,6 +2,7 @@
 // pieces, too many bytes, timeouts and slot pressure. Delivered datagrams must be byte-exact and the
 // pool must never run dry, whatever arrives.
 
+import type { UdpEndpoint } from "../../src/transport/udp-endpoint.js";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import fc from "fast-check";
@@ -55,7 +56,7 @@ function setup(options: StackOptions = {}) {
   const solo = new Solo({
     stack: { udpReceiveBuffer: 20000, reassemblySlots: 2, reassemblySize: 8192 + 64, ...options },
   }).warm();
-  const socket = solo.stack.openUdp()!;
+  const socket = solo.stack.openUdp() as UdpEndpoint;
   assert.is(socket.bind(null, PORT), 0);
   const buffer = new Uint8Array(70000);
   const receive = (): Uint8Array | null => {

@@ -1,6 +1,7 @@
 // A send between polls that creates work with a deadline (resolving an address, a frame looped
 // back to ourselves) wakes the driver, so a quiet driver does not sleep through the retries.
 
+import type { UdpEndpoint } from "../../src/transport/udp-endpoint.js";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { NodeDriver } from "../../hal/platform/node/driver.js";
@@ -10,7 +11,7 @@ test("a burst of sends between polls wakes the stack's driver once; the next bur
   const { a } = duo();
   let wakes = 0;
   a.onWake = () => wakes++;
-  const socket = a.openUdp()!;
+  const socket = a.openUdp() as UdpEndpoint;
   assert.is(socket.sendTo(Uint8Array.of(1), 0, 1, endpoint("192.0.2.9", 9)), 1);
   assert.is(wakes, 1, "a send wakes");
   assert.is(socket.sendTo(Uint8Array.of(2), 0, 1, endpoint("192.0.2.9", 9)), 1);
@@ -48,7 +49,7 @@ test("with the driver idle, ARP retries still go out after a send", async () => 
   await until(() => iface.arpStats.announcementsOut === 2, 5000);
   await new Promise((resolve) => setTimeout(resolve, 50));
   assert.is(driver.nextDeadline(), Infinity, "idle");
-  a.openUdp()!.sendTo(Uint8Array.of(1), 0, 1, endpoint("192.0.2.77", 9));
+  (a.openUdp() as UdpEndpoint).sendTo(Uint8Array.of(1), 0, 1, endpoint("192.0.2.77", 9));
   // Three requests a second apart, then the entry fails: the driver must wake for each.
   await until(() => iface.arpStats.failures === 1, 6000);
   driver.stop();

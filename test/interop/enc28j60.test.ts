@@ -2,6 +2,7 @@
 // in this suite's own namespace: arping, ping, and UDP datagrams of up to 8000 bytes echoed by
 // socat. The chip's wire runs at 10 Mbit/s; the simulator must see no driver violation.
 
+import type { UdpEndpoint } from "../../src/transport/udp-endpoint.js";
 import * as assert from "uvu/assert";
 import { Random } from "../../src/random.js";
 import { labOrSkip } from "../support/lab.js";
@@ -57,7 +58,7 @@ test("UDP datagrams of 1..8000 bytes echoed byte-exact by socat through the chip
   });
   try {
     await sleep(200);
-    const socket = run.stack.openUdp()!;
+    const socket = run.stack.openUdp() as UdpEndpoint;
     const random = new Random(4321);
     const to = endpoint("192.0.2.1", 9000);
     const reply = new Uint8Array(9000);

@@ -2,6 +2,7 @@
 // UDP echo both ways with fragmentation, ICMP port unreachable, broadcast, and the same UDP run over
 // an impaired link. The kernel and Debian's tools are the judges.
 
+import type { UdpEndpoint } from "../../src/transport/udp-endpoint.js";
 import * as assert from "uvu/assert";
 import { ImpairedDevice } from "../../hal/impair.js";
 import { ECONNREFUSED } from "../../src/errno.js";
@@ -80,7 +81,7 @@ test("1000 datagrams of 1..8000 bytes echoed byte-exact by socat, fragmented bot
   });
   try {
     await sleep(200);
-    const socket = run.stack.openUdp()!;
+    const socket = run.stack.openUdp() as UdpEndpoint;
     const random = new Random(1234);
     const to = endpoint("192.0.2.1", 9000);
     const reply = new Uint8Array(9000);
@@ -152,7 +153,7 @@ test("ICMP port unreachable: the kernel's connected socket gets ECONNREFUSED, an
   assert.is(result.stdout.trim(), "ECONNREFUSED", result.stderr);
   assert.is(run.stack.iface!.icmpStats.destUnreachableOut, 1);
 
-  const socket = run.stack.openUdp()!;
+  const socket = run.stack.openUdp() as UdpEndpoint;
   assert.is(socket.connect(endpoint("192.0.2.1", 4445)), 0);
   assert.is(socket.sendTo(Uint8Array.of(1, 2, 3), 0, 3, null), 3);
   let error = 0;
@@ -165,7 +166,7 @@ test("ICMP port unreachable: the kernel's connected socket gets ECONNREFUSED, an
 
 test("broadcasts: the kernel's reach the stack, the stack's reach the kernel", async ({ lab }) => {
   const run = (current = await tapStack(lab, "tap0"));
-  const socket = run.stack.openUdp()!;
+  const socket = run.stack.openUdp() as UdpEndpoint;
   assert.is(socket.bind(null, 5000), 0);
   for (const address of ["192.0.2.255", "255.255.255.255"]) {
     await lab.run(
@@ -200,7 +201,7 @@ test("through loss 0.1, reorder 0.05, dup 0.02: every datagram arrives intact or
   });
   try {
     await sleep(200);
-    const socket = run.stack.openUdp()!;
+    const socket = run.stack.openUdp() as UdpEndpoint;
     const random = new Random(77);
     const to = endpoint("192.0.2.1", 9000);
     const sent: Uint8Array[] = [];

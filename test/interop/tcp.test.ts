@@ -1,16 +1,14 @@
 // TCP against the Linux kernel over a TAP, in a namespace this suite makes: kernel clients (python3)
-// to the stack's echo, discard and chargen services, and the stack as a client of a kernel server,
-// several megabytes each way with SHA-256 equal on both ends; then the same through an impaired link.
+// to the stack's echo, discard and chargen services, 64 MB each, and the stack as a client of a
+// kernel server, 16 MB each way, with SHA-256 equal on both ends; then the stack as a client through
+// a link that loses, reorders, duplicates and corrupts frames, 16 MB each way; a reader that stops
+// (zero window), and clients that reset mid-stream. Each bulk test prints how long it took.
 
 import { createHash } from "node:crypto";
 import * as assert from "uvu/assert";
-import { EAGAIN, EINPROGRESS } from "../../src/errno.js";
-import { Random } from "../../src/random.js";
-import { ESTABLISHED, SHUT_WR } from "../../src/transport/tcp/constants.js";
 import { labOrSkip } from "../support/lab.js";
-import type { Lab } from "../../hal/platform/node/lab.js";
-import { endpoint } from "../support/stacks.js";
 import { TapStack, tapStack, until } from "../support/tap-stack.js";
+import { stackClient } from "./tcp-peers.js";
 
 const test = labOrSkip("interop/tcp");
 const MB = 1024 * 1024;
@@ -41,14 +39,24 @@ s.sendall(data); s.shutdown(socket.SHUT_WR); t.join()
 print(hashlib.sha256(data).hexdigest(), got.hexdigest(), count[0])
 `;
 
-test("kernel client to the echo service: 4 MB echoed, SHA-256 equal", async ({ lab }) => {
+/** Prints a transfer's time and rate, for the README's figures. */
+function report(what: string, bytes: number, started: number): void {
+  const seconds = (performance.now() - started) / 1000;
+  console.log(
+    `  ${what}: ${bytes / MB} MB in ${seconds.toFixed(1)} s, ${((bytes * 8) / seconds / 1e6).toFixed(0)} Mbit/s`,
+  );
+}
+
+test("kernel client to the echo service: 64 MB echoed, SHA-256 equal", async ({ lab }) => {
   const run = (current = await tapStack(lab, "tap0"));
-  const r = await lab.run("python3", ["-c", ECHO_CLIENT, String(4 * MB), "7"], {
-    timeoutMs: 120_000,
+  const started = performance.now();
+  const r = await lab.run("python3", ["-c", ECHO_CLIENT, String(64 * MB), "7"], {
+    timeoutMs: 240_000,
   });
+  report("echo", 64 * MB, started);
   assert.is(r.status, 0, r.stderr);
   const [sent, got, count] = r.stdout.trim().split(" ");
-  assert.is(Number(count), 4 * MB);
+  assert.is(Number(count), 64 * MB);
   assert.is(got, sent);
   await until(() => run.services.active === 0, 2000);
   assert.is(run.services.active, 0);
@@ -58,149 +66,187 @@ const DISCARD_CLIENT = `
 import socket, random, sys
 n = int(sys.argv[1])
 s = socket.create_connection(("192.0.2.2", 9), timeout=60)
-s.sendall(random.Random(3).randbytes(n)); s.shutdown(socket.SHUT_WR)
+block = random.Random(3).randbytes(1 << 20)
+for i in range(n >> 20): s.sendall(block)
+s.shutdown(socket.SHUT_WR)
 print("eof" if s.recv(10) == b"" else "data")
 `;
 
-test("kernel client to the discard service: 8 MB taken, then a clean close", async ({ lab }) => {
-  const run = (current = await tapStack(lab, "tap0"));
-  const r = await lab.run("python3", ["-c", DISCARD_CLIENT, String(8 * MB)], {
-    timeoutMs: 120_000,
-  });
-  assert.is(r.status, 0, r.stderr);
-  assert.is(r.stdout.trim(), "eof");
-  assert.is(run.services.bytesIn, 8 * MB);
-});
-
-const CHARGEN_CLIENT = `
-import socket, sys
-n = int(sys.argv[1])
-s = socket.create_connection(("192.0.2.2", 19), timeout=60)
-buf = bytearray()
-while len(buf) < n:
-    b = s.recv(65536)
-    if not b: break
-    buf += b
-s.close()
-lines = bytes(buf[:n - n % 74]).split(b"\\r\\n")[:-1]
-rot = all(len(l) == 72 for l in lines) and all(lines[i][1:] == lines[i + 1][:71] for i in range(len(lines) - 1))
-print(len(buf), len(lines), rot)
-`;
-
-test("kernel client to chargen: 2 MB of RFC 864 lines", async ({ lab }) => {
-  current = await tapStack(lab, "tap0");
-  const r = await lab.run("python3", ["-c", CHARGEN_CLIENT, String(2 * MB)], { timeoutMs: 60_000 });
-  assert.is(r.status, 0, r.stderr);
-  const [bytes, , rotating] = r.stdout.trim().split(" ");
-  assert.ok(Number(bytes) >= 2 * MB);
-  assert.is(rotating, "True");
-});
-
-const KERNEL_SERVER = `
-import socket, hashlib, random, sys
-m = int(sys.argv[1])
-srv = socket.socket(); srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-srv.bind(("192.0.2.1", 5000)); srv.listen(1)
-print("ready", flush=True)
-c, _ = srv.accept()
-h = hashlib.sha256(); n = 0
-while True:
-    b = c.recv(65536)
-    if not b: break
-    h.update(b); n += len(b)
-data = random.Random(2).randbytes(m)
-c.sendall(data); c.close()
-print(n, h.hexdigest(), hashlib.sha256(data).hexdigest(), flush=True)
-`;
-
-/** Starts the kernel server; once it listens, resolves with a promise of its final line. */
-async function kernelServer(lab: Lab, back: number): Promise<{ done: Promise<string> }> {
-  const child = lab.spawn("python3", ["-c", KERNEL_SERVER, String(back)], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  let err = "";
-  child.stdout!.setEncoding("utf8");
-  child.stderr!.setEncoding("utf8");
-  child.stdout!.on("data", (c: string) => (out += c));
-  child.stderr!.on("data", (c: string) => (err += c));
-  const done = new Promise<string>((resolve) =>
-    child.once("close", () =>
-      resolve(out.split("\n").filter((l) => l !== "")[1] ?? `error: ${err}`),
-    ),
-  );
-  if (!(await until(() => out.startsWith("ready"), 10_000))) throw new Error(`server: ${err}`);
-  // Wrapped: an async function returning a promise would wait for it.
-  return { done };
-}
-
-async function stackClient(run: TapStack, lab: Lab, size: number, back: number) {
-  const finished = await kernelServer(lab, back);
-  const conn = run.stack.openTcp()!;
-  assert.is(conn.connect(endpoint("192.0.2.1", 5000)), -EINPROGRESS);
-  assert.ok(await until(() => conn.state === ESTABLISHED, 5000), "connected");
-  const data = new Uint8Array(size);
-  const random = new Random(9);
-  for (let i = 0; i < size; i += 4) {
-    const x = random.next();
-    data[i] = x;
-    data[i + 1] = x >>> 8;
-    data[i + 2] = x >>> 16;
-    data[i + 3] = x >>> 24;
-  }
-  let sent = 0;
-  let received = 0;
-  let eof = false;
-  const hash = createHash("sha256");
-  const buf = new Uint8Array(65536);
-  const ok = await until(() => {
-    while (sent < size) {
-      const n = conn.send(data, sent, size - sent, 0);
-      if (n === -EAGAIN) break;
-      if (n < 0) throw new Error(`send: ${n}`);
-      sent += n;
-      if (sent === size) conn.shutdown(SHUT_WR);
-    }
-    for (;;) {
-      const n = conn.recv(buf, 0, buf.length, 0);
-      if (n === 0) eof = true;
-      if (n <= 0) break;
-      hash.update(buf.subarray(0, n));
-      received += n;
-    }
-    return eof;
-  }, 120_000);
-  assert.ok(ok, `transfer finished (sent ${sent}, received ${received})`);
-  const [count, theirs, sentBack] = (await finished.done).split(" ");
-  assert.is(Number(count), size);
-  assert.is(theirs, createHash("sha256").update(data).digest("hex"));
-  assert.is(received, back);
-  assert.is(hash.digest("hex"), sentBack);
-  conn.close();
-}
-
-test("the stack as a client of a kernel server: 4 MB up, 4 MB down, SHA-256 equal", async ({
+test("kernel client to the discard service: 64 MB taken, every byte, then a clean close", async ({
   lab,
 }) => {
   const run = (current = await tapStack(lab, "tap0"));
-  await stackClient(run, lab, 4 * MB, 4 * MB);
+  const started = performance.now();
+  const r = await lab.run("python3", ["-c", DISCARD_CLIENT, String(64 * MB)], {
+    timeoutMs: 240_000,
+  });
+  report("discard", 64 * MB, started);
+  assert.is(r.status, 0, r.stderr);
+  assert.is(r.stdout.trim(), "eof");
+  assert.is(run.services.bytesIn, 64 * MB);
 });
 
-test("the same through a link that loses, reorders and duplicates frames", async ({ lab }) => {
+const CHARGEN_CLIENT = `
+import socket, sys, hashlib
+n = int(sys.argv[1])
+s = socket.create_connection(("192.0.2.2", 19), timeout=60)
+h = hashlib.sha256(); got = 0; head = bytearray()
+while got < n:
+    b = s.recv(min(65536, n - got))
+    if not b: break
+    h.update(b); got += len(b)
+    if len(head) < 74 * 200: head += b[:74 * 200 - len(head)]
+s.close()
+lines = bytes(head).split(b"\\r\\n")[:-1]
+rot = all(len(l) == 72 for l in lines) and all(lines[i][1:] == lines[i + 1][:71] for i in range(len(lines) - 1))
+print(got, h.hexdigest(), rot)
+`;
+
+/** RFC 864's stream from its start, the first `n` bytes: 72 printable characters rotating by one. */
+function chargenSha256(n: number): string {
+  const period = 74 * 95;
+  const cycle = new Uint8Array(period);
+  for (let p = 0; p < period; p++) {
+    const line = (p / 74) | 0;
+    const column = p % 74;
+    cycle[p] = column === 72 ? 13 : column === 73 ? 10 : 32 + ((line + column) % 95);
+  }
+  const hash = createHash("sha256");
+  for (let at = 0; at < n; at += period) hash.update(cycle.subarray(0, Math.min(period, n - at)));
+  return hash.digest("hex");
+}
+
+test("kernel client to chargen: 64 MB of RFC 864 lines, SHA-256 of the expected stream", async ({
+  lab,
+}) => {
+  current = await tapStack(lab, "tap0");
+  const started = performance.now();
+  const r = await lab.run("python3", ["-c", CHARGEN_CLIENT, String(64 * MB)], {
+    timeoutMs: 240_000,
+  });
+  report("chargen", 64 * MB, started);
+  assert.is(r.status, 0, r.stderr);
+  const [bytes, digest, rotating] = r.stdout.trim().split(" ");
+  assert.is(Number(bytes), 64 * MB);
+  assert.is(rotating, "True");
+  assert.is(digest, chargenSha256(64 * MB));
+});
+
+const PAUSING_READER = `
+import socket, sys, hashlib, time
+n = int(sys.argv[1])
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32768)
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, 536)
+s.settimeout(60)
+s.connect(("192.0.2.2", 19))
+h = hashlib.sha256(); got = 0; paused = False
+while got < n:
+    if not paused and got >= n // 2:
+        paused = True; time.sleep(3)
+    b = s.recv(min(65536, n - got))
+    if not b: break
+    h.update(b); got += len(b)
+s.close()
+print(got, h.hexdigest())
+`;
+
+test("a kernel reader with a small buffer and MSS 536 that stops for 3 s: zero window, probes, the stream resumes intact", async ({
+  lab,
+}) => {
+  const run = (current = await tapStack(lab, "tap0"));
+  const stats = run.stack.tcp.stats;
+  const r = await lab.run("python3", ["-c", PAUSING_READER, String(8 * MB)], {
+    timeoutMs: 120_000,
+  });
+  assert.is(r.status, 0, r.stderr);
+  const [bytes, digest] = r.stdout.trim().split(" ");
+  console.log(
+    `  paused reader: ${stats.persistProbes} persist probes, ${stats.retransmits} retransmits`,
+  );
+  assert.is(Number(bytes), 8 * MB);
+  assert.is(digest, chargenSha256(8 * MB));
+  assert.ok(stats.persistProbes > 0, "the zero window was probed");
+});
+
+const RESETTING_CLIENT = `
+import socket, struct, sys, time
+port = int(sys.argv[1]); data = sys.argv[2].encode() * int(sys.argv[3])
+s = socket.create_connection(("192.0.2.2", port), timeout=20)
+s.sendall(data)
+time.sleep(0.2)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+s.close()
+print("reset")
+`;
+
+test("kernel clients that reset mid-stream (SO_LINGER 0): every session and buffer comes back", async ({
+  lab,
+}) => {
+  const run = (current = await tapStack(lab, "tap0"));
+  const stats = run.stack.tcp.stats;
+  // Into discard 1 MB; echo and chargen 100 KB, less than the kernel buffers unread; HTTP half a head.
+  for (const [port, text, times] of [
+    [9, "x", 1_000_000],
+    [7, "x", 100_000],
+    [19, "x", 100_000],
+    [80, "GET / HTTP/1.1\r\nHost:", 1],
+  ] as const) {
+    const r = await lab.run(
+      "python3",
+      ["-c", RESETTING_CLIENT, String(port), text, String(times)],
+      {
+        timeoutMs: 30_000,
+      },
+    );
+    assert.is(r.status, 0, r.stderr);
+  }
+  assert.ok(
+    await until(() => run.services.active === 0 && run.http.active === 0, 3000),
+    "sessions free",
+  );
+  assert.ok(
+    await until(() => run.stack.tcp.live === 4, 3000),
+    `only the listeners (${run.stack.tcp.live})`,
+  );
+  assert.is(stats.establishedResets, 4);
+  assert.is(stats.resetsIn, 4);
+});
+
+test("the stack as a client of a kernel server: 16 MB up, 16 MB down, SHA-256 equal", async ({
+  lab,
+}) => {
+  const run = (current = await tapStack(lab, "tap0"));
+  const started = performance.now();
+  await stackClient(run, lab, 16 * MB, 16 * MB);
+  report("stack client, up then down", 32 * MB, started);
+});
+
+test("the same through --impair loss=0.05,reorder=0.02,dup=0.01,corrupt=0.001: 16 MB each way", async ({
+  lab,
+}) => {
   const run = (current = await tapStack(lab, "tap0", {
-    loss: 0.02,
+    loss: 0.05,
     reorder: 0.02,
-    duplicate: 0.02,
+    duplicate: 0.01,
+    corrupt: 0.001,
     seed: 5,
   }));
-  await stackClient(run, lab, 1 * MB, 1 * MB);
+  const started = performance.now();
+  await stackClient(run, lab, 16 * MB, 16 * MB);
+  report("impaired stack client, up then down", 32 * MB, started);
   const r = await lab.run("python3", ["-c", ECHO_CLIENT, String(1 * MB), "7"], {
     timeoutMs: 120_000,
   });
   assert.is(r.status, 0, r.stderr);
   const [sent, got] = r.stdout.trim().split(" ");
   assert.is(got, sent);
-  assert.ok(run.stack.tcp.stats.retransmits > 0);
+  const stats = run.stack.tcp.stats;
+  console.log(
+    `  impaired: ${stats.retransmits} retransmits, ${stats.badChecksum} bad checksums in`,
+  );
+  assert.ok(stats.retransmits > 0);
+  assert.ok(run.impaired !== null);
 });
 
 test.run();

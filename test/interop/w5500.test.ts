@@ -1,6 +1,7 @@
 // The stack through the W5500 driver and the simulated chip, against the Linux kernel over the TAP
 // in this suite's own namespace: arping, ping, and UDP echo of datagrams up to 8000 bytes by socat.
 
+import type { UdpEndpoint } from "../../src/transport/udp-endpoint.js";
 import * as assert from "uvu/assert";
 import { Random } from "../../src/random.js";
 import { labOrSkip } from "../support/lab.js";
@@ -47,7 +48,7 @@ test("UDP datagrams of 1..8000 bytes echoed byte-exact by socat through the chip
   });
   try {
     await sleep(200);
-    const socket = run.stack.openUdp()!;
+    const socket = run.stack.openUdp() as UdpEndpoint;
     const random = new Random(77);
     const to = endpoint("192.0.2.1", 9000);
     const reply = new Uint8Array(9000);

@@ -1,5 +1,5 @@
-// A stack on a lab TAP, driven in real time by the NodeDriver, with the UDP echo service on port 7:
-// what the interop suites put in front of the kernel.
+// A stack on a lab TAP, driven in real time by the NodeDriver, with the UDP echo service on port 7,
+// TCP echo, discard and chargen, and HTTP on 80: what the interop suites put in front of the kernel.
 
 import type { NetDevice } from "../../src/device.js";
 import { simulatedEnc28j60 } from "../../hal/enc28j60/simulated.js";
@@ -8,7 +8,9 @@ import { ImpairedDevice, ImpairOptions } from "../../hal/impair.js";
 import { NodeDriver } from "../../hal/platform/node/driver.js";
 import type { Lab } from "../../hal/platform/node/lab.js";
 import type { TapDevice } from "../../hal/tap/tap.js";
+import { HttpServer } from "../../src/apps/http-server.js";
 import { TcpServices } from "../../src/apps/tcp-services.js";
+import type { StackOptions } from "../../src/config.js";
 import { UdpEcho } from "../../src/apps/udp-echo.js";
 import { Stack } from "../../src/stack.js";
 import { simulatedW5500 } from "../../hal/w5500/chip.js";
@@ -27,6 +29,8 @@ export interface TapStack {
   echo: UdpEcho;
   /** TCP echo (7), discard (9) and chargen (19). */
   services: TcpServices;
+  /** HTTP on port 80 (4 sessions). */
+  http: HttpServer;
   stop(): void;
 }
 
@@ -38,6 +42,7 @@ export async function tapStack(
   name: string,
   impair: ImpairOptions | null = null,
   kind: TapStackDevice = "tap",
+  overrides: StackOptions = {},
 ): Promise<TapStack> {
   const tap = await lab.tap(name, { kernelIp: "192.0.2.1/24" });
   const wire: NetDevice = impair === null ? tap : new ImpairedDevice(tap, impair);
@@ -64,14 +69,16 @@ export async function tapStack(
     reassemblySlots: 8,
     reassemblySize: 65535,
     udpReceiveBuffer: 128 * 1024,
-    appMemory: 65536 + 8 * 16384,
+    appMemory: 65536 + 8 * 16384 + HttpServer.memoryNeeded(),
     tcpSockets: 16,
     tcpSendBuffer: 65536,
     tcpReceiveBuffer: 65536,
+    ...overrides,
   });
   stack.attach(device, { address: "192.0.2.2", prefix: 24 });
   const echo = new UdpEcho(stack, 7);
   const services = new TcpServices(stack, { sessions: 8, bufferSize: 16384 });
+  const http = new HttpServer(stack);
   if (chip !== null) {
     driver.add(chip);
     driver.attach(wire);
@@ -89,6 +96,7 @@ export async function tapStack(
     driver,
     echo,
     services,
+    http,
     stop() {
       driver.stop();
       lab.closeTap(tap);

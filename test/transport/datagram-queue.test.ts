@@ -2,6 +2,7 @@
 // (doubled, clamped), queues resized at run time with their datagrams kept, spans given back on
 // close, and the defaults of closed sockets never eaten by sockets that grew.
 
+import type { PingEndpoint } from "../../src/transport/ping.js";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { EBADF } from "../../src/errno.js";
@@ -18,7 +19,7 @@ function pattern(n: number, seed: number): Uint8Array {
 /** A stack with one UDP socket bound to PORT. */
 function bound(stack: StackOptions = {}) {
   const solo = new Solo({ stack }).warm();
-  const socket = solo.stack.openUdp()!;
+  const socket = solo.stack.openUdp() as UdpEndpoint;
   assert.is(socket.bind(null, PORT), 0);
   return { solo, socket, spans: solo.stack.socketBuffers };
 }
@@ -129,7 +130,7 @@ test("closing gives the span back; a socket reopened in the slot starts with the
   solo.send(udpFrame(pattern(100, 1)));
   assert.is(socket.close(), 0);
   assert.is(spans.available, free + 2048, "the queue's span is free again");
-  const again = solo.stack.openUdp()!;
+  const again = solo.stack.openUdp() as UdpEndpoint;
   assert.is(again.receiveBuffer, 2048);
   assert.is(spans.available, free);
   assert.is(again.queuedDatagrams, 0);
@@ -152,20 +153,20 @@ test("a socket grows only into the headroom: every closed socket can still open 
   assert.is(socket.receiveBuffer, 2048 + 3000 - (3000 % 8));
   assert.is(spans.spare, 0);
   const others = [solo.stack.openUdp(), solo.stack.openUdp(), solo.stack.openUdp()];
-  for (const o of others) assert.ok(o !== null && o.receiveBuffer === 2048);
-  const ping = solo.stack.openPing()!;
+  for (const o of others) assert.ok(typeof o !== "number" && o.receiveBuffer === 2048);
+  const ping = solo.stack.openPing() as PingEndpoint;
   assert.is(ping.receiveBuffer, 1024);
   assert.is(spans.available, 2048 + 2048, "the TCP connection's rings are still free");
   // Asking for more now changes nothing, and fails nothing.
-  assert.is(others[0]!.setReceiveBuffer(8192), 0);
-  assert.is(others[0]!.receiveBuffer, 2048);
+  assert.is((others[0] as UdpEndpoint).setReceiveBuffer(8192), 0);
+  assert.is((others[0] as UdpEndpoint).receiveBuffer, 2048);
 });
 
 test("ping endpoints resize their queues the same way", () => {
   const solo = new Solo({
     stack: { pingReceiveBuffer: 256, socketBufferMin: 256, socketBufferHeadroom: 4096 },
   }).warm();
-  const ping = solo.stack.openPing()!;
+  const ping = solo.stack.openPing() as PingEndpoint;
   assert.is(ping.bind(null, 0x4242), 0);
   assert.is(ping.receiveBuffer, 256);
   assert.is(ping.sendBuffer, solo.stack.config.udpSendBuffer);

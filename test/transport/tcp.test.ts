@@ -331,23 +331,62 @@ test("RFC 5961: an in-window reset gets a challenge ACK; only the exact one rese
   assert.is(s.stack.tcp.stats.challengeAcks, 1);
 });
 
-test("RFC 5961: a SYN on an established connection is challenged, not obeyed; the rate is limited", () => {
+test("RFC 5961: a SYN on an established connection is challenged, not obeyed; one challenge per 500 ms", () => {
   const s = new TcpScript();
   const { conn } = s.passiveOpen();
   s.inject("S", { seq: 77 });
   s.expect(".", { ack: s.peerSeq });
   assert.is(conn.state, ESTABLISHED);
-  // An ACK for data never sent is challenged too; past 100 a second, silence.
+  // An ACK for data never sent is challenged too, but within 500 ms of the last challenge the
+  // connection stays silent, however many come.
   let answered = 0;
   for (let i = 0; i < 150; i++) {
     s.inject(".", { ack: s.stackSeq + 5000 });
     answered += s.segments().length;
   }
-  assert.is(answered, 99);
-  assert.is(s.stack.tcp.stats.challengeAcksLimited, 51);
-  s.wait(1000);
+  assert.is(answered, 0);
+  assert.is(s.stack.tcp.stats.challengeAcksLimited, 150);
+  s.wait(500);
   s.inject(".", { ack: s.stackSeq + 5000 });
   s.expect(".");
+  assert.is(s.stack.tcp.stats.challengeAcks, 2);
+});
+
+test("RFC 5961: the stack-wide challenge budget is drawn anew each second, not a fixed count", () => {
+  // Many connections each earn one challenge; the stack answers a random 50-149 of them a second,
+  // so an off-path attacker cannot count the others' challenges against a known limit.
+  const s = new TcpScript({ stack: { tcpSockets: 41 } });
+  const listener = s.stack.openTcp()!;
+  listener.bind(null, s.stackPort);
+  listener.listen(40);
+  const stackSeqs: number[] = [];
+  for (let i = 0; i < 40; i++) {
+    s.peerPort = 41000 + i;
+    s.inject("S", { seq: 1000 });
+    const synAck = s.expect("S.");
+    s.inject(".", { seq: 1001, ack: synAck.seq + 1 });
+    stackSeqs.push(synAck.seq + 1);
+  }
+  const budgets: number[] = [];
+  for (let second = 0; second < 6; second++) {
+    let answered = 0;
+    // 40 connections, each challenged every 500 ms: 160 challenges asked per second.
+    for (let round = 0; round < 4; round++) {
+      for (let i = 0; i < 40; i++) {
+        s.peerPort = 41000 + i;
+        s.inject("S", { seq: 5 });
+      }
+      answered += s.segments().length;
+      s.wait(250);
+    }
+    budgets.push(answered);
+  }
+  for (const b of budgets) assert.ok(b >= 50 && b < 150, `budget ${b}`);
+  assert.ok(new Set(budgets).size > 1, `the same budget every second: ${budgets}`);
+  assert.is(
+    s.stack.tcp.stats.challengeAcks,
+    budgets.reduce((a, b) => a + b, 0),
+  );
 });
 
 test("PAWS: a segment with an older timestamp is dropped and answered with an ACK", () => {
@@ -376,6 +415,57 @@ test("out-of-order data: an immediate duplicate ACK with a SACK block; the fille
   s.inject(".", { payload: data.slice(0, 500) });
   s.expect(".", { ack: s.peerSeq + 1500 });
   assert.equal(read(conn), data);
+});
+
+test("D-SACK (RFC 2883): data received twice is reported in the first SACK block, at once", () => {
+  const s = new TcpScript();
+  const { conn } = s.passiveOpen(synOptions({ mss: 500, sackOk: true }));
+  const data = pattern(700, 3);
+  const base = s.peerSeq;
+  s.inject(".", { payload: data.slice(0, 300) });
+  s.wait(300);
+  s.expect(".", { ack: base + 300 });
+  // The whole segment again (its ACK was lost, say): answered at once with D-SACK.
+  s.inject(".", { payload: data.slice(0, 300) });
+  const whole = s.expect(".", { ack: base + 300 });
+  assert.equal(whole.sack, [[base, base + 300]]);
+  // Overlapping: the old part is reported, the new part taken, both in one ACK sent at once.
+  s.inject(".", { seq: base + 200, payload: data.slice(200, 500) });
+  const part = s.expect(".", { ack: base + 500 });
+  assert.equal(part.sack, [[base + 200, base + 300]]);
+  // The report is made once: the next ACK has no blocks.
+  s.inject(".", { seq: base + 500, payload: data.slice(500, 700) });
+  s.wait(300);
+  assert.equal(s.expect(".", { ack: base + 700 }).sack, []);
+  assert.equal(read(conn), data);
+  assert.is(s.stack.tcp.stats.dsacksSent, 2);
+});
+
+test("D-SACK is not sent to a peer that did not offer SACK", () => {
+  const s = new TcpScript();
+  s.passiveOpen(synOptions({ mss: 500 }));
+  s.inject(".", { payload: pattern(100) });
+  s.wait(300);
+  s.expect(".", { ack: s.peerSeq + 100 });
+  s.inject(".", { payload: pattern(100) });
+  assert.equal(s.expect(".", { ack: s.peerSeq + 100 }).sack, []);
+});
+
+test("bare segments out of the window are answered once per 500 ms, so no ACK loop forms", () => {
+  const s = new TcpScript();
+  s.passiveOpen(synOptions({ mss: 500 }));
+  const far = s.peerSeq + 1_000_000;
+  s.inject(".", { seq: far });
+  s.expect(".", { ack: s.peerSeq });
+  for (let i = 0; i < 5; i++) s.inject(".", { seq: far });
+  s.expectNone();
+  assert.is(s.stack.tcp.stats.outOfWindowLimited, 5);
+  // Data out of the window is not part of a loop: still answered.
+  s.inject(".", { seq: far, payload: pattern(10) });
+  s.expect(".", { ack: s.peerSeq });
+  s.wait(500);
+  s.inject(".", { seq: far });
+  s.expect(".", { ack: s.peerSeq });
 });
 
 test("three duplicate ACKs trigger a fast retransmit of the oldest segment", () => {
@@ -535,11 +625,12 @@ test("with the SYN queue full, SYN cookies answer; an ACK bearing a valid one ma
   s.inject("S", { options: synOptions({ mss: 1460 }) });
   s.expect("S.");
   s.peerPort = 40001;
-  s.inject("S", { options: synOptions({ mss: 1460, wscale: 7, ts: [1, 0], sackOk: true }) });
+  s.inject("S", { options: synOptions({ mss: 1460, wscale: 7, sackOk: true }) });
   const cookie = s.expect("S.", { ack: 1001 });
-  // Only the MSS survives a cookie.
+  // Without timestamps to carry them, only the MSS survives a cookie.
   assert.is(cookie.wscale, -1);
   assert.is(cookie.ts, null);
+  assert.not.ok(cookie.sackPermitted);
   assert.is(s.stack.tcp.stats.synCookiesSent, 1);
   s.peerSeq = 1001;
   s.stackSeq = cookie.seq + 1;
@@ -555,6 +646,57 @@ test("with the SYN queue full, SYN cookies answer; an ACK bearing a valid one ma
   s.inject(".", { ack: cookie.seq + 12345 });
   s.expect("R");
   assert.is(s.stack.tcp.stats.synCookiesFailed, 1);
+});
+
+test("a SYN cookie keeps window scale and SACK in its timestamp when the peer offers timestamps", () => {
+  const s = new TcpScript({ stack: { tcpSynQueue: 1, tcpReceiveBuffer: 262144 } });
+  const listener = s.stack.openTcp()!;
+  listener.bind(null, 80);
+  listener.listen(4);
+  s.inject("S", { options: synOptions({ mss: 1460 }) });
+  s.expect("S.");
+  s.peerPort = 40001;
+  s.at(5000);
+  s.segments(); // the first SYN-ACK's retransmissions
+  s.inject("S", { options: synOptions({ mss: 1460, wscale: 7, ts: [77, 0], sackOk: true }) });
+  const cookie = s.expect("S.", { ack: 1001 });
+  assert.is(s.stack.tcp.stats.synCookiesSent, 1);
+  assert.ok(cookie.sackPermitted);
+  assert.is(cookie.wscale, 3, "our shift for a 256 KB ring");
+  const [tsVal, tsEcr] = cookie.ts!;
+  assert.is(tsEcr, 77);
+  assert.is(tsVal & 63, 7 | 16, "the peer's shift and SACK in the low bits");
+  assert.ok(tsVal <= s.solo.now && tsVal > s.solo.now - 64, "never ahead of the clock");
+  s.peerSeq = 1001;
+  s.stackSeq = cookie.seq + 1;
+  s.at(5010);
+  // The ACK echoes the timestamp and offers a window of 1000 << 7.
+  s.inject(".", { window: 1000, options: synOptions({ ts: [78, tsVal] }) });
+  const conn = listener.accept(null);
+  if (typeof conn === "number") throw new Error(String(conn));
+  assert.is(s.stack.tcp.stats.synCookiesValid, 1);
+  assert.ok(conn.timestamps);
+  assert.ok(conn.sack);
+  assert.is(conn.sendWscale, 7);
+  assert.is(conn.receiveWscale, 3);
+  assert.is(conn.sendMss, 1460 - 12);
+  assert.is(conn.peerWindow, 1000 << 7);
+  // A forged echo (a timestamp from the future) brings no options back.
+  s.peerPort = 40002;
+  s.at(5020);
+  s.segments();
+  s.inject("S", {
+    seq: 5000,
+    options: synOptions({ mss: 1460, wscale: 7, ts: [90, 0], sackOk: true }),
+  });
+  const second = s.expect("S.");
+  s.peerSeq = 5001;
+  s.stackSeq = second.seq + 1;
+  s.inject(".", { options: synOptions({ ts: [91, (s.solo.now + 100000) | 0] }) });
+  const plain = listener.accept(null);
+  if (typeof plain === "number") throw new Error(String(plain));
+  assert.not.ok(plain.timestamps);
+  assert.is(plain.sendWscale, -1);
 });
 
 /** A SACK option with the blocks given as absolute sequence numbers. */
@@ -598,6 +740,57 @@ test("SACK recovery: after the fast retransmit, each duplicate ACK resends the n
   assert.not.ok(s.segments().some((g) => g.payload.length > 0 && g.seq !== (base + 3000) >>> 0));
   s.inject(".", { ack: base + 3000 });
   assert.is(conn.unacknowledged, 0);
+});
+
+test("SACK recovery is paced by the pipe (RFC 6675): lost holes first, then new data as far as cwnd - pipe", () => {
+  const s = new TcpScript({ stack: { tcpSendBuffer: 8192 } });
+  const { conn } = s.passiveOpen(synOptions({ mss: 500, sackOk: true }));
+  conn.send(pattern(8000), 0, 8000, 0);
+  assert.is(s.segments().length, 10, "the initial window, 10 segments");
+  const base = s.stackSeq;
+  const dup = (blocks: [number, number][]) =>
+    s.inject(".", { ack: base, options: sackOption(blocks.map(([a, b]) => [base + a, base + b])) });
+  // Segments 0 and 4 are lost. Two duplicates each let one new segment out (RFC 3042).
+  dup([[500, 1000]]);
+  assert.equal(
+    s.segments().map((g) => g.seq - base),
+    [5000],
+  );
+  dup([[500, 1500]]);
+  assert.equal(
+    s.segments().map((g) => g.seq - base),
+    [5500],
+  );
+  // The third: recovery, ssthresh = cwnd = half of 6000 in flight; the head goes again, and the
+  // pipe (500 retransmitted + 4000 not SACKed past the highest block) leaves no room for more.
+  dup([[500, 2000]]);
+  assert.equal(
+    s.segments().map((g) => g.seq - base),
+    [0],
+  );
+  assert.is(conn.slowStartThreshold, 3000);
+  assert.is(conn.congestionWindow, 3000);
+  // Everything past the second loss arrives: the pipe falls to the one retransmission, so the
+  // lost hole goes, then new data until the pipe is back at cwnd (NewReno's inflation would have
+  // sent the hole alone).
+  dup([
+    [2500, 6000],
+    [500, 2000],
+  ]);
+  const out = s.segments();
+  assert.equal(
+    out.map((g) => [g.seq - base, g.payload.length]),
+    [
+      [2000, 500],
+      [6000, 500],
+      [6500, 500],
+      [7000, 500],
+      [7500, 500],
+    ],
+  );
+  s.inject(".", { ack: base + 8000 });
+  assert.is(conn.unacknowledged, 0);
+  assert.is(s.stack.tcp.stats.fastRetransmits, 1);
 });
 
 test("an ICMP port unreachable while connecting ends it with ECONNREFUSED", () => {

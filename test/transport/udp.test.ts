@@ -2,6 +2,7 @@
 // disconnect, recvfrom flags, the receive-queue limit, demultiplexing, ICMP errors, sizes; and the
 // ping endpoints (unprivileged ICMP sockets).
 
+import type { PingEndpoint } from "../../src/transport/ping.js";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import {
@@ -63,10 +64,10 @@ function ready(options: ConstructorParameters<typeof Solo>[0] = {}) {
 test("bind: twice is EINVAL, a port in use is EADDRINUSE, a foreign address EADDRNOTAVAIL", () => {
   const solo = ready({ stack: { udpSockets: 8 } });
   const s = solo.stack;
-  const a = s.openUdp()!;
+  const a = s.openUdp() as UdpEndpoint;
   assert.is(a.bind(null, 53), 0);
   assert.is(a.bind(null, 54), -EINVAL, "already bound");
-  const b = s.openUdp()!;
+  const b = s.openUdp() as UdpEndpoint;
   assert.is(b.bind(null, 53), -EADDRINUSE, "wildcard on wildcard");
   assert.is(b.bind(address("192.0.2.1"), 53), -EADDRINUSE, "specific on wildcard");
   assert.is(b.bind(address("192.0.2.77"), 60), -EADDRNOTAVAIL, "not our address");
@@ -76,30 +77,30 @@ test("bind: twice is EINVAL, a port in use is EADDRINUSE, a foreign address EADD
   assert.is(b.localPort, 0, "failed binds leave it unbound");
   a.close();
   assert.is(b.bind(null, 53), 0, "a closed socket frees its port");
-  const c = s.openUdp()!;
+  const c = s.openUdp() as UdpEndpoint;
   assert.is(c.bind(address("192.0.2.1"), 80), 0);
-  const d = s.openUdp()!;
+  const d = s.openUdp() as UdpEndpoint;
   assert.is(d.bind(null, 80), -EADDRINUSE, "wildcard on specific");
   assert.is(d.bind(address("192.0.2.1"), 80), -EADDRINUSE, "specific on the same specific");
   // Linux lets a socket bind the broadcast and multicast addresses (RTN_BROADCAST, RTN_MULTICAST),
   // and those are other addresses than ours on the same port.
   assert.is(d.bind(address("255.255.255.255"), 80), 0);
-  const e = s.openUdp()!;
+  const e = s.openUdp() as UdpEndpoint;
   assert.is(e.bind(address("224.0.0.251"), 80), 0);
-  const f = s.openUdp()!;
+  const f = s.openUdp() as UdpEndpoint;
   assert.is(f.bind(address("192.0.2.255"), 80), 0);
 });
 
 test("SO_REUSEADDR lets sockets share a port only when every one of them sets it", () => {
   const s = ready().stack;
-  const a = s.openUdp()!;
+  const a = s.openUdp() as UdpEndpoint;
   a.reuseAddress = true;
   assert.is(a.bind(null, 5353), 0);
-  const b = s.openUdp()!;
+  const b = s.openUdp() as UdpEndpoint;
   assert.is(b.bind(null, 5353), -EADDRINUSE, "b did not set it");
   b.reuseAddress = true;
   assert.is(b.bind(null, 5353), 0);
-  const c = s.openUdp()!;
+  const c = s.openUdp() as UdpEndpoint;
   c.reuseAddress = true;
   assert.is(c.bind(address("192.0.2.1"), 5353), 0);
 });
@@ -110,7 +111,7 @@ test("ephemeral ports are in Linux's range, distinct, and not predictable", () =
   for (let round = 0; round < 40; round++) {
     const sockets = [];
     for (let i = 0; i < 8; i++) {
-      const u = s.openUdp()!;
+      const u = s.openUdp() as UdpEndpoint;
       assert.is(u.bind(null, 0), 0);
       assert.ok(u.localPort >= EPHEMERAL_FIRST && u.localPort <= EPHEMERAL_LAST, `${u.localPort}`);
       sockets.push(u);
@@ -125,31 +126,31 @@ test("ephemeral ports are in Linux's range, distinct, and not predictable", () =
   assert.ok(new Set(seen).size > 35, "the starting port varies");
   assert.ok(steps.filter((d) => d === 1 || d === 8).length < 5, "not sequential");
   // Two stacks with different seeds choose differently.
-  const other = new Solo({ stack: { seed: 99 } }).stack.openUdp()!;
+  const other = new Solo({ stack: { seed: 99 } }).stack.openUdp() as UdpEndpoint;
   other.bind(null, 0);
-  const mine = s.openUdp()!;
+  const mine = s.openUdp() as UdpEndpoint;
   mine.bind(null, 0);
   assert.is.not(other.localPort, mine.localPort);
 });
 
 test("an ephemeral port skips ports taken explicitly", () => {
   const s = ready({ stack: { udpSockets: 3, seed: 5 } }).stack;
-  const probe = s.openUdp()!;
+  const probe = s.openUdp() as UdpEndpoint;
   probe.bind(null, 0);
   const first = probe.localPort;
   probe.close();
   // Same seed, same first choice: take it explicitly, then ask for an ephemeral one.
   const s2 = ready({ stack: { udpSockets: 3, seed: 5 } }).stack;
-  const holder = s2.openUdp()!;
+  const holder = s2.openUdp() as UdpEndpoint;
   assert.is(holder.bind(null, first), 0);
-  const u = s2.openUdp()!;
+  const u = s2.openUdp() as UdpEndpoint;
   assert.is(u.bind(null, 0), 0);
   assert.is.not(u.localPort, first);
 });
 
 test("sending from an unbound socket binds it to an ephemeral port", () => {
   const solo = ready();
-  const u = solo.stack.openUdp()!;
+  const u = solo.stack.openUdp() as UdpEndpoint;
   assert.is(u.sendTo(pattern(4), 0, 4, to(PEER_IP, 9)), 4);
   assert.ok(u.localPort >= EPHEMERAL_FIRST);
   const sent = solo.take();
@@ -166,7 +167,7 @@ test("a socket bound to a broadcast or multicast address sends from the interfac
     ["192.0.2.255", 68],
     ["224.0.0.251", 5353],
   ] as const) {
-    const u = s.openUdp()!;
+    const u = s.openUdp() as UdpEndpoint;
     assert.is(u.bind(address(bound), port), 0);
     assert.is(u.sendTo(pattern(2), 0, 2, to(PEER_IP, 9)), 2);
     const sent = solo.take();
@@ -177,7 +178,7 @@ test("a socket bound to a broadcast or multicast address sends from the interfac
 
 test("sending after disconnect keeps an address bind() fixed, with a new ephemeral port", () => {
   const solo = ready();
-  const u = solo.stack.openUdp()!;
+  const u = solo.stack.openUdp() as UdpEndpoint;
   assert.is(u.bind(address("192.0.2.1"), 0), 0);
   u.connect(to(PEER_IP, 4000));
   u.disconnect();
@@ -202,7 +203,7 @@ test("sending after disconnect keeps an address bind() fixed, with a new ephemer
 
 test("a connected socket receives only from its peer", () => {
   const solo = ready();
-  const u = solo.stack.openUdp()!;
+  const u = solo.stack.openUdp() as UdpEndpoint;
   assert.is(u.bind(null, 7), 0);
   assert.is(u.connect(to(PEER_IP, 4000)), 0);
   solo.send(udpFrame(pattern(3, 1)));
@@ -223,7 +224,7 @@ test("a connected socket receives only from its peer", () => {
 test("connect fixes the source address; disconnect undoes what connect chose (Linux)", () => {
   const solo = ready();
   const s = solo.stack;
-  const u = s.openUdp()!;
+  const u = s.openUdp() as UdpEndpoint;
   assert.is(u.bind(null, 5000), 0);
   assert.is(u.connect(to(PEER_IP, 4000)), 0);
   const local = new FullAddress();
@@ -242,7 +243,7 @@ test("connect fixes the source address; disconnect undoes what connect chose (Li
   assert.equal(recv(u), pattern(2, 2));
   // A port that only connect (or a send) chose is given back by disconnect, as __udp_disconnect
   // does when SOCK_BINDPORT_LOCK is not set.
-  const v = s.openUdp()!;
+  const v = s.openUdp() as UdpEndpoint;
   assert.is(v.connect(to(PEER_IP, 4000)), 0);
   assert.ok(v.localPort !== 0);
   v.disconnect();
@@ -251,7 +252,7 @@ test("connect fixes the source address; disconnect undoes what connect chose (Li
   assert.is(local.address.v4, 0);
   assert.is(v.bind(null, 6000), 0, "and it can be bound again");
   // An explicitly bound address stays.
-  const w = s.openUdp()!;
+  const w = s.openUdp() as UdpEndpoint;
   assert.is(w.bind(address("192.0.2.1"), 0), 0);
   w.connect(to(PEER_IP, 4000));
   w.disconnect();
@@ -264,14 +265,14 @@ test("connect fixes the source address; disconnect undoes what connect chose (Li
 
 test("ECONNREFUSED reaches a connected socket once, and never an unconnected one", () => {
   const { net, a, b } = duo();
-  const unconnected = a.openUdp()!;
+  const unconnected = a.openUdp() as UdpEndpoint;
   assert.is(unconnected.sendTo(pattern(3), 0, 3, endpoint("192.0.2.2", 4242)), 3);
   net.runUntilIdle();
   assert.is(b.iface!.icmpStats.destUnreachableOut, 1);
   assert.is(unconnected.recvFrom(buffer, 0, 10, null, 0), -EAGAIN);
   assert.is(unconnected.sendTo(pattern(3), 0, 3, endpoint("192.0.2.2", 4242)), 3);
 
-  const connected = a.openUdp()!;
+  const connected = a.openUdp() as UdpEndpoint;
   assert.is(connected.connect(endpoint("192.0.2.2", 4243)), 0);
   assert.is(connected.sendTo(pattern(3), 0, 3, null), 3);
   net.runUntilIdle();
@@ -287,7 +288,7 @@ test("ECONNREFUSED reaches a connected socket once, and never an unconnected one
 
 test("an ICMP error is matched on the whole quoted 4-tuple", () => {
   const solo = ready();
-  const u = solo.stack.openUdp()!;
+  const u = solo.stack.openUdp() as UdpEndpoint;
   assert.is(u.bind(null, 5000), 0);
   assert.is(u.connect(to(PEER_IP, 4000)), 0);
   const quote = (sourcePort: number, destinationPort: number, destination = PEER_IP) =>
@@ -314,7 +315,7 @@ test("an ICMP error is matched on the whole quoted 4-tuple", () => {
 
 test("only hard ICMP errors reach a connected socket, with Linux's errno", () => {
   const solo = ready();
-  const u = solo.stack.openUdp()!;
+  const u = solo.stack.openUdp() as UdpEndpoint;
   assert.is(u.bind(null, 5000), 0);
   assert.is(u.connect(to(PEER_IP, 4000)), 0);
   const quoted = ipv4({
@@ -358,7 +359,7 @@ test("only hard ICMP errors reach a connected socket, with Linux's errno", () =>
 
 test("MSG_PEEK leaves the datagram; MSG_TRUNC reports its real length", () => {
   const solo = ready();
-  const u = solo.stack.openUdp()!;
+  const u = solo.stack.openUdp() as UdpEndpoint;
   u.bind(null, 7);
   solo.send(udpFrame(pattern(100, 1)));
   solo.send(udpFrame(pattern(50, 2)));
@@ -376,7 +377,7 @@ test("MSG_PEEK leaves the datagram; MSG_TRUNC reports its real length", () => {
 
 test("a long datagram read into a short buffer is truncated and the rest discarded", () => {
   const solo = ready();
-  const u = solo.stack.openUdp()!;
+  const u = solo.stack.openUdp() as UdpEndpoint;
   u.bind(null, 7);
   solo.send(udpFrame(pattern(1000, 1)));
   solo.send(udpFrame(pattern(10, 2)));
@@ -395,7 +396,7 @@ test("a long datagram read into a short buffer is truncated and the rest discard
 test("a full receive queue drops whole datagrams and counts receiveBufferErrors", () => {
   // 40 bytes of bookkeeping each: exactly three 1000-byte datagrams fit.
   const solo = ready({ stack: { udpReceiveBuffer: 3 * 1040 } });
-  const u = solo.stack.openUdp()!;
+  const u = solo.stack.openUdp() as UdpEndpoint;
   u.bind(null, 7);
   for (let i = 0; i < 5; i++) solo.send(udpFrame(pattern(1000, i)));
   assert.is(solo.stack.udp.stats.receiveBufferErrors, 2);
@@ -419,9 +420,9 @@ test("a full receive queue drops whole datagrams and counts receiveBufferErrors"
 test("demultiplexing picks the best match: connected, then bound address, then wildcard", () => {
   const solo = ready();
   const s = solo.stack;
-  const wildcard = s.openUdp()!;
-  const specific = s.openUdp()!;
-  const connected = s.openUdp()!;
+  const wildcard = s.openUdp() as UdpEndpoint;
+  const specific = s.openUdp() as UdpEndpoint;
+  const connected = s.openUdp() as UdpEndpoint;
   for (const u of [wildcard, specific, connected]) u.reuseAddress = true;
   assert.is(wildcard.bind(null, 7), 0);
   assert.is(specific.bind(address("192.0.2.1"), 7), 0);
@@ -441,12 +442,16 @@ test("demultiplexing picks the best match: connected, then bound address, then w
 test("a broadcast reaches every matching socket; a unicast only one", () => {
   const solo = ready();
   const s = solo.stack;
-  const sockets = [s.openUdp()!, s.openUdp()!, s.openUdp()!];
+  const sockets = [
+    s.openUdp() as UdpEndpoint,
+    s.openUdp() as UdpEndpoint,
+    s.openUdp() as UdpEndpoint,
+  ];
   for (const u of sockets) {
     u.reuseAddress = true;
     assert.is(u.bind(null, 67), 0);
   }
-  const onBroadcast = s.openUdp()!;
+  const onBroadcast = s.openUdp() as UdpEndpoint;
   onBroadcast.reuseAddress = true;
   assert.is(onBroadcast.bind(address("255.255.255.255"), 67), 0);
   solo.send(udpFrame(pattern(2, 1), { port: 67, destination: 0xffffffff, dstMac: BROADCAST_MAC }));
@@ -470,8 +475,8 @@ test("a datagram to a joined multicast group reaches every socket on the port", 
   const s = solo.stack;
   const group = ip("239.1.2.3");
   assert.ok(solo.iface.joinGroup(group));
-  const a = s.openUdp()!;
-  const b = s.openUdp()!;
+  const a = s.openUdp() as UdpEndpoint;
+  const b = s.openUdp() as UdpEndpoint;
   a.reuseAddress = b.reuseAddress = true;
   a.bind(null, 5353);
   b.bind(address("239.1.2.3"), 5353);
@@ -490,9 +495,9 @@ test("a datagram to a joined multicast group reaches every socket on the port", 
 
 test("EMSGSIZE past 65507 bytes; 65507 goes out in fragments when the pool allows", () => {
   const { net, a, b } = duo({ buffers: 64, udpReceiveBuffer: 66000, reassemblySize: 65535 }, 128);
-  const server = b.openUdp()!;
+  const server = b.openUdp() as UdpEndpoint;
   server.bind(null, 9);
-  const client = a.openUdp()!;
+  const client = a.openUdp() as UdpEndpoint;
   const big = pattern(65508);
   // Resolve the peer first: 45 fragments would not all fit the ARP queue (8 by default).
   client.sendTo(big, 0, 1, endpoint("192.0.2.2", 9));
@@ -510,8 +515,8 @@ test("EMSGSIZE past 65507 bytes; 65507 goes out in fragments when the pool allow
 
 test("ping endpoints: identifiers, replies routed by identifier, connect filtering", () => {
   const { net, a, b } = duo({ pingSockets: 2 });
-  const p1 = a.openPing()!;
-  const p2 = a.openPing()!;
+  const p1 = a.openPing() as PingEndpoint;
+  const p2 = a.openPing() as PingEndpoint;
   assert.is(p1.bind(null, 0x1111), 0);
   assert.is(p2.bind(null, 0x1111), -EADDRINUSE);
   assert.is(p2.bind(null, 0x2222), 0);
@@ -550,7 +555,7 @@ test("ping endpoints: identifiers, replies routed by identifier, connect filteri
 
 test("ping endpoints: bind only to our addresses; broadcast pings need SO_BROADCAST", () => {
   const solo = ready();
-  const ping = solo.stack.openPing()!;
+  const ping = solo.stack.openPing() as PingEndpoint;
   assert.is(ping.bind(address("192.0.2.77"), 5), -EADDRNOTAVAIL);
   assert.is(ping.bind(address("192.0.2.1"), 5), 0);
   const request = Uint8Array.of(8, 0, 0, 0, 0, 0, 0, 1);
@@ -566,7 +571,7 @@ test("ping endpoints: bind only to our addresses; broadcast pings need SO_BROADC
 
 test("a connected ping endpoint ignores replies from other hosts", () => {
   const solo = ready();
-  const ping = solo.stack.openPing()!;
+  const ping = solo.stack.openPing() as PingEndpoint;
   assert.is(ping.connect(to(PEER_IP, 0)), 0);
   const id = ping.identifier;
   assert.ok(id !== 0, "connect binds an identifier");

@@ -15,8 +15,10 @@
 // setImmediate and setTimeout, which make an Immediate per wake and a Timeout per new delay.
 import { performance } from "node:perf_hooks";
 import { DriverBase } from "../driver-base.js";
+import { errnoName } from "../../../src/errno.js";
 import { loadTapAddon, type TapAddon } from "../../tap/tap.js";
 
+/** Options of a NodeDriver. */
 export interface NodeDriverOptions {
   /** Let the process exit while only this driver's timer is pending (devices may still hold it). */
   unref?: boolean;
@@ -40,6 +42,7 @@ function nativeTimer(this: NodeDriver): void {
   this.timerFired();
 }
 
+/** Runs stacks and devices on Node's event loop: polls when a device signals or a deadline passes. */
 export class NodeDriver extends DriverBase {
   /** Whether wake-ups go through the native ticker (allocation-free) or Node's timers. */
   readonly native: boolean;
@@ -73,7 +76,7 @@ export class NodeDriver extends DriverBase {
           this.addon = addon;
           this.ticker = id;
         } else if (options.native === true) {
-          throw new Error(`NodeDriver: native ticker: errno ${-id}`);
+          throw new Error(`NodeDriver: native ticker: ${errnoName(id)}`);
         }
       } else if (options.native === true) {
         throw new Error(

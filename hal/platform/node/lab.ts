@@ -11,12 +11,15 @@ import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from "node:chi
 import { accessSync, constants, readFileSync } from "node:fs";
 import { TapDevice, loadTapAddon } from "../../tap/tap.js";
 
+/** Whether a lab can be made here. */
 export interface LabCheck {
+  /** True when a lab can be made. */
   ok: boolean;
   /** Why a lab cannot be made here; empty when ok. */
   reason: string;
 }
 
+/** Options of Lab.run(). */
 export interface RunOptions {
   /** Kill the program after this long (default 10 s); the result then has signal "SIGKILL". */
   timeoutMs?: number;
@@ -24,13 +27,19 @@ export interface RunOptions {
   input?: string;
 }
 
+/** What a program run in a lab did. */
 export interface RunResult {
+  /** Exit status, or null when killed. */
   status: number | null;
+  /** The signal that ended it, if any. */
   signal: NodeJS.Signals | null;
+  /** Everything it wrote to standard output. */
   stdout: string;
+  /** Everything it wrote to standard error. */
   stderr: string;
 }
 
+/** Options of Lab.tap(). */
 export interface LabTapOptions {
   /** The kernel side's IPv4 address with prefix, e.g. "192.0.2.1/24". None if absent. */
   kernelIp?: string;
@@ -81,6 +90,7 @@ function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once("exit", () => resolve()));
 }
 
+/** A private network namespace for tests and demos: TAP devices and peer programs (ping, socat) inside it, all removed on close or exit. */
 export class Lab {
   /** The holder's pid: its /proc/<pid>/ns/net is the lab. */
   readonly pid: number;
@@ -184,6 +194,7 @@ export class Lab {
     return new Lab(holder);
   }
 
+  /** Whether close() was called. */
   get closed(): boolean {
     return this.closing !== null;
   }

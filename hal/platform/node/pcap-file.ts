@@ -5,6 +5,7 @@ import { closeSync, openSync, writeSync } from "node:fs";
 import type { PcapSink } from "../../pcap.js";
 
 export class PcapFileSink implements PcapSink {
+  /** The file written. */
   readonly path: string;
   private fd: number;
 
@@ -13,12 +14,14 @@ export class PcapFileSink implements PcapSink {
     this.fd = openSync(path, "w");
   }
 
+  /** Appends the bytes at once (synchronously). */
   write(bytes: Uint8Array, offset: number, length: number): void {
     if (this.fd < 0) return;
     let done = 0;
     while (done < length) done += writeSync(this.fd, bytes, offset + done, length - done);
   }
 
+  /** Closes the file; later writes are ignored. */
   close(): void {
     if (this.fd < 0) return;
     closeSync(this.fd);

@@ -18,12 +18,17 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <linux/if.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <linux/if_tun.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -185,6 +190,10 @@ class TapAddon : public Napi::Addon<TapAddon> {
                              InstanceMethod("tickerWake", &TapAddon::TickerWakeCall),
                              InstanceMethod("tickerArm", &TapAddon::TickerArm),
                              InstanceMethod("tickerClose", &TapAddon::TickerClose),
+                             InstanceMethod("ringOpen", &TapAddon::RingOpen),
+                             InstanceMethod("ringBuffer", &TapAddon::RingBuffer),
+                             InstanceMethod("ringSend", &TapAddon::RingSend),
+                             InstanceMethod("ringClose", &TapAddon::RingClose),
                          });
     napi_get_uv_event_loop(env, &loop_);
     clockBase_ = MonotonicMs();
@@ -197,6 +206,7 @@ class TapAddon : public Napi::Addon<TapAddon> {
       uv_close(reinterpret_cast<uv_handle_t*>(&entry.second->handle), FreeWatch);
       ::close(entry.first);
     }
+    for (auto& entry : rings_) munmap(entry.second.base, entry.second.size);
     // References die with the environment; only the loop's handles need closing.
     for (auto& entry : tickers_) CloseTickerHandles(entry.second);
   }
@@ -475,6 +485,142 @@ class TapAddon : public Napi::Addon<TapAddon> {
     uv_close(reinterpret_cast<uv_handle_t*>(&watch->handle), FreeWatch);
   }
 
+  // An AF_PACKET socket with TPACKET_V2 rings mapped into this process: the second host device.
+  // The kernel writes received frames into the receive ring and JS takes them from the mapping
+  // with no syscall per frame; JS writes frames into the transmit ring and one ringSend() hands
+  // the kernel every frame marked since. Slot layout and status words are the kernel's
+  // (linux/if_packet.h); JS reads and writes them through ringBuffer().
+  struct Ring {
+    void* base;
+    size_t size;
+  };
+
+  // ringOpen(name, nsPid, frameSize, rxFrames, txFrames) -> fd or -errno. The socket is made in
+  // nsPid's namespace and bound to interface `name` there; both rings hold frameSize-byte slots
+  // (a power of two, 2048 or more), the receive ring first in the mapping.
+  Napi::Value RingOpen(const Napi::CallbackInfo& info) {
+    napi_env env = info.Env();
+    char name[IFNAMSIZ];
+    size_t nameLength = 0;
+    int64_t nsPid = 0, frameSize = 0, rxFrames = 0, txFrames = 0;
+    if (info.Length() < 5 ||
+        napi_get_value_string_utf8(env, info[0], name, sizeof name, &nameLength) != napi_ok ||
+        nameLength >= IFNAMSIZ - 1 || !ToInt64(env, info[1], &nsPid) || nsPid <= 0 ||
+        !ToInt64(env, info[2], &frameSize) || !ToInt64(env, info[3], &rxFrames) ||
+        !ToInt64(env, info[4], &txFrames))
+      return Result(env, -EINVAL);
+    constexpr int64_t kBlock = 1 << 16;
+    if (frameSize < 2048 || frameSize > kBlock || (frameSize & (frameSize - 1)) != 0 ||
+        rxFrames < 1 || txFrames < 1 || rxFrames > 65536 || txFrames > 65536)
+      return Result(env, -EINVAL);
+    int64_t perBlock = kBlock / frameSize;
+    // Whole blocks: round the frame counts up.
+    int64_t rxBlocks = (rxFrames + perBlock - 1) / perBlock;
+    int64_t txBlocks = (txFrames + perBlock - 1) / perBlock;
+
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%lld/ns/net", static_cast<long long>(nsPid));
+    int target = ::open(path, O_RDONLY | O_CLOEXEC);
+    if (target < 0) return Result(env, -errno);
+    int home = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (home < 0) {
+      int error = errno;
+      ::close(target);
+      return Result(env, -error);
+    }
+    int entered = setns(target, CLONE_NEWNET);
+    int error = errno;
+    ::close(target);
+    if (entered < 0) {
+      ::close(home);
+      return Result(env, -error);
+    }
+    int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ETH_P_ALL));
+    int result = fd < 0 ? -errno : 0;
+    void* base = MAP_FAILED;
+    size_t size = 0;
+    if (result == 0) {
+      struct ifreq request;
+      memset(&request, 0, sizeof request);
+      memcpy(request.ifr_name, name, nameLength);
+      int version = TPACKET_V2, one = 1;
+      struct tpacket_req rx = {static_cast<unsigned>(kBlock), static_cast<unsigned>(rxBlocks),
+                               static_cast<unsigned>(frameSize),
+                               static_cast<unsigned>(rxBlocks * perBlock)};
+      struct tpacket_req tx = {static_cast<unsigned>(kBlock), static_cast<unsigned>(txBlocks),
+                               static_cast<unsigned>(frameSize),
+                               static_cast<unsigned>(txBlocks * perBlock)};
+      if (ioctl(fd, SIOCGIFINDEX, &request) < 0 ||
+          setsockopt(fd, SOL_PACKET, PACKET_VERSION, &version, sizeof version) < 0 ||
+          // Our own frames would otherwise come back to us in the receive ring.
+          setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one) < 0 ||
+          setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof one) < 0 ||
+          setsockopt(fd, SOL_PACKET, PACKET_RX_RING, &rx, sizeof rx) < 0 ||
+          setsockopt(fd, SOL_PACKET, PACKET_TX_RING, &tx, sizeof tx) < 0) {
+        result = -errno;
+      } else {
+        size = static_cast<size_t>((rxBlocks + txBlocks) * kBlock);
+        base = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        struct sockaddr_ll at;
+        memset(&at, 0, sizeof at);
+        at.sll_family = AF_PACKET;
+        at.sll_protocol = htons(ETH_P_ALL);
+        at.sll_ifindex = request.ifr_ifindex;
+        if (base == MAP_FAILED ||
+            bind(fd, reinterpret_cast<struct sockaddr*>(&at), sizeof at) < 0)
+          result = -errno;
+      }
+      if (result < 0) {
+        if (base != MAP_FAILED) munmap(base, size);
+        ::close(fd);
+      }
+    }
+    if (setns(home, CLONE_NEWNET) < 0)
+      Napi::Error::Fatal("tap.ringOpen", "cannot return to the original network namespace");
+    ::close(home);
+    if (result < 0) return Result(env, result);
+    rings_[fd] = Ring{base, size};
+    return Result(env, fd);
+  }
+
+  // ringBuffer(fd) -> the mapping as an ArrayBuffer (receive ring, then transmit ring), or
+  // -errno. It stays valid until ringClose(fd); touching it afterwards would fault.
+  Napi::Value RingBuffer(const Napi::CallbackInfo& info) {
+    napi_env env = info.Env();
+    int64_t fd;
+    if (info.Length() < 1 || !ToInt64(env, info[0], &fd)) return Result(env, -EBADF);
+    auto found = rings_.find(static_cast<int>(fd));
+    if (found == rings_.end()) return Result(env, -ENOENT);
+    napi_value buffer;
+    if (napi_create_external_arraybuffer(env, found->second.base, found->second.size, nullptr,
+                                         nullptr, &buffer) != napi_ok)
+      return Result(env, -ENOMEM);
+    return Napi::Value(env, buffer);
+  }
+
+  // ringSend(fd) -> bytes handed to the kernel or -errno: every transmit slot marked
+  // TP_STATUS_SEND_REQUEST goes out in this one call.
+  Napi::Value RingSend(const Napi::CallbackInfo& info) {
+    napi_env env = info.Env();
+    int64_t fd;
+    if (info.Length() < 1 || !ToInt64(env, info[0], &fd)) return Result(env, -EBADF);
+    ssize_t sent = send(static_cast<int>(fd), nullptr, 0, MSG_DONTWAIT);
+    return Result(env, sent < 0 ? -errno : sent);
+  }
+
+  // ringClose(fd) -> 0 or -errno: stops watching, unmaps and closes.
+  Napi::Value RingClose(const Napi::CallbackInfo& info) {
+    napi_env env = info.Env();
+    int64_t fd;
+    if (info.Length() < 1 || !ToInt64(env, info[0], &fd) || fd < 0) return Result(env, -EBADF);
+    auto found = rings_.find(static_cast<int>(fd));
+    if (found == rings_.end()) return Result(env, -ENOENT);
+    StopWatching(static_cast<int>(fd));
+    munmap(found->second.base, found->second.size);
+    rings_.erase(found);
+    return Result(env, ::close(static_cast<int>(fd)) == 0 ? 0 : -errno);
+  }
+
   // tickerOpen(onWake, onTimer, target, refTimer) -> ticker id (>= 0) or -errno. Neither handle
   // keeps the loop alive while idle; a pending wake always does, an armed timer when refTimer.
   Napi::Value TickerOpen(const Napi::CallbackInfo& info) {
@@ -566,6 +712,7 @@ class TapAddon : public Napi::Addon<TapAddon> {
   // Larger than any frame a TAP delivers (64 KiB IP packet plus link headers).
   uint8_t overflow_[65536 + 32];
   std::unordered_map<int, ::Watch*> watches_;
+  std::unordered_map<int, Ring> rings_;
 };
 
 }  // namespace

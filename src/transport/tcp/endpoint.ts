@@ -7,12 +7,24 @@ import { FullAddress, IpAddress } from "../../wire/address.js";
 import { seqDiff } from "../../wire/tcp.js";
 import { WaiterEntry } from "../waiter.js";
 import { CLOSED, LISTEN } from "./constants.js";
+import {
+  tcpBind,
+  tcpClose,
+  tcpConnect,
+  tcpListen,
+  tcpRecv,
+  tcpSend,
+  tcpShutdown,
+} from "./calls.js";
 import type { TcpConnection } from "./connection.js";
+import { setKeepalive } from "./timers.js";
 
+/** An application's TCP socket (stack.openTcp(), or accept()): every call returns a count or -errno, and -EBADF once closed. */
 export class TcpEndpoint {
   private readonly conn: TcpConnection;
   private readonly generation: number;
 
+  /** @internal */
   constructor(conn: TcpConnection) {
     this.conn = conn;
     this.generation = conn.generation;
@@ -23,6 +35,7 @@ export class TcpEndpoint {
     return c.inUse && c.generation === this.generation ? c : null;
   }
 
+  /** Whether the handle is still open (not closed, not stale). */
   get isOpen(): boolean {
     return this.live() !== null;
   }
@@ -33,21 +46,23 @@ export class TcpEndpoint {
     return c === null ? CLOSED : c.state;
   }
 
+  /** Binds to a local address (null for any) and port (0 for an ephemeral one); 0 or -errno. */
   bind(address: IpAddress | null, port: number): number {
     const c = this.live();
-    return c === null ? -EBADF : c.bind(address, port);
+    return c === null ? -EBADF : tcpBind(c, address, port);
   }
 
+  /** Starts accepting connections, at most `backlog` waiting; 0 or -errno. */
   listen(backlog: number): number {
     const c = this.live();
-    return c === null ? -EBADF : c.listen(backlog);
+    return c === null ? -EBADF : tcpListen(c, backlog);
   }
 
   /**
    * The next established connection as a new handle, its peer written to `fromOut` when given;
    * -EAGAIN when none waits, -EINVAL when not listening.
    */
-  accept(fromOut: FullAddress | null): TcpEndpoint | number {
+  accept(fromOut: FullAddress | null = null): TcpEndpoint | number {
     const c = this.live();
     if (c === null) return -EBADF;
     if (c.state !== LISTEN) return -EINVAL;
@@ -63,36 +78,38 @@ export class TcpEndpoint {
   /** -EINPROGRESS, then EVENT_OUT when established or EVENT_ERR with takeError(). */
   connect(to: FullAddress): number {
     const c = this.live();
-    return c === null ? -EBADF : c.connect(to);
+    return c === null ? -EBADF : tcpConnect(c, to);
   }
 
   /** Bytes queued (maybe fewer than `length`), -EAGAIN when the ring is full, -EPIPE when shut. */
-  send(src: Uint8Array, offset: number, length: number, flags: number): number {
+  send(src: Uint8Array, offset = 0, length = src.length - offset, flags = 0): number {
     const c = this.live();
-    return c === null ? -EBADF : c.send(src, offset, length, flags);
+    return c === null ? -EBADF : tcpSend(c, src, offset, length, flags);
   }
 
   /** Bytes read, 0 at end of stream, -EAGAIN when none waits; MSG_PEEK leaves them. */
-  recv(dst: Uint8Array, offset: number, capacity: number, flags: number): number {
+  recv(dst: Uint8Array, offset = 0, capacity = dst.length - offset, flags = 0): number {
     const c = this.live();
-    return c === null ? -EBADF : c.recv(dst, offset, capacity, flags);
+    return c === null ? -EBADF : tcpRecv(c, dst, offset, capacity, flags);
   }
 
+  /** Stops receiving (SHUT_RD), sending (SHUT_WR: a FIN goes out) or both; 0 or -errno. */
   shutdown(how: number): number {
     const c = this.live();
-    return c === null ? -EBADF : c.shutdown(how);
+    return c === null ? -EBADF : tcpShutdown(c, how);
   }
 
   /** Closes the handle: a graceful close goes on without it; SO_LINGER 0 or unread data reset. */
   close(): number {
     const c = this.live();
     if (c === null) return -EBADF;
-    if (c.close()) {
+    if (tcpClose(c)) {
       if (c.inUse) c.table.release(c);
     } else c.table.orphanHandle(c);
     return 0;
   }
 
+  /** Writes the local address and port into `out`; 0 or -errno. */
   getLocal(out: FullAddress): number {
     const c = this.live();
     if (c === null) return -EBADF;
@@ -101,6 +118,7 @@ export class TcpEndpoint {
     return 0;
   }
 
+  /** Writes the peer's address and port into `out`; 0, or -ENOTCONN. */
   getPeer(out: FullAddress): number {
     const c = this.live();
     if (c === null) return -EBADF;
@@ -116,11 +134,13 @@ export class TcpEndpoint {
     return c === null ? 0 : c.takeError();
   }
 
+  /** The events among `mask` that hold now (EVENT_IN, EVENT_OUT, EVENT_ERR, EVENT_HUP). */
   readiness(mask: number): number {
     const c = this.live();
     return c === null ? 0 : c.readiness(mask);
   }
 
+  /** Calls `entry` after each poll in which events among `mask` happened; 0 or -EBADF. */
   eventRegister(entry: WaiterEntry, mask: number): number {
     const c = this.live();
     if (c === null) return -EBADF;
@@ -128,6 +148,7 @@ export class TcpEndpoint {
     return 0;
   }
 
+  /** Stops calling `entry` back. */
   eventUnregister(entry: WaiterEntry): void {
     const c = this.live();
     if (c !== null) c.waiters.eventUnregister(entry);
@@ -141,6 +162,7 @@ export class TcpEndpoint {
     return c !== null && c.noDelay;
   }
 
+  /** Sets TCP_NODELAY. */
   set noDelay(on: boolean) {
     const c = this.live();
     if (c === null) return;
@@ -157,6 +179,7 @@ export class TcpEndpoint {
     return c !== null && c.cubic;
   }
 
+  /** Chooses CUBIC (true) or NewReno (false) for this connection. */
   set cubic(on: boolean) {
     const c = this.live();
     if (c !== null) c.cubic = on;
@@ -168,6 +191,7 @@ export class TcpEndpoint {
     return c !== null && c.reuseAddress;
   }
 
+  /** Sets SO_REUSEADDR. */
   set reuseAddress(on: boolean) {
     const c = this.live();
     if (c !== null) c.reuseAddress = on;
@@ -179,6 +203,7 @@ export class TcpEndpoint {
     return c !== null && c.lingerZero;
   }
 
+  /** Sets SO_LINGER with a zero timeout: close() resets the connection. */
   set lingerZero(on: boolean) {
     const c = this.live();
     if (c !== null) c.lingerZero = on;
@@ -192,10 +217,11 @@ export class TcpEndpoint {
     c.keepIdle = idle;
     c.keepInterval = interval;
     c.keepCount = count;
-    c.setKeepalive(on);
+    setKeepalive(c, on);
     return 0;
   }
 
+  /** Whether SO_KEEPALIVE is on. */
   get keepalive(): boolean {
     const c = this.live();
     return c !== null && c.keepalive;
@@ -209,6 +235,7 @@ export class TcpEndpoint {
     return c === null ? 0 : c.srtt;
   }
 
+  /** The round-trip time variance, ms. */
   get rttVariance(): number {
     const c = this.live();
     return c === null ? 0 : c.rttvar;
@@ -220,11 +247,13 @@ export class TcpEndpoint {
     return c === null ? 0 : c.rto;
   }
 
+  /** The congestion window, bytes. */
   get congestionWindow(): number {
     const c = this.live();
     return c === null ? 0 : c.cwnd;
   }
 
+  /** The slow-start threshold, bytes. */
   get slowStartThreshold(): number {
     const c = this.live();
     return c === null ? 0 : c.ssthresh;
@@ -272,16 +301,19 @@ export class TcpEndpoint {
     return c !== null && c.tsOk;
   }
 
+  /** Whether both ends agreed on SACK. */
   get sack(): boolean {
     const c = this.live();
     return c !== null && c.sackOk;
   }
 
+  /** The window scale the peer announced: the shift of the windows it advertises. */
   get sendWscale(): number {
     const c = this.live();
     return c === null || !c.wsOk ? -1 : c.sndWscale;
   }
 
+  /** The window scale we announced: the shift of the windows we advertise. */
   get receiveWscale(): number {
     const c = this.live();
     return c === null || !c.wsOk ? -1 : c.rcvWscale;

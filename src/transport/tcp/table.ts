@@ -1,20 +1,19 @@
 // The TCP table: IPv4's handler for protocol 6. It checks and parses each segment into its own
 // fields (no per-segment object), finds the connection (a fixed slot), the TIME-WAIT entry (a
 // ring-less TupleTable row) or the listener, and answers segments for nobody with a reset. It
-// builds every outgoing segment straight in a pool buffer, copying payload out of the send ring.
+// hands segments to the SYN queue (listen.ts) and builds every outgoing one in segments.ts.
 // Timers and output run from poll(now), never from an application's call.
 
-import { ENETUNREACH } from "../../errno.js";
-import { DATAGRAM_DATA_OFFSET } from "../../iface/ipv4.js";
 import { DELIVERED, Ipv4Info, type ProtocolHandler } from "../../iface/protocols.js";
 import { Random } from "../../random.js";
 import { TcpStats } from "../../stats.js";
+import { SipHash } from "../siphash.js";
 import type { StackConfig } from "../../config.js";
-import { Memory, copy } from "../../storage/memory.js";
+import { Memory } from "../../storage/memory.js";
 import { Spans } from "../../storage/spans.js";
-import { TUPLE_FULL_EVICT_OLDEST, TUPLE_FULL_FAIL, TupleTable } from "../../storage/tuple-table.js";
-import { readI32, readU16, writeU16 } from "../../wire/address.js";
-import { Checksum, fold, pseudoHeaderSumV4 } from "../../wire/checksum.js";
+import { TUPLE_FULL_EVICT_OLDEST, TupleTable } from "../../storage/tuple-table.js";
+import { readI32, readU16 } from "../../wire/address.js";
+import { Checksum, pseudoHeaderSumV4 } from "../../wire/checksum.js";
 import { ICMP_DEST_UNREACHABLE } from "../../wire/icmpv4.js";
 import { PROTOCOL_TCP } from "../../wire/ipv4.js";
 import {
@@ -26,50 +25,24 @@ import {
   TcpOptions,
   TcpSegment,
   seqLt,
-  writeMss,
-  writeNops,
-  writeSack,
-  writeSackPermitted,
-  writeTimestamp,
-  writeWscale,
 } from "../../wire/tcp.js";
 import { EndpointTable } from "../endpoint-table.js";
 import { PortSpace, allocatePort } from "../ports.js";
 import { unreachableErrno } from "../udp.js";
 import { ReadyList } from "../waiter.js";
-import {
-  CLOSED,
-  ESTABLISHED,
-  LISTEN,
-  NEVER,
-  SYN_RECEIVED,
-  SYN_SENT,
-  TIME_WAIT,
-} from "./constants.js";
-import { SYN_SACK, SYN_TS, TcpConnection, packSynOptions } from "./connection.js";
-
-/** RFC 5961 §7: challenge ACKs per second, over all connections. */
-const CHALLENGE_ACK_LIMIT = 100;
+import { CLOSED, ESTABLISHED, LISTEN, NEVER, SYN_SENT, TIME_WAIT } from "./constants.js";
+import { TcpConnection } from "./connection.js";
+import { segmentArrives } from "./input.js";
+import { transmit } from "./output.js";
+import { runTimers } from "./timers.js";
+import { bareSegment, resetReply } from "./segments.js";
+import { dropSynQueue, listenInput, synQueueTimers } from "./listen.js";
 
 // TIME-WAIT value columns.
 const TW_RCV_NXT = 0;
 const TW_SND_NXT = 1;
 const TW_TS_RECENT = 2;
 const TW_TS_OK = 3;
-
-// SYN queue value columns.
-const SQ_ISS = 0;
-const SQ_IRS = 1;
-const SQ_OPTIONS = 2;
-const SQ_TS_RECENT = 3;
-const SQ_LISTENER = 4;
-const SQ_RETRIES = 5;
-const SQ_WINDOW = 6;
-/** The float column: when the first SYN-ACK left, for an RTT sample (-1 after a retry: Karn). */
-const SQ_SENT_AT = 0;
-
-/** MSS values a SYN cookie can carry (Linux's msstab). */
-const COOKIE_MSS: readonly number[] = Object.freeze([536, 1300, 1440, 1460]);
 
 /** Sizes and timers from the stack's configuration. */
 export interface TcpSettings {
@@ -116,14 +89,15 @@ export class TcpTable extends EndpointTable<TcpConnection> implements ProtocolHa
   payloadAt = 0;
   payloadLength = 0;
 
-  private readonly summer: Checksum;
-  private readonly seg = new TcpSegment();
-  private readonly isnKey: Int32Array;
-  private readonly cookieKey: Int32Array;
-  private readonly sackStarts = new Int32Array(4);
-  private readonly sackEnds = new Int32Array(4);
-  private challengeWindow = -Infinity;
-  private challengeCount = 0;
+  readonly summer: Checksum;
+  readonly seg = new TcpSegment();
+  /** SipHash-2-4 under the stack's secret: ISNs (RFC 6528) and SYN cookies. */
+  readonly hash = new SipHash();
+  readonly sackStarts = new Int32Array(4);
+  readonly sackEnds = new Int32Array(4);
+  challengeWindow = -Infinity;
+  /** Challenge ACKs left in this second (segments.ts: challengeAck). */
+  challengeBudget = 0;
 
   constructor(
     memory: Memory,
@@ -144,9 +118,8 @@ export class TcpTable extends EndpointTable<TcpConnection> implements ProtocolHa
     this.maxRetries = settings.retries;
     this.synQueue = settings.synQueue;
     this.receiveBuffer = settings.receiveBuffer;
-    // RFC 6528's secret: four words of key for the ISN hash, drawn once.
-    this.isnKey = new Int32Array(4);
-    for (let i = 0; i < 4; i++) this.isnKey[i] = random.next() | 0;
+    // RFC 6528's secret, drawn once per stack.
+    this.hash.setKey(random.next() | 0, random.next() | 0, random.next() | 0, random.next() | 0);
     this.timeWait = new TupleTable(settings.timeWait, 4, 0, random.next() | 0);
     this.synQ = new TupleTable(
       settings.synQueue > 0 ? settings.synQueue : 1,
@@ -154,9 +127,6 @@ export class TcpTable extends EndpointTable<TcpConnection> implements ProtocolHa
       1,
       random.next() | 0,
     );
-    this.cookieKey = new Int32Array(2);
-    this.cookieKey[0] = random.next() | 0;
-    this.cookieKey[1] = random.next() | 0;
     for (let i = 0; i < settings.sockets; i++)
       this.slots.push(
         new TcpConnection(
@@ -201,10 +171,10 @@ export class TcpTable extends EndpointTable<TcpConnection> implements ProtocolHa
     for (let i = 0; i < slots.length; i++) {
       const c = slots[i];
       if (!c.inUse) continue;
-      c.timers(now);
-      if (c.inUse && c.pendingOutput && (!c.blocked || canSend)) c.output(now);
+      runTimers(c, now);
+      if (c.inUse && c.pendingOutput && (!c.blocked || canSend)) transmit(c, now);
     }
-    this.synQueueTimers(now);
+    synQueueTimers(this, now);
     const tw = this.timeWait;
     if (tw.nextDeadline() <= now)
       for (let e = tw.nextExpired(now, 0); e >= 0; e = tw.nextExpired(now, e + 1)) tw.remove(e);
@@ -217,7 +187,7 @@ export class TcpTable extends EndpointTable<TcpConnection> implements ProtocolHa
     const slots = this.slots;
     for (let i = 0; i < slots.length; i++) {
       const c = slots[i];
-      if (c.inUse && c.pendingOutput && !c.blocked) c.output(now);
+      if (c.inUse && c.pendingOutput && !c.blocked) transmit(c, now);
     }
   }
 
@@ -306,7 +276,7 @@ export class TcpTable extends EndpointTable<TcpConnection> implements ProtocolHa
         c.state !== LISTEN &&
         c.state !== TIME_WAIT
       ) {
-        c.segment(bytes, now);
+        segmentArrives(c, bytes, now);
         return DELIVERED;
       }
     }
@@ -323,245 +293,12 @@ export class TcpTable extends EndpointTable<TcpConnection> implements ProtocolHa
         if (c.localAddress === 0) listener = c;
       }
     }
-    if (listener !== null) this.listenInput(listener, bytes, destination, source, now);
+    if (listener !== null) listenInput(this, listener, bytes, destination, source, now);
     else {
       stats.noConnection++;
-      if ((this.segFlags & TCP_RST) === 0) this.resetReply(destination, port, source, sourcePort);
+      if ((this.segFlags & TCP_RST) === 0) resetReply(this, destination, port, source, sourcePort);
     }
     return DELIVERED;
-  }
-
-  /**
-   * RFC 9293 §3.10.7.2, LISTEN. A SYN takes a SYN queue entry (no connection slot, no rings)
-   * and is answered from it; with the queue full, from a SYN cookie. The ACK that completes the
-   * handshake, matching an entry or a cookie, is what takes a connection slot.
-   */
-  private listenInput(
-    l: TcpConnection,
-    bytes: Uint8Array,
-    local: number,
-    remote: number,
-    now: number,
-  ): void {
-    const flags = this.segFlags;
-    if ((flags & TCP_RST) !== 0) return;
-    const q = this.synQ;
-    const port = l.localPort;
-    const remotePort = this.segSourcePort;
-    const e = q.find(local, port, remote, remotePort);
-    if ((flags & TCP_ACK) !== 0) {
-      if ((flags & TCP_SYN) !== 0) {
-        this.resetReply(local, port, remote, remotePort);
-        return;
-      }
-      let iss: number;
-      let options: number;
-      let tsRecent = 0;
-      let window: number;
-      let sentAt = -1;
-      if (e >= 0) {
-        sentAt = q.floats[SQ_SENT_AT][e];
-        iss = q.ints[SQ_ISS][e];
-        if (this.segAck !== ((iss + 1) | 0) || this.segSeq !== ((q.ints[SQ_IRS][e] + 1) | 0)) {
-          this.resetReply(local, port, remote, remotePort);
-          return;
-        }
-        options = q.ints[SQ_OPTIONS][e];
-        tsRecent = q.ints[SQ_TS_RECENT][e];
-        window = q.ints[SQ_WINDOW][e];
-      } else {
-        const mss = this.cookieCheck(local, port, remote, remotePort, now);
-        if (mss === 0) {
-          this.stats.synCookiesFailed++;
-          this.resetReply(local, port, remote, remotePort);
-          return;
-        }
-        this.stats.synCookiesValid++;
-        iss = (this.segAck - 1) | 0;
-        options = packSynOptions(mss, -1, false, false);
-        // Without window scaling the ACK's window is the peer's real one.
-        window = this.segWnd;
-      }
-      if (this.waiting(l) >= l.backlog) {
-        // Linux drops it: the peer's retransmission may find room.
-        this.stats.listenDrops++;
-        return;
-      }
-      const child = this.take();
-      if (child === null) {
-        this.stats.listenDrops++;
-        return;
-      }
-      child.fromSynQueue(
-        l,
-        local,
-        remote,
-        remotePort,
-        iss,
-        (this.segSeq - 1) | 0,
-        options,
-        tsRecent,
-        window,
-        sentAt,
-        now,
-      );
-      child.segment(bytes, now);
-      if (child.inUse && child.state === SYN_RECEIVED) {
-        // The ACK was not good enough after all (PAWS, window): the half-open entry stays.
-        this.release(child);
-        return;
-      }
-      if (e >= 0) q.remove(e);
-      return;
-    }
-    if ((flags & TCP_SYN) === 0) return;
-    if (this.waiting(l) >= l.backlog) {
-      this.stats.listenDrops++;
-      return;
-    }
-    if (e >= 0) {
-      // The peer's SYN again: our SYN-ACK was lost.
-      if (q.ints[SQ_IRS][e] === this.segSeq) this.sendSynAck(e, now);
-      return;
-    }
-    const o = this.opts;
-    const mss = o.mss !== 0 ? o.mss : 536;
-    if (q.count >= q.capacity) {
-      // SYN cookies (RFC 4987 §3.6): the state rides in our ISN; options other than the MSS
-      // are not kept.
-      this.stats.synCookiesSent++;
-      const iss = this.cookie(local, port, remote, remotePort, this.segSeq, mss, now);
-      this.synAck(
-        local,
-        port,
-        remote,
-        remotePort,
-        iss,
-        this.segSeq,
-        packSynOptions(mss, -1, false, false),
-        0,
-        now,
-      );
-      return;
-    }
-    const f = q.insert(local, port, remote, remotePort, now + this.initialRto, TUPLE_FULL_FAIL);
-    if (f < 0) return;
-    q.ints[SQ_ISS][f] = this.isn(local, port, remote, remotePort, now);
-    q.ints[SQ_IRS][f] = this.segSeq;
-    q.ints[SQ_OPTIONS][f] = packSynOptions(mss, o.wscale, o.sackPermitted, o.hasTimestamp);
-    q.ints[SQ_TS_RECENT][f] = o.tsVal;
-    q.ints[SQ_LISTENER][f] = l.id;
-    q.ints[SQ_RETRIES][f] = 0;
-    // A SYN's window is never scaled.
-    q.ints[SQ_WINDOW][f] = this.segWnd;
-    q.floats[SQ_SENT_AT][f] = now;
-    this.sendSynAck(f, now);
-  }
-
-  /** Connections of `l` established and waiting for accept(). */
-  private waiting(l: TcpConnection): number {
-    let n = 0;
-    const slots = this.slots;
-    for (let i = 0; i < slots.length; i++) if (slots[i].inUse && slots[i].parent === l) n++;
-    return n;
-  }
-
-  private sendSynAck(e: number, now: number): void {
-    const q = this.synQ;
-    this.synAck(
-      q.localAddress[e],
-      q.localPort[e],
-      q.remoteAddress[e],
-      q.remotePort[e],
-      q.ints[SQ_ISS][e],
-      q.ints[SQ_IRS][e],
-      q.ints[SQ_OPTIONS][e],
-      q.ints[SQ_TS_RECENT][e],
-      now,
-    );
-  }
-
-  /** SYN queue entries whose SYN-ACK is due again, or that ran out of retries. */
-  private synQueueTimers(now: number): void {
-    const q = this.synQ;
-    if (q.nextDeadline() > now) return;
-    for (let e = q.nextExpired(now, 0); e >= 0; e = q.nextExpired(now, e + 1)) {
-      const retries = ++q.ints[SQ_RETRIES][e];
-      if (retries > this.synRetries) {
-        q.remove(e);
-        this.stats.synQueueTimeouts++;
-        continue;
-      }
-      this.stats.retransmits++;
-      q.floats[SQ_SENT_AT][e] = -1;
-      this.sendSynAck(e, now);
-      q.setDeadline(e, now + (this.initialRto << retries));
-    }
-  }
-
-  /** A listener closes: its half-open connections go. */
-  private dropSynQueue(l: TcpConnection): void {
-    const q = this.synQ;
-    for (let e = 0; e < q.capacity; e++)
-      if (q.has(e) && q.ints[SQ_LISTENER][e] === l.id && q.localPort[e] === l.localPort)
-        q.remove(e);
-  }
-
-  /**
-   * A SYN cookie: bits 27-31 a 64-second counter, 3-26 a keyed hash of the tuple, the counter
-   * and the peer's ISN, 0-2 the MSS index.
-   */
-  private cookie(
-    local: number,
-    localPort: number,
-    remote: number,
-    remotePort: number,
-    irs: number,
-    mss: number,
-    now: number,
-  ): number {
-    let index = COOKIE_MSS.length - 1;
-    while (index > 0 && COOKIE_MSS[index] > mss) index--;
-    const counter = Math.floor(now / 64_000) & 31;
-    const h = this.cookieHash(local, localPort, remote, remotePort, irs, counter);
-    return (counter << 27) | ((h & 0xffffff) << 3) | index | 0;
-  }
-
-  /** The MSS a cookie in the segment's ACK carries, or 0 when it is not one of ours (or stale). */
-  private cookieCheck(
-    local: number,
-    localPort: number,
-    remote: number,
-    remotePort: number,
-    now: number,
-  ): number {
-    const c = (this.segAck - 1) | 0;
-    const counter = c >>> 27;
-    const current = Math.floor(now / 64_000) & 31;
-    // This period or the one before: a cookie lives 64 to 128 s.
-    if (counter !== current && counter !== ((current - 1) & 31)) return 0;
-    const irs = (this.segSeq - 1) | 0;
-    const h = this.cookieHash(local, localPort, remote, remotePort, irs, counter);
-    if (((c >>> 3) & 0xffffff) !== (h & 0xffffff)) return 0;
-    const index = c & 7;
-    return index < COOKIE_MSS.length ? COOKIE_MSS[index] : 0;
-  }
-
-  private cookieHash(
-    local: number,
-    localPort: number,
-    remote: number,
-    remotePort: number,
-    irs: number,
-    counter: number,
-  ): number {
-    const k = this.cookieKey;
-    let h = k[0] ^ Math.imul(remote | 0, 0x9e3779b1) ^ counter;
-    h = Math.imul(h ^ (h >>> 15), 0x85ebca6b) ^ ((remotePort << 16) | localPort);
-    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) ^ (local | 0) ^ k[1];
-    h = Math.imul(h ^ (h >>> 16), 0x7feb352d) ^ irs;
-    h = Math.imul(h ^ (h >>> 15), 0x846ca68b);
-    return h ^ (h >>> 16);
   }
 
   /** A segment for a connection in TIME-WAIT; false when a new SYN may reuse the tuple. */
@@ -578,7 +315,8 @@ export class TcpTable extends EndpointTable<TcpConnection> implements ProtocolHa
     }
     if ((flags & (TCP_SYN | TCP_FIN)) !== 0 || this.payloadLength > 0) {
       // The peer lost our last ACK: send it again, and wait the full 2 MSL from now.
-      this.bareSegment(
+      bareSegment(
+        this,
         tw.localAddress[e],
         tw.localPort[e],
         tw.remoteAddress[e],
@@ -619,242 +357,6 @@ export class TcpTable extends EndpointTable<TcpConnection> implements ProtocolHa
   }
 
   // ================================================================ segments out
-
-  /**
-   * Builds one segment of `c` in a pool buffer and sends it: options for the state, `len` bytes
-   * of payload from the send ring at `skip`. Returns 0, or -EAGAIN / -ENOBUFS with nothing sent.
-   */
-  emit(
-    c: TcpConnection,
-    flags: number,
-    seq: number,
-    skip: number,
-    len: number,
-    now: number,
-  ): number {
-    const iface = this.iface;
-    if (iface === null) return -ENETUNREACH;
-    const handle = iface.ip.allocDatagram();
-    if (handle < 0) return handle;
-    const bytes = this.bytes;
-    const at = this.pool(handle);
-    const opt = at + TCP_HEADER_LENGTH;
-    let o = 0;
-    const syn = (flags & TCP_SYN) !== 0;
-    if (syn) {
-      o += writeMss(bytes, opt, iface.mtu - 40);
-      const active = c.state === SYN_SENT;
-      const sack = active || c.sackOk;
-      const ts = active || c.tsOk;
-      if (sack && ts) {
-        o += writeSackPermitted(bytes, opt + o, false);
-        o += writeTimestamp(bytes, opt + o, now | 0, active ? 0 : c.tsRecent);
-      } else if (ts) {
-        o += writeNops(bytes, opt + o);
-        o += writeTimestamp(bytes, opt + o, now | 0, c.tsRecent);
-      } else if (sack) o += writeSackPermitted(bytes, opt + o, true);
-      if (active || c.wsOk) o += writeWscale(bytes, opt + o, c.rcvWscale);
-    } else {
-      if (c.tsOk) {
-        o += writeNops(bytes, opt + o);
-        o += writeTimestamp(bytes, opt + o, now | 0, c.tsRecent);
-      }
-      // SACK blocks ride on segments without data, so the MSS arithmetic never changes.
-      if (len === 0 && (flags & TCP_ACK) !== 0 && c.sackOk && c.ooo.count > 0) {
-        const n = c.sackBlocks(c.tsOk ? 3 : 4, this.sackStarts, this.sackEnds);
-        if (n > 0) o += writeSack(bytes, opt + o, this.sackStarts, this.sackEnds, n);
-      }
-    }
-    const headerLength = TCP_HEADER_LENGTH + o;
-    if (len > 0) {
-      const ring = c.sendRing;
-      const first = ring.run(skip);
-      const n1 = len < first ? len : first;
-      copy(bytes, opt + o, bytes, ring.offsetAt(skip), n1);
-      if (len > n1) copy(bytes, opt + o + n1, bytes, ring.offsetAt(skip + n1), len - n1);
-    }
-    const window = c.windowToAdvertise(syn);
-    const ack = (flags & TCP_ACK) !== 0 ? c.rcvNxt : 0;
-    this.seg
-      .wrap(bytes, at)
-      .writeHeader(c.localPort, c.remotePort, seq, ack, headerLength, flags, window);
-    this.finish(handle, at, headerLength + len, c.localAddress, c.remoteAddress);
-    if ((flags & TCP_ACK) !== 0) c.acked();
-    return 0;
-  }
-
-  /** Checksums and sends a segment of `length` bytes built at `at` in `handle`. */
-  private finish(
-    handle: number,
-    at: number,
-    length: number,
-    source: number,
-    destination: number,
-  ): void {
-    const bytes = this.bytes;
-    const sum = this.summer.sum(
-      bytes,
-      at,
-      length,
-      pseudoHeaderSumV4(source, destination, PROTOCOL_TCP, length),
-    );
-    writeU16(bytes, at + 16, ~fold(sum) & 0xffff);
-    const iface = this.iface;
-    if (iface === null) return;
-    iface.ip.sendBuffer(handle, length, PROTOCOL_TCP, source, destination, this.defaultTtl, 0);
-    this.stats.segmentsOut++;
-  }
-
-  private pool(handle: number): number {
-    return (
-      (this.iface as NonNullable<typeof this.iface>).pool.offsetOf(handle) + DATAGRAM_DATA_OFFSET
-    );
-  }
-
-  /** A segment with no connection behind it: resets, TIME-WAIT's ACKs. */
-  private bareSegment(
-    local: number,
-    localPort: number,
-    remote: number,
-    remotePort: number,
-    seq: number,
-    ack: number,
-    flags: number,
-    ts: boolean,
-    tsEcr: number,
-  ): number {
-    const iface = this.iface;
-    if (iface === null) return -ENETUNREACH;
-    const handle = iface.ip.allocDatagram();
-    if (handle < 0) {
-      this.stats.outBlocked++;
-      return handle;
-    }
-    const bytes = this.bytes;
-    const at = this.pool(handle);
-    let o = 0;
-    if (ts) {
-      o += writeNops(bytes, at + TCP_HEADER_LENGTH);
-      o += writeTimestamp(bytes, at + TCP_HEADER_LENGTH + o, this.now | 0, tsEcr);
-    }
-    this.seg
-      .wrap(bytes, at)
-      .writeHeader(localPort, remotePort, seq, ack, TCP_HEADER_LENGTH + o, flags, 0);
-    this.finish(handle, at, TCP_HEADER_LENGTH + o, local, remote);
-    if ((flags & TCP_RST) !== 0) this.stats.resetsOut++;
-    return 0;
-  }
-
-  /** A SYN-ACK for a SYN queue entry or a cookie, with the options the SYN offered. */
-  private synAck(
-    local: number,
-    localPort: number,
-    remote: number,
-    remotePort: number,
-    iss: number,
-    irs: number,
-    options: number,
-    tsRecent: number,
-    now: number,
-  ): void {
-    const iface = this.iface;
-    if (iface === null) return;
-    const handle = iface.ip.allocDatagram();
-    if (handle < 0) {
-      this.stats.outBlocked++;
-      return;
-    }
-    const bytes = this.bytes;
-    const at = this.pool(handle);
-    const opt = at + TCP_HEADER_LENGTH;
-    let o = writeMss(bytes, opt, iface.mtu - 40);
-    const sack = (options & SYN_SACK) !== 0;
-    const ts = (options & SYN_TS) !== 0;
-    if (sack && ts) {
-      o += writeSackPermitted(bytes, opt + o, false);
-      o += writeTimestamp(bytes, opt + o, now | 0, tsRecent);
-    } else if (ts) {
-      o += writeNops(bytes, opt + o);
-      o += writeTimestamp(bytes, opt + o, now | 0, tsRecent);
-    } else if (sack) o += writeSackPermitted(bytes, opt + o, true);
-    const ws = ((options >>> 16) & 15) - 1;
-    const ourWscale = this.slots.length > 0 ? this.slots[0].ourWscale : 0;
-    if (ws >= 0) o += writeWscale(bytes, opt + o, ourWscale);
-    const window = this.receiveBuffer < 0xffff ? this.receiveBuffer : 0xffff;
-    this.seg
-      .wrap(bytes, at)
-      .writeHeader(
-        localPort,
-        remotePort,
-        iss,
-        (irs + 1) | 0,
-        TCP_HEADER_LENGTH + o,
-        TCP_SYN | TCP_ACK,
-        window,
-      );
-    this.finish(handle, at, TCP_HEADER_LENGTH + o, local, remote);
-  }
-
-  /** A reset from a connection (abort, bad ACK in SYN-RECEIVED): seq given, no ACK. */
-  sendReset(
-    local: number,
-    localPort: number,
-    remote: number,
-    remotePort: number,
-    seq: number,
-    ack: number,
-    withAck: boolean,
-  ): void {
-    this.bareSegment(
-      local,
-      localPort,
-      remote,
-      remotePort,
-      seq,
-      ack,
-      withAck ? TCP_RST | TCP_ACK : TCP_RST,
-      false,
-      0,
-    );
-  }
-
-  /** RFC 9293 §3.10.7.1: the reset answering the segment in hand. */
-  private resetReply(local: number, localPort: number, remote: number, remotePort: number): void {
-    const flags = this.segFlags;
-    if ((flags & TCP_ACK) !== 0)
-      this.sendReset(local, localPort, remote, remotePort, this.segAck, 0, false);
-    else {
-      let len = this.payloadLength;
-      if ((flags & TCP_SYN) !== 0) len++;
-      if ((flags & TCP_FIN) !== 0) len++;
-      this.sendReset(local, localPort, remote, remotePort, 0, (this.segSeq + len) | 0, true);
-    }
-  }
-
-  /** An ACK now, for `c` (our reply to a FIN that ends in TIME-WAIT). */
-  sendAck(c: TcpConnection): void {
-    this.emit(c, TCP_ACK, c.sndNxt, 0, 0, this.now);
-  }
-
-  /** A keepalive or zero-window probe: one below sndUna, which the peer must acknowledge. */
-  sendProbe(c: TcpConnection): void {
-    if (this.emit(c, TCP_ACK, (c.sndUna - 1) | 0, 0, 0, this.now) < 0) this.stats.outBlocked++;
-  }
-
-  /** RFC 5961 §7: an ACK that makes a blind attacker's guess visible to the real peer, rate-limited. */
-  challengeAck(c: TcpConnection, now: number): void {
-    if (now - this.challengeWindow >= 1000) {
-      this.challengeWindow = now;
-      this.challengeCount = 0;
-    }
-    if (this.challengeCount >= CHALLENGE_ACK_LIMIT) {
-      this.stats.challengeAcksLimited++;
-      return;
-    }
-    this.challengeCount++;
-    this.stats.challengeAcks++;
-    this.emit(c, TCP_ACK, c.sndNxt, 0, 0, now);
-  }
 
   /** FIN-WAIT-2 or CLOSING done: the tuple moves to the TIME-WAIT table and the slot lets go. */
   enterTimeWait(c: TcpConnection, now: number): void {
@@ -901,7 +403,7 @@ export class TcpTable extends EndpointTable<TcpConnection> implements ProtocolHa
 
   /** A listener closes: connections it has not handed out are reset. */
   dropChildren(l: TcpConnection): void {
-    this.dropSynQueue(l);
+    dropSynQueue(this, l);
     const slots = this.slots;
     for (let i = 0; i < slots.length; i++) {
       const c = slots[i];
@@ -972,16 +474,12 @@ export class TcpTable extends EndpointTable<TcpConnection> implements ProtocolHa
   }
 
   /**
-   * RFC 6528: ISN = M + F(4-tuple, secret), M a 4 µs clock. F is a keyed mix of the tuple (a
-   * 32-bit stand-in for the RFC's cryptographic hash, with a secret drawn at start-up).
+   * RFC 6528: ISN = M + F(localip, localport, remoteip, remoteport, secretkey), M a 4 µs clock
+   * and F SipHash-2-4 (the PRF Linux uses there too). 12 bytes hashed, where cookies hash 20, so
+   * the two never share an input under the one key.
    */
   isn(local: number, localPort: number, remote: number, remotePort: number, now: number): number {
-    const k = this.isnKey;
-    let h = k[0] ^ Math.imul(remote | 0, 0x9e3779b1);
-    h = Math.imul(h ^ (h >>> 15), 0x85ebca6b) ^ ((remotePort << 16) | localPort) ^ k[1];
-    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) ^ (local | 0) ^ k[2];
-    h = Math.imul(h ^ (h >>> 16), 0x7feb352d) ^ k[3];
-    h ^= h >>> 15;
-    return (h + ((now * 250) % 4294967296)) | 0;
+    const f = this.hash.hashWords(local, remote, (localPort << 16) | remotePort);
+    return (f + ((now * 250) % 4294967296)) | 0;
   }
 }

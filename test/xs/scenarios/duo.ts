@@ -2,6 +2,8 @@
 // UDP datagrams up to 8000 bytes (fragmented and reassembled), ICMP port unreachable turning into
 // ECONNREFUSED, and every pool buffer back at the end.
 
+import type { UdpEndpoint } from "../../../src/transport/udp-endpoint.js";
+import type { PingEndpoint } from "../../../src/transport/ping.js";
 import { EAGAIN, ECONNREFUSED } from "../../../src/errno.js";
 import { FullAddress } from "../../../src/wire/address.js";
 import { duo, endpoint, poolFull } from "../../support/stacks.js";
@@ -12,7 +14,7 @@ export function main(): void {
   const { a, b, net } = d;
 
   // ARP + ping.
-  const ping = a.openPing()!;
+  const ping = a.openPing() as PingEndpoint;
   const request = Uint8Array.of(8, 0, 0, 0, 0, 0, 0, 7, 0x10, 0x20, 0x30, 0x40);
   same(
     "ping.sent",
@@ -32,9 +34,9 @@ export function main(): void {
   value("arp.announcements", a.iface!.arpStats.announcementsOut);
 
   // UDP, small and fragmented.
-  const server = b.openUdp()!;
+  const server = b.openUdp() as UdpEndpoint;
   same("udp.bind", server.bind(null, 7), 0);
-  const client = a.openUdp()!;
+  const client = a.openUdp() as UdpEndpoint;
   const buffer = new Uint8Array(9000);
   for (const size of [1, 512, 1472, 1473, 8000]) {
     const data = new Uint8Array(size);
@@ -53,7 +55,7 @@ export function main(): void {
   same("ip.reassembled", b.iface!.ipStats.reassembled + a.iface!.ipStats.reassembled, 4);
 
   // A closed port: port unreachable, then ECONNREFUSED on the connected socket.
-  const lonely = a.openUdp()!;
+  const lonely = a.openUdp() as UdpEndpoint;
   same("refused.connect", lonely.connect(endpoint("192.0.2.2", 9999)), 0);
   same("refused.send", lonely.sendTo(buffer, 0, 10, null), 10);
   net.runUntilIdle();

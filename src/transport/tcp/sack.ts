@@ -1,0 +1,138 @@
+// SACK (RFC 2018) both ways: the scoreboard of what the peer holds past sndUna, which drives the
+// retransmission of holes (RFC 6675's NextSeg), and the blocks we report for our own
+// out-of-order data.
+
+import { seqDiff } from "../../wire/tcp.js";
+import type { TcpConnection } from "./connection.js";
+import { sendAt } from "./output.js";
+
+/** Records the peer's SACK blocks within what is outstanding; true when they SACK new bytes. */
+export function recordSacks(c: TcpConnection): boolean {
+  const o = c.table.opts;
+  const before = sackedBytes(c);
+  for (let i = 0; i < o.sackCount; i++) {
+    let start = seqDiff(o.sackStart[i], c.sndUna);
+    const end = seqDiff(o.sackEnd[i], c.sndUna);
+    if (start < 0) start = 0;
+    // Blocks outside what is outstanding are stale or forged (RFC 2018 §8): ignored.
+    if (end <= start || end > seqDiff(c.sndMax, c.sndUna)) continue;
+    c.sacked.insert(start, end - start);
+  }
+  return sackedBytes(c) > before;
+}
+
+export function sackedBytes(c: TcpConnection): number {
+  const s = c.sacked;
+  let n = 0;
+  for (let i = 0; i < s.count; i++) n += s.end(i) - s.start(i);
+  return n;
+}
+
+/** Bytes from `offset` (past sndUna) to the next SACKed range, or a segment when none. */
+export function holeAt(c: TcpConnection, offset: number): number {
+  const s = c.sacked;
+  for (let i = 0; i < s.count; i++) if (offset < s.start(i)) return s.start(i) - offset;
+  return c.mss;
+}
+
+/** RFC 6675's DupThresh: SACKed bytes above a hole beyond (DupThresh - 1) segments make it lost. */
+const DUP_THRESH = 3;
+
+/** Whether recovery runs on the scoreboard (RFC 6675) rather than NewReno's window inflation. */
+export function sackRecovery(c: TcpConnection): boolean {
+  return c.inRecovery && c.sackOk;
+}
+
+/**
+ * RFC 6675 SetPipe: the bytes the sender thinks are in the network. Every byte from sndUna to
+ * sndMax not SACKed counts once unless it is deemed lost (more than DupThresh - 1 segments'
+ * worth SACKed above it), and once more if it was retransmitted (below HighRxt).
+ */
+export function pipe(c: TcpConnection): number {
+  const s = c.sacked;
+  const n = s.count;
+  const flight = seqDiff(c.sndMax, c.sndUna);
+  let rxt = seqDiff(c.highRxt, c.sndUna);
+  if (rxt < 0) rxt = 0;
+  let above = 0;
+  for (let i = 0; i < n; i++) above += s.end(i) - s.start(i);
+  const lostAbove = (DUP_THRESH - 1) * c.mss;
+  let total = 0;
+  let from = 0;
+  // Holes in order: [from, start(i)), then the tail [end(n - 1), flight).
+  for (let i = 0; i <= n; i++) {
+    const to = i < n ? s.start(i) : flight;
+    if (to > from) {
+      if (above <= lostAbove) total += to - from;
+      if (rxt > from) total += (rxt < to ? rxt : to) - from;
+    }
+    if (i < n) {
+      above -= s.end(i) - s.start(i);
+      from = s.end(i);
+    }
+  }
+  return total;
+}
+
+/**
+ * RFC 6675 NextSeg, rules 1 and 3: retransmits the first hole past HighRxt below the highest
+ * SACKed byte, only when it is deemed lost unless `any`. Returns the sequence space sent, 0 when
+ * there is no such hole, -1 when no buffer was had.
+ */
+export function sendHole(c: TcpConnection, now: number, any: boolean): number {
+  const s = c.sacked;
+  const n = s.count;
+  if (n === 0) return 0;
+  let offset = seqDiff(c.highRxt, c.sndUna);
+  if (offset < 0) offset = 0;
+  let above = 0;
+  for (let i = 0; i < n; i++) above += s.end(i) - s.start(i);
+  const lostAbove = (DUP_THRESH - 1) * c.mss;
+  for (let i = 0; i < n; i++) {
+    if (offset < s.start(i)) {
+      if (!any && above <= lostAbove) return 0;
+      const seq = (c.sndUna + offset) | 0;
+      const r = sendAt(c, seq, now, true, s.start(i) - offset);
+      if (r > 0) c.highRxt = (seq + r) | 0;
+      return r;
+    }
+    if (offset < s.end(i)) offset = s.end(i);
+    above -= s.end(i) - s.start(i);
+  }
+  return 0;
+}
+
+/** Writes the SACK blocks to report into the table's scratch; returns how many. */
+export function sackBlocks(
+  c: TcpConnection,
+  max: number,
+  starts: Int32Array,
+  ends: Int32Array,
+): number {
+  const ooo = c.ooo;
+  const count = ooo.count;
+  if ((count === 0 && !c.dsack) || !c.sackOk) return 0;
+  let n = 0;
+  // RFC 2883: a D-SACK block, once, before all others.
+  if (c.dsack) {
+    c.dsack = false;
+    c.table.stats.dsacksSent++;
+    starts[0] = c.dsackStart;
+    ends[0] = c.dsackEnd;
+    n = 1;
+  }
+  // RFC 2018 §4: the block holding the latest segment first, then the others.
+  const recent = ooo.recent;
+  if (recent >= 0 && recent < count) {
+    starts[n] = (c.rcvNxt + ooo.start(recent)) | 0;
+    ends[n] = (c.rcvNxt + ooo.end(recent)) | 0;
+    n++;
+  }
+  for (let i = 0; i < count && n < max; i++) {
+    if (i === recent) continue;
+    starts[n] = (c.rcvNxt + ooo.start(i)) | 0;
+    ends[n] = (c.rcvNxt + ooo.end(i)) | 0;
+    n++;
+  }
+  return n;
+}

@@ -1,0 +1,106 @@
+// The connection's timers: retransmission (RFC 6298 §5), delayed ACK, persist (zero-window
+// probes), keepalive and the orphan's FIN-WAIT-2 limit. All are absolute times run from poll(now).
+
+import { ETIMEDOUT } from "../../errno.js";
+import { seqDiff } from "../../wire/tcp.js";
+import { decrease } from "./congestion.js";
+import type { TcpConnection } from "./connection.js";
+import { CLOSED, FIN_WAIT_2, MAX_RTO, NEVER, SYN_RECEIVED, SYN_SENT } from "./constants.js";
+import { sendProbe } from "./segments.js";
+
+/** Persist and keepalive probes back off up to this. */
+const MAX_PERSIST = 60_000;
+
+export function armKeepalive(c: TcpConnection, now: number): void {
+  c.keepAt = c.keepalive ? now + c.keepIdle : NEVER;
+}
+
+export function setKeepalive(c: TcpConnection, on: boolean): void {
+  c.keepalive = on;
+  c.keepProbes = 0;
+  c.keepAt = on && c.synchronized ? c.table.now + c.keepIdle : NEVER;
+  if (on) c.table.wake();
+}
+
+/** Runs the timers due at `now`. */
+export function runTimers(c: TcpConnection, now: number): void {
+  const t = c.table;
+  if (c.rtoAt <= now) retransmitTimeout(c, now);
+  if (c.state === CLOSED) return;
+  if (c.delackAt <= now) {
+    c.delackAt = NEVER;
+    if (c.unackedBytes > 0 || c.ackNow) {
+      t.stats.delayedAcks++;
+      c.ackNow = true;
+      c.pendingOutput = true;
+    }
+  }
+  if (c.persistAt <= now) {
+    // Zero-window probe: Linux's tcp_xmit_probe_skb, an old sequence number the peer answers
+    // with its window; it never ends the connection while answered.
+    c.persistAt = NEVER;
+    if (c.sndWnd === 0 && c.sendRing.readable > seqDiff(c.sndNxt, c.dataStart)) {
+      t.stats.persistProbes++;
+      sendProbe(t, c);
+      c.persistBackoff++;
+      armPersist(c, now);
+    }
+  }
+  if (c.keepAt <= now) {
+    c.keepAt = NEVER;
+    if (c.keepalive && c.synchronized) {
+      if (c.sndUna !== c.sndMax || c.sendRing.readable > 0) armKeepalive(c, now);
+      else if (c.keepProbes >= c.keepCount) {
+        c.abort(ETIMEDOUT, true);
+        return;
+      } else {
+        c.keepProbes++;
+        t.stats.keepaliveProbes++;
+        sendProbe(t, c);
+        c.keepAt = now + c.keepInterval;
+      }
+    }
+  }
+  if (c.finWait2At <= now) {
+    c.finWait2At = NEVER;
+    if (c.state === FIN_WAIT_2 && c.orphan) c.abort(0, true);
+  }
+}
+
+export function armPersist(c: TcpConnection, now: number): void {
+  let d = c.rto << (c.persistBackoff < 10 ? c.persistBackoff : 10);
+  if (d > MAX_PERSIST) d = MAX_PERSIST;
+  if (d < c.table.minRto) d = c.table.minRto;
+  c.persistAt = now + d;
+}
+
+/** RFC 6298 §5.4-5.7: back off, collapse the window, go back to the oldest unacknowledged. */
+export function retransmitTimeout(c: TcpConnection, now: number): void {
+  const t = c.table;
+  c.rtoAt = NEVER;
+  if (c.sndUna === c.sndMax && c.state !== SYN_SENT && c.state !== SYN_RECEIVED) return;
+  t.stats.timeouts++;
+  c.retries++;
+  const opening = c.state === SYN_SENT || c.state === SYN_RECEIVED;
+  if (c.retries > (opening ? t.synRetries : t.maxRetries)) {
+    c.abort(ETIMEDOUT, !opening);
+    return;
+  }
+  c.rto = c.rto * 2 > MAX_RTO ? MAX_RTO : c.rto * 2;
+  if (opening) {
+    c.sndNxt = c.iss;
+  } else {
+    const mss = c.mss;
+    c.ssthresh = decrease(c, seqDiff(c.sndMax, c.sndUna));
+    c.cwnd = mss;
+    c.sndNxt = c.sndUna;
+    c.recover = c.sndMax;
+    c.inRecovery = false;
+    // RFC 2018 §8: after a timeout the SACKed bits are forgotten (the receiver may renege).
+    c.sacked.clear();
+    c.dupAcks = 0;
+    c.limitedTransmit = 0;
+  }
+  c.rttAt = -1;
+  c.pendingOutput = true;
+}
