@@ -1,6 +1,6 @@
 // The stack on a Linux TAP inside Moddable's `lin` simulator: mcsim runs this app in a network
 // namespace where the TAP was made and addressed beforehand (run.sh), and the kernel on the other
-// side pings it, sends it UDP echo datagrams and opens TCP echo and discard connections to it.
+// side pings it, sends it UDP echo datagrams and opens TCP echo, discard and HTTP connections to it.
 //
 // Settings come from the manifest's config (the TAP name, addresses and MAC). Prints
 // "ready <address>" once the stack is up, then a status line every 5 s.
@@ -9,6 +9,7 @@ import config from "mc/config";
 import Timer from "timer";
 import { TapDevice } from "netstack/hal/platform/moddable/tap";
 import { ModdableDriver } from "netstack/hal/platform/moddable/driver";
+import { HttpServer } from "netstack/src/apps/http-server";
 import { TcpServices } from "netstack/src/apps/tcp-services";
 import { UdpEcho } from "netstack/src/apps/udp-echo";
 import { Stack } from "netstack/src/stack";
@@ -27,16 +28,18 @@ function start(): void {
   const mac = new Uint8Array(6);
   if (!parseMac(settings.mac, mac)) throw new Error(`tap: bad mac ${settings.mac}`);
 
-  // UDP echo up to the default reassembly size; TCP echo and discard with two sessions of 2 KB:
-  // the default profile with four TCP endpoints (two listeners, two connections).
+  // UDP echo up to the default reassembly size; TCP echo and discard with two sessions of 2 KB and
+  // HTTP with two: the default profile with eight TCP endpoints (three listeners, four
+  // connections, one spare).
   const UDP_BUFFER = 4096;
   const TCP_SESSIONS = 2;
   const TCP_BUFFER = 2048;
+  const HTTP = { sessions: 2, requestSize: 1024, chunk: 2048 };
 
   const stack = new Stack({
     seed: Date.now() | 0,
-    tcpSockets: 4,
-    appMemory: UDP_BUFFER + TCP_SESSIONS * TCP_BUFFER,
+    tcpSockets: 8,
+    appMemory: UDP_BUFFER + TCP_SESSIONS * TCP_BUFFER + HttpServer.memoryNeeded(HTTP),
   });
   const tap = new TapDevice({ name: settings.tap, mac });
   stack.attach(tap, {
@@ -50,14 +53,17 @@ function start(): void {
     sessions: TCP_SESSIONS,
     bufferSize: TCP_BUFFER,
   });
+  const http = new HttpServer(stack, HTTP);
   const driver = new ModdableDriver();
   driver.add(stack);
   driver.attach(tap);
-  trace(`ready ${settings.address} on ${settings.tap}: UDP echo 7, TCP echo 7, discard 9\n`);
+  trace(
+    `ready ${settings.address} on ${settings.tap}: UDP echo 7, TCP echo 7, discard 9, HTTP 80\n`,
+  );
 
   Timer.repeat(() => {
     trace(
-      `status: frames in ${tap.framesIn} out ${tap.framesOut}, events ${tap.events}, udp echoed ${echo.echoed}, tcp accepted ${tcp.accepted} closed ${tcp.closed} bytes in ${tcp.bytesIn} out ${tcp.bytesOut}, polls ${driver.polls}\n`,
+      `status: frames in ${tap.framesIn} out ${tap.framesOut}, events ${tap.events}, udp echoed ${echo.echoed}, tcp accepted ${tcp.accepted} closed ${tcp.closed} bytes in ${tcp.bytesIn} out ${tcp.bytesOut}, http ${http.requests} requests, polls ${driver.polls}\n`,
     );
   }, 5000);
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds examples/moddable/tap with the Moddable SDK for the lin simulator, runs it in mcsim inside
 # a network namespace of its own with a TAP made and addressed beforehand (kernel 192.0.2.1/24,
-# stack 192.0.2.2), and checks it from the kernel side: ping, UDP echo, TCP echo. Exits 0 only if
-# all three answered. Needs root (namespaces, TAP), $MODDABLE (a built SDK), xvfb-run, socat.
+# stack 192.0.2.2), and checks it from the kernel side: ping, UDP echo, TCP echo, HTTP. Exits 0 only
+# if all four answered. Needs root (namespaces, TAP), $MODDABLE (a built SDK), xvfb-run, socat,
+# curl, python3.
 #
 #   MODDABLE=/path/to/moddable examples/moddable/tap/run.sh [--keep]
 #
@@ -18,7 +19,7 @@ keep=0
 
 : "${MODDABLE:?set MODDABLE to a built Moddable SDK}"
 [[ $(id -u) -eq 0 ]] || { echo "run.sh: needs root (network namespace, TAP)" >&2; exit 2; }
-for tool in xvfb-run socat ip; do
+for tool in xvfb-run socat curl python3 ip; do
   command -v "$tool" >/dev/null || { echo "run.sh: $tool is missing" >&2; exit 2; }
 done
 export PATH="$MODDABLE/build/bin/lin/release:$root/node_modules/.bin:$PATH"
@@ -86,6 +87,15 @@ got_sum="$(sha256sum <"$out/tcp.out" | cut -c1-16)"
 echo "sent $(stat -c %s "$out/tcp.in") B sha256 $sent_sum; got $(stat -c %s "$out/tcp.out") B sha256 $got_sum"
 [[ "$sent_sum" == "$got_sum" ]] || { cat "$out/tcp.err"; failed=1; }
 
+echo "== HTTP from the kernel: GET /bytes/100000 (body byte i is i % 251)"
+inns timeout 20 curl -sS -o "$out/http.body" "http://$stack/bytes/100000" || true
+if python3 -c 'import sys; b = open(sys.argv[1], "rb").read(); sys.exit(0 if len(b) == 100000 and all(v == i % 251 for i, v in enumerate(b)) else 1)' "$out/http.body"; then
+  echo "got 100000 B, every byte as the pattern says"
+else
+  echo "got $(stat -c %s "$out/http.body" 2>/dev/null || echo 0) B, not the pattern"
+  failed=1
+fi
+
 sleep 5.5
 echo "== mcsim said"
 grep -E "^(ready|status)" "$log" | tail -3
@@ -98,4 +108,4 @@ if [[ $failed -ne 0 ]]; then
   echo "FAILED (build and log in $out)"
   exit 1
 fi
-echo "PASSED: ping, UDP echo and TCP echo from the kernel to the stack in mcsim"
+echo "PASSED: ping, UDP echo, TCP echo and HTTP from the kernel to the stack in mcsim"
