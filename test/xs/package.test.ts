@@ -158,10 +158,14 @@ test("every relative import in dist resolves to a file", () => {
 });
 
 /** Native replacements: "~" drops the portable file, a named entry maps ./native/<name>. */
-const nativeTargets = Object.entries(manifest.modules).filter(([target]) => !target.endsWith("/*"));
+const nativeTargets = Object.entries(written.modules).filter(([target]) => !target.endsWith("/*"));
+/** Native modules with no portable file (host devices), mapped by one platform's entry only. */
+const LIN_NATIVES: Record<string, string> = {
+  "netstack/hal/platform/moddable/tap": "./native/lin/tap",
+};
 
 test("each native replacement excludes its portable file and exports the same names", async () => {
-  const excluded = manifest.modules["~"];
+  const excluded = written.modules["~"];
   assert.ok(Array.isArray(excluded), "a ~ list");
   const natives = nativeTargets.filter(([target]) => target !== "~");
   assert.is(natives.length, excluded.length, "one exclusion per native module");
@@ -185,6 +189,30 @@ test("each native replacement excludes its portable file and exports the same na
         new RegExp(`function ${fn}\\([^)]*\\) @ "xs_`),
         `${fn} is a host function`,
       );
+  }
+});
+
+test("host-device native modules are mapped and preloaded for lin only, with C, glue and types", () => {
+  for (const [target, source] of Object.entries(LIN_NATIVES)) {
+    assert.not.ok(target in written.modules, `${target} is not mapped at the top level`);
+    for (const [platform, part] of Object.entries(written.platforms ?? {})) {
+      const mapped = part.modules?.[target];
+      if (platform !== "lin") {
+        assert.is(mapped, undefined, `${platform} does not map ${target}`);
+        continue;
+      }
+      assert.equal(mapped, [source], `lin maps ${target} to ${source}`);
+      assert.ok(part.preload?.includes(target), `lin preloads ${target}`);
+    }
+    for (const ext of [".c", ".js", ".d.ts"])
+      assert.ok(existsSync(join(root, source + ext)), `${source}${ext} exists`);
+    const glue = readFileSync(join(root, `${source}.js`), "utf8");
+    const c = readFileSync(join(root, `${source}.c`), "utf8");
+    // Every host function the glue names is defined in the C file.
+    const hosts = [...glue.matchAll(/@ "(xs_[a-z_]+)"/g)].map((m) => m[1]);
+    assert.ok(hosts.length > 0, "the glue declares host functions");
+    for (const host of hosts)
+      assert.match(c, new RegExp(`void ${host}\\(`), `${host} is defined in ${source}.c`);
   }
 });
 
