@@ -217,9 +217,10 @@ export class TcpStats {
   timeouts = 0;
   /** Segments sent again after duplicate ACKs or SACK. */
   fastRetransmits = 0;
-  /** Segments outside the receive window (answered with an ACK), and the bare ones not answered
-   * because one was answered within the last 500 ms (Linux's tcp_invalid_ratelimit). */
+  /** Segments outside the receive window (answered with an ACK). */
   outOfWindow = 0;
+  /** Bare segments outside the window left unanswered because one was answered within the last
+   * 500 ms (Linux's tcp_invalid_ratelimit). */
   outOfWindowLimited = 0;
   /** Duplicate data reported back to the sender in a D-SACK block (RFC 2883). */
   dsacksSent = 0;

@@ -121,11 +121,7 @@ pack("every TypeScript example in the README is a file of examples/node, byte fo
 pack("npm pack makes a tarball with the build, the manifest and the addon's sources only", () => {
   // The build the prepack script makes, then the pack itself without scripts (one build, not two).
   rmSync(join(root, "dist"), { recursive: true, force: true });
-  const built = run(
-    process.execPath,
-    [join(root, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"],
-    root,
-  );
+  const built = run(process.execPath, [npmCli, "run", "build"], root);
   assert.is(built.status, 0, output(built));
   const packed = run(
     process.execPath,

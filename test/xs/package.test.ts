@@ -1,4 +1,4 @@
-// The package as published: the build (tsconfig.build.json) into a scratch directory, then the
+// The package as published: the build (rollup.config.js) into a scratch directory, then the
 // outputs, their imports and manifest.json are checked the way Node, TypeScript and Moddable's
 // mcconfig would read them.
 // mcconfig maps a wildcard over one folder only (no subfolders), resolves "./x" and "../x" against
@@ -27,8 +27,12 @@ import { buildRoot, isNodeOnly, portableSources, root } from "./portable.js";
 const dist = mkdtempSync(join(tmpdir(), "netstack-dist-"));
 const build = spawnSync(
   process.execPath,
-  [join(root, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json", "--outDir", dist],
-  { cwd: root, encoding: "utf8" },
+  [join(root, "node_modules/rollup/dist/bin/rollup"), "-c"],
+  {
+    cwd: root,
+    env: { ...process.env, NETSTACK_DIST: dist },
+    encoding: "utf8",
+  },
 );
 
 interface ManifestPart {

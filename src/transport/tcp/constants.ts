@@ -59,6 +59,7 @@ export const MAX_RTO = 120_000;
 
 /** Flags of a SYN's options as the SYN queue keeps them: MSS in the low 16 bits, WS + 1 above. */
 export const SYN_SACK = 1 << 20;
+/** The SYN carried timestamps; packed beside SYN_SACK. */
 export const SYN_TS = 1 << 21;
 
 /** The options of a SYN, packed for a SYN queue entry. */
