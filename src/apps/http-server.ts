@@ -636,7 +636,9 @@ class Listener implements EntryCallback {
   }
 }
 
+/** Options of an {@link HttpServer}; each has a default that fits a default Stack. */
 export interface HttpServerOptions {
+  /** The TCP port to listen on (80). */
   port?: number;
   /** Connections served at once (each holds a TCP connection slot while it lasts). */
   sessions?: number;
@@ -652,6 +654,12 @@ const DEFAULTS = Object.freeze({ port: 80, sessions: 4, requestSize: 2048, chunk
 /** Each session's response buffer: headers, and the status page behind them. */
 const RESPONSE_SIZE = 1536;
 
+/**
+ * A minimal HTTP/1.1 server on the stack's TCP: `/` is a status page of the stack's counters,
+ * `/bytes/N` returns N bytes (byte i is i % 251), anything else 404. Keep-alive, pipelined
+ * requests and `Connection: close`; bad requests get 400 and the connection closes. Every
+ * buffer is taken from the stack's arena at construction.
+ */
 export class HttpServer {
   /** Arena bytes the server takes (add them to StackSetup.appMemory). */
   static memoryNeeded(options: HttpServerOptions = {}): number {
@@ -666,29 +674,43 @@ export class HttpServer {
     );
   }
 
+  /** The stack it serves. */
   readonly stack: Stack;
+  /** @internal The arena the server's buffers live in. */
   readonly bytes: Uint8Array;
-  /** Where each of TEXTS is in the arena, and its length. */
+  /** @internal Where each of TEXTS is in the arena, and its length. */
   readonly textAt: Int32Array;
+  /** @internal */
   readonly textLength: Int32Array;
+  /** Bytes of each session's request buffer. */
   readonly requestSize: number;
+  /** Bytes handed to one send() of a body. */
   readonly chunk: number;
-  /** The shared pattern: chunk + 251 bytes, byte j being j % 251. */
+  /** @internal The shared pattern: chunk + 251 bytes, byte j being j % 251. */
   readonly patternAt: number;
+  /** The listening socket. */
   readonly listener: TcpEndpoint;
-  /** Connections accepted and finished; idle keep-alive sessions closed to make room. */
+  /** Connections accepted. */
   accepted = 0;
+  /** Connections finished. */
   closed = 0;
+  /** Idle keep-alive sessions closed to make room for a new client. */
   idleClosed = 0;
-  /** Request heads parsed, responses queued, and by kind. */
+  /** Request heads parsed. */
   requests = 0;
+  /** Responses queued. */
   responses = 0;
+  /** Status pages served. */
   statusPages = 0;
+  /** `/bytes/N` responses served. */
   byteResponses = 0;
+  /** Requests answered 404. */
   notFound = 0;
+  /** Requests answered 405. */
   methodNotAllowed = 0;
   /** Requests answered 400, 501 or 505 (the connection then closes). */
   badRequests = 0;
+  /** Response bytes queued to TCP. */
   bytesOut = 0;
   private readonly sessions: Session[] = [];
   private accepting = false;
@@ -813,6 +835,7 @@ export class HttpServer {
     return at;
   }
 
+  /** Stops listening and closes every session. */
   close(): void {
     this.listener.close();
   }
