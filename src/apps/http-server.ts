@@ -835,7 +835,7 @@ export class HttpServer {
     return at;
   }
 
-  /** Stops listening and closes every session. */
+  /** Stops listening; sessions already accepted finish on their own. */
   close(): void {
     this.listener.close();
   }
