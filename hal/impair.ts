@@ -386,6 +386,10 @@ export class ImpairedDevice extends DeviceWrapper {
 
   constructor(inner: NetDevice, options: ImpairOptions = {}) {
     super(inner);
+    // Corrupted frames must be caught by the checksums, at this end and at the peer's.
+    this.disableChecksumOffload();
+    if (inner.checksumOffload === true)
+      throw new RangeError("impair: the wrapped device cannot turn its checksum offload off");
     const seed = options.seed ?? 1;
     const slots = options.slots ?? 64;
     const reorderTimeout = milliseconds(options.reorderTimeout ?? 10, "reorderTimeout");

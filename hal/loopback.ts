@@ -15,6 +15,8 @@ export interface LoopbackOptions {
   mac?: Uint8Array;
   /** The arena for the frame slots; the device makes its own when none is given. */
   memory?: Memory;
+  /** Claims checksum offload (NetDevice.checksumOffload), as Linux's lo does. Default false. */
+  checksumOffload?: boolean;
 }
 
 /** A cable with one end, which is its own peer. */
@@ -32,6 +34,7 @@ export class LoopbackDevice extends PairEnd {
       new FrameQueue(memory, slots, slotSize),
       0,
     );
+    this.cable.checksumOffload = options.checksumOffload === true;
   }
 
   override get linkUp(): boolean {
