@@ -14,6 +14,14 @@ import { EMSGSIZE, ENETDOWN } from "../src/errno.js";
 import { copy, Memory } from "../src/storage/memory.js";
 
 /**
+ * Bytes of a frame slot for `mtu`: the largest frame rounded up to 8, so every slot starts where a
+ * pool buffer does (modulo 8) and copies between them take memops' whole-word path.
+ */
+export function frameSlot(mtu: number): number {
+  return (mtu + ETHERNET_HEADER + 7) & ~7;
+}
+
+/**
  * A bounded FIFO of whole frames, each in a fixed slot of `slotSize` bytes in the arena. Nothing is
  * allocated after construction.
  */
@@ -367,7 +375,7 @@ export class LinkPair {
       throw new RangeError("pair: bad minFrame");
     if (slow !== "none" && slow !== "a" && slow !== "b" && slow !== "both")
       throw new RangeError("pair: oneAtATime is none, a, b or both");
-    const slotSize = mtu + ETHERNET_HEADER;
+    const slotSize = frameSlot(mtu);
     const memory = options.memory ?? new Memory(new Uint8Array(2 * slots * slotSize + 16));
     const cable = this.cable;
     cable.checksumOffload = options.checksumOffload === true;
