@@ -10,7 +10,11 @@
 // figure is the payload each way). Rates are given per wall-clock second and per CPU second of
 // the process, the second being what holds on a machine shared with other work.
 //
-// Usage: node --expose-gc .build/bench/tcp-pair.js [megabytes] [mtu]
+// The pair writes frames straight into the receiving stack's buffers (LinkPairOptions.intoPool).
+// Each is run without and with the pair's checksum offload (NetDevice.checksumOffload), as Linux's
+// loopback and veth skip transport checksums between two stacks in one memory.
+//
+// Usage: node --expose-gc .build/bench/tcp-pair.js [megabytes] [mtu own|arena [offload]]
 
 import { PerformanceObserver } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
@@ -22,6 +26,8 @@ import * as echo from "./steps/udp-echo.js";
 
 export interface TcpPairFigure {
   layout: Layout;
+  /** The pair claimed checksum offload: no TCP checksums computed or verified. */
+  offload: boolean;
   mtu: number;
   mss: number;
   bytes: number;
@@ -73,7 +79,7 @@ interface Setup {
   sinkAt: number;
 }
 
-function connect(mtu: number, ring: number, layout: Layout): Setup {
+function connect(mtu: number, ring: number, layout: Layout, offload: boolean): Setup {
   const frame = mtu + 14;
   const options: StackSetup = {
     profile: "simulator",
@@ -91,7 +97,12 @@ function connect(mtu: number, ring: number, layout: Layout): Setup {
     receiveBufferMax: ring,
     appMemory: layout === "arena" ? APP_BUFFER + 64 : 0,
   };
-  const pair = new LinkPair({ mtu, slots: mtu > 9000 ? 64 : 512 });
+  const pair = new LinkPair({
+    mtu,
+    slots: mtu > 9000 ? 64 : 512,
+    checksumOffload: offload,
+    intoPool: true,
+  });
   const a = new Stack({ ...options, seed: 11 });
   const b = new Stack({ ...options, seed: 22 });
   a.attach(pair.a, { address: "192.0.2.1", prefix: 24 });
@@ -135,9 +146,10 @@ export async function tcpPair(
   megabytes = 256,
   mtu = 65518,
   layout: Layout = "own",
+  offload = false,
   ring = 1 << 20,
 ): Promise<TcpPairFigure> {
-  const s = connect(mtu, ring, layout);
+  const s = connect(mtu, ring, layout, offload);
   const { a, b, client, server, source, sourceAt, sink, sinkAt } = s;
   const total = megabytes * 1024 * 1024;
   for (let i = 0; i < APP_BUFFER; i++) source[sourceAt + i] = i & 255;
@@ -183,6 +195,7 @@ export async function tcpPair(
   server.close();
   return {
     layout,
+    offload,
     mtu: a.iface === null ? mtu : a.iface.mtu,
     mss: s.mss,
     bytes: received,
@@ -199,7 +212,9 @@ export async function tcpPair(
 }
 
 export function describeTcpPair(f: TcpPairFigure): string {
-  const buffers = f.layout === "own" ? "own buffers" : "arena buffers";
+  const buffers =
+    (f.layout === "own" ? "own buffers" : "arena buffers") +
+    (f.offload ? ", checksum offload" : "");
   return (
     `TCP bulk, MTU ${f.mtu} (MSS ${f.mss}), ${buffers}: ${f.gbps.toFixed(2)} Gbit/s, ` +
     `${f.cpuGbps.toFixed(2)} per CPU second (${(f.bytes / 1048576).toFixed(0)} MB in ` +
@@ -233,10 +248,12 @@ export async function tcpPairReport(megabytes = 256): Promise<string[]> {
       `${udp.cpuGbps.toFixed(2)} per CPU second`,
   );
   const small = megabytes >= 64 ? 64 : megabytes;
-  lines.push(describeTcpPair(await tcpPair(megabytes, 65518, "own")));
-  lines.push(describeTcpPair(await tcpPair(megabytes, 65518, "arena")));
-  lines.push(describeTcpPair(await tcpPair(small, 1500, "own")));
-  lines.push(describeTcpPair(await tcpPair(small, 1500, "arena")));
+  for (const offload of [false, true]) {
+    lines.push(describeTcpPair(await tcpPair(megabytes, 65518, "own", offload)));
+    lines.push(describeTcpPair(await tcpPair(megabytes, 65518, "arena", offload)));
+    lines.push(describeTcpPair(await tcpPair(small, 1500, "own", offload)));
+    lines.push(describeTcpPair(await tcpPair(small, 1500, "arena", offload)));
+  }
   return lines;
 }
 
@@ -244,7 +261,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const megabytes = Number(process.argv[2] ?? 256);
   const mtu = process.argv[3];
   const layout: Layout = process.argv[4] === "arena" ? "arena" : "own";
+  const offload = process.argv[5] === "offload";
   if (mtu !== undefined)
-    console.log(describeTcpPair(await tcpPair(megabytes, Number(mtu), layout)));
+    console.log(describeTcpPair(await tcpPair(megabytes, Number(mtu), layout, offload)));
   else for (const line of await tcpPairReport(megabytes)) console.log(line);
 }

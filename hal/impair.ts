@@ -18,6 +18,7 @@ import {
   type NetDevice,
 } from "../src/device.js";
 import { ENOBUFS } from "../src/errno.js";
+import { frameSlot } from "./pair.js";
 import { DeviceWrapper } from "./wrapper.js";
 import { copy, Memory } from "../src/storage/memory.js";
 import { Random } from "../src/random.js";
@@ -386,11 +387,15 @@ export class ImpairedDevice extends DeviceWrapper {
 
   constructor(inner: NetDevice, options: ImpairOptions = {}) {
     super(inner);
+    // Corrupted frames must be caught by the checksums, at this end and at the peer's.
+    this.disableChecksumOffload();
+    if (inner.checksumOffload === true)
+      throw new RangeError("impair: the wrapped device cannot turn its checksum offload off");
     const seed = options.seed ?? 1;
     const slots = options.slots ?? 64;
     const reorderTimeout = milliseconds(options.reorderTimeout ?? 10, "reorderTimeout");
     if (!(slots > 0 && slots < 0x10000)) throw new RangeError("impair: bad slot count");
-    const slotSize = inner.mtu + ETHERNET_HEADER;
+    const slotSize = frameSlot(inner.mtu);
     const memory = options.memory ?? new Memory(new Uint8Array(2 * slots * slotSize + 16));
     this.tx = new ImpairLane(
       merge(options, options.tx),

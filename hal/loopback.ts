@@ -1,8 +1,7 @@
 // A device whose transmitted frames come back on its own receive(), through a bounded FIFO of slots
 // in the arena. Useful for a stack talking to itself and for testing drivers.
 
-import { ETHERNET_HEADER } from "../src/device.js";
-import { Cable, FrameQueue, PairEnd, checkLinkOptions, macOption } from "./pair.js";
+import { Cable, FrameQueue, PairEnd, checkLinkOptions, frameSlot, macOption } from "./pair.js";
 import { Memory } from "../src/storage/memory.js";
 
 /** Options of a LoopbackDevice. */
@@ -15,6 +14,8 @@ export interface LoopbackOptions {
   mac?: Uint8Array;
   /** The arena for the frame slots; the device makes its own when none is given. */
   memory?: Memory;
+  /** Claims checksum offload (NetDevice.checksumOffload), as Linux's lo does. Default false. */
+  checksumOffload?: boolean;
 }
 
 /** A cable with one end, which is its own peer. */
@@ -23,7 +24,7 @@ export class LoopbackDevice extends PairEnd {
     const mtu = options.mtu ?? 1500;
     const slots = options.slots ?? 64;
     checkLinkOptions("loopback", mtu, slots);
-    const slotSize = mtu + ETHERNET_HEADER;
+    const slotSize = frameSlot(mtu);
     const memory = options.memory ?? new Memory(new Uint8Array(slots * slotSize + 8));
     super(
       new Cable(),
@@ -32,6 +33,7 @@ export class LoopbackDevice extends PairEnd {
       new FrameQueue(memory, slots, slotSize),
       0,
     );
+    this.cable.checksumOffload = options.checksumOffload === true;
   }
 
   override get linkUp(): boolean {

@@ -27,6 +27,16 @@ export abstract class DeviceWrapper implements NetDevice {
     return this.inner.linkUp;
   }
 
+  /** The wrapped device's offload shows through a wrapper that never changes frames (capture). */
+  get checksumOffload(): boolean {
+    return this.inner.checksumOffload === true;
+  }
+
+  disableChecksumOffload(): void {
+    const inner = this.inner;
+    if (inner.disableChecksumOffload !== undefined) inner.disableChecksumOffload();
+  }
+
   setMulticastFilter(macs: Uint8Array, count: number): void {
     this.inner.setMulticastFilter(macs, count);
   }

@@ -9,6 +9,7 @@
 // - "simulator": a desktop, with large pools and buffers for throughput.
 
 import { Memory } from "./storage/memory.js";
+import { poolStride } from "./storage/pool.js";
 
 /** The named sets of sizes options start from: see PROFILES. */
 export type Profile = "small" | "default" | "simulator";
@@ -448,7 +449,7 @@ export class StackConfig {
 
   /** Arena bytes of the packet pool. */
   get poolBytes(): number {
-    return aligned(this.buffers * this.bufferSize);
+    return aligned(this.buffers * poolStride(this.bufferSize));
   }
 
   /** Arena bytes of the reassembly slots. */

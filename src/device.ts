@@ -75,6 +75,24 @@ export interface NetDevice {
   onEvent: ((events: number) => void) | null;
 
   /**
+   * Optional checksum offload, as Linux's loopback and veth do (CHECKSUM_PARTIAL on transmit,
+   * CHECKSUM_UNNECESSARY on receive): true when every frame between this device and its peer stays
+   * in memory the two stacks trust, so TCP and UDP checksums need not be computed on transmit nor
+   * verified on receive. Both ends must agree, since a sender that skips the sum relies on its
+   * receiver skipping the check. Corruption between the ends then goes undetected, as on loopback.
+   * IP header checksums are still computed and checked. The stack reads it on every poll, so a
+   * device may turn it off when something starts to stand between the ends (an impairment). Never
+   * set by a device whose frames cross a wire or a kernel: a TAP, a chip.
+   */
+  readonly checksumOffload?: boolean;
+
+  /**
+   * Optional: the link between this device and its peer stops being trusted end to end (a wrapper
+   * that may change frames was put in between): both ends stop claiming `checksumOffload`.
+   */
+  disableChecksumOffload?(): void;
+
+  /**
    * Optional: called after the stack's output pass; a device that batches transmits sends what it
    * holds now.
    */

@@ -111,6 +111,12 @@ export class Interface {
    * @internal
    */
   waker: { wake(): void } | null = null;
+  /**
+   * The device's `checksumOffload`, read on every poll: transport checksums are then neither
+   * computed on transmit nor verified on receive.
+   * @internal
+   */
+  checksumOffload = false;
 
   private linkWasUp = false;
   private readonly filterMacs = new Uint8Array(MAX_GROUPS * 6);
@@ -133,6 +139,7 @@ export class Interface {
     const fits = pool.size - ETHERNET_HEADER_LENGTH;
     this.mtu = device.mtu < fits ? device.mtu : fits;
     this.ttl = config.ttl;
+    this.checksumOffload = device.checksumOffload === true;
     this.pool = pool;
     this.bytes = memory.bytes;
     this.summer = summer;
@@ -246,6 +253,7 @@ export class Interface {
     this.polling = true;
     const device = this.device;
     device.poll(now);
+    this.checksumOffload = device.checksumOffload === true;
     const up = device.linkUp;
     if (up && !this.linkWasUp && this.address !== 0) this.arp.startAnnouncing(now);
     this.linkWasUp = up;

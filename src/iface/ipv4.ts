@@ -300,6 +300,10 @@ export class Ipv4Layer {
     const pool = this.pool;
     const bytes = this.bytes;
     const list = this.fragmentList;
+    // Offload covers a datagram in one frame, whose field stays as the caller wrote it (UDP: 0,
+    // "no checksum"); fragments are summed, as Linux sums a partial checksum before fragmenting.
+    const offload = pseudo && count === 1 && this.iface.checksumOffload;
+    if (offload) checksumField = -1;
     let sum = 0;
     let sent = 0;
     let first = -1;

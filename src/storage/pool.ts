@@ -10,6 +10,11 @@ export class PacketPool {
   readonly count: number;
   /** Bytes per buffer. */
   readonly size: number;
+  /**
+   * Bytes from one buffer to the next: `size` rounded up to 8, so every buffer starts 8-aligned and
+   * copies between buffers and other aligned spans move whole words.
+   */
+  readonly stride: number;
   /** The arena holding the buffers, back to back from `base`. */
   readonly bytes: Uint8Array;
   /** Arena offset of the first buffer. */
@@ -35,8 +40,9 @@ export class PacketPool {
       throw new RangeError("pool: bad count or size");
     this.count = count;
     this.size = size;
+    this.stride = poolStride(size);
     this.bytes = memory.bytes;
-    this.base = memory.take(count * size);
+    this.base = memory.take(count * this.stride);
     this.length = new Int32Array(count);
     this.next = new Int32Array(count).fill(-1);
     this.freeStack = new Int32Array(count);
@@ -84,7 +90,7 @@ export class PacketPool {
 
   /** Arena offset of a buffer's first byte. */
   offsetOf(handle: number): number {
-    return this.base + handle * this.size;
+    return this.base + handle * this.stride;
   }
 }
 
@@ -120,4 +126,9 @@ export class HandleList {
   freeAll(pool: PacketPool): void {
     for (let h = this.shift(pool); h >= 0; h = this.shift(pool)) pool.free(h);
   }
+}
+
+/** Bytes a buffer of `size` bytes takes in the pool: `size` rounded up to 8. */
+export function poolStride(size: number): number {
+  return (size + 7) & ~7;
 }

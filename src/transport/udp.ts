@@ -397,6 +397,7 @@ export class UdpTable extends EndpointTable<UdpState> implements PortSpace, Prot
     const checksum = udp.checksum;
     if (
       checksum !== 0 &&
+      !(this.iface !== null && this.iface.checksumOffload) &&
       this.summer.sum(
         bytes,
         at,

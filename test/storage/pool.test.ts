@@ -19,11 +19,14 @@ test("hands out every buffer once, then reports exhaustion", () => {
   assert.is(p.available, 4);
 });
 
-test("buffers do not overlap and stay inside the arena span", () => {
+test("buffers do not overlap, start 8-aligned and stay inside the arena span", () => {
   const p = pool(3, 100);
   const offsets = [p.alloc(), p.alloc(), p.alloc()].map((h) => p.offsetOf(h)).sort((a, b) => a - b);
-  assert.is(offsets[1] - offsets[0], 100);
-  assert.is(offsets[2] - offsets[1], 100);
+  // 100 bytes each, laid out every 104 so each starts on an 8-byte boundary.
+  assert.is(p.stride, 104);
+  assert.is(offsets[1] - offsets[0], 104);
+  assert.is(offsets[2] - offsets[1], 104);
+  for (const at of offsets) assert.is(at & 7, 0);
   assert.ok(offsets[2] + 100 <= p.bytes.length);
 });
 

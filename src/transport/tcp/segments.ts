@@ -104,15 +104,12 @@ export function finish(
   destination: number,
 ): void {
   const bytes = t.bytes;
-  const sum = t.summer.sum(
-    bytes,
-    at,
-    length,
-    pseudoHeaderSumV4(source, destination, PROTOCOL_TCP, length),
-  );
-  writeU16(bytes, at + 16, ~fold(sum) & 0xffff);
   const iface = t.iface;
   if (iface === null) return;
+  const pseudo = pseudoHeaderSumV4(source, destination, PROTOCOL_TCP, length);
+  // With offload the field carries the pseudo-header sum, as CHECKSUM_PARTIAL leaves it.
+  if (iface.checksumOffload) writeU16(bytes, at + 16, fold(pseudo));
+  else writeU16(bytes, at + 16, ~fold(t.summer.sum(bytes, at, length, pseudo)) & 0xffff);
   iface.ip.sendBuffer(handle, length, PROTOCOL_TCP, source, destination, t.defaultTtl, 0);
   t.stats.segmentsOut++;
 }

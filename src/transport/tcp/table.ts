@@ -238,6 +238,7 @@ export class TcpTable extends EndpointTable<TcpConnection> implements ProtocolHa
       return DELIVERED;
     }
     if (
+      !iface.checksumOffload &&
       this.summer.sum(
         bytes,
         at,
