@@ -195,6 +195,9 @@ test("forged in-window RST and SYN get challenge ACKs; the connection lives on",
     "challenge ACK to the RST",
   );
   assert.is(conn.state, ESTABLISHED);
+  // Challenge ACKs are rate-limited per connection (RFC 5961 §7), as Linux's
+  // tcp_invalid_ratelimit does: one per 500 ms. The SYN comes after that.
+  await new Promise((resolve) => setTimeout(resolve, 600));
   // SYN in the window (RFC 5961 §4.2).
   await forge(lab, "-S", port, conn.rcvNxt + 500);
   assert.ok(
