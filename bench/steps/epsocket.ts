@@ -152,16 +152,10 @@ export function step(i: number): void {
   const bytes = s.bytes;
   bytes[s.sendAt] = i & 0xff;
   if (s.protocol === "udp") {
-    const n =
-      s.mode === "socket"
-        ? (s.client as SocketOperations).sendMsg(bytes, s.sendAt, CHUNK, 0, bytes, s.toAt, 16)
-        : (s.udpClient as UdpEndpoint).sendTo(bytes, s.sendAt, CHUNK, s.to);
+    const n = datagramSend(s);
     if (n !== CHUNK) throw new Error(`epsocket step: send ${n}`);
     pump(s);
-    const got =
-      s.mode === "socket"
-        ? (s.server as SocketOperations).recvMsg(bytes, s.recvAt, 2048, 0, bytes, s.addrAt, 16)
-        : (s.udpServer as UdpEndpoint).recvFrom(bytes, s.recvAt, 2048, s.from, 0);
+    const got = datagramRecv(s);
     // ARP may hold the very first datagram back.
     if (got === -11 && i < 50) return;
     if (got !== CHUNK || bytes[s.recvAt] !== (i & 0xff))
@@ -173,36 +167,43 @@ export function step(i: number): void {
   for (let round = 0; read < CHUNK; round++) {
     if (round > 100) throw new Error("epsocket step: stalled");
     if (sent < CHUNK) {
-      const n =
-        s.mode === "socket"
-          ? (s.client as SocketOperations).sendMsg(
-              bytes,
-              s.sendAt + sent,
-              CHUNK - sent,
-              0,
-              null,
-              0,
-              0,
-            )
-          : (s.tcpClient as TcpEndpoint).send(bytes, s.sendAt + sent, CHUNK - sent, 0);
+      const n = streamSend(s, s.sendAt + sent, CHUNK - sent);
       if (n > 0) sent += n;
     }
     pump(s);
-    const r =
-      s.mode === "socket"
-        ? (s.server as SocketOperations).recvMsg(
-            bytes,
-            s.recvAt + read,
-            CHUNK - read,
-            0,
-            null,
-            0,
-            0,
-          )
-        : (s.tcpServer as TcpEndpoint).recv(bytes, s.recvAt + read, CHUNK - read, 0);
+    const r = streamRecv(s, s.recvAt + read, CHUNK - read);
     if (r > 0) read += r;
   }
   if (bytes[s.recvAt] !== (i & 0xff)) throw new Error("epsocket step: other bytes");
+}
+
+// One call of the step's client or server, through the socket layer or straight to the endpoint,
+// as the mode asks.
+
+function datagramSend(s: State): number {
+  const bytes = s.bytes;
+  return s.mode === "socket"
+    ? (s.client as SocketOperations).sendMsg(bytes, s.sendAt, CHUNK, 0, bytes, s.toAt, 16)
+    : (s.udpClient as UdpEndpoint).sendTo(bytes, s.sendAt, CHUNK, s.to);
+}
+
+function datagramRecv(s: State): number {
+  const bytes = s.bytes;
+  return s.mode === "socket"
+    ? (s.server as SocketOperations).recvMsg(bytes, s.recvAt, 2048, 0, bytes, s.addrAt, 16)
+    : (s.udpServer as UdpEndpoint).recvFrom(bytes, s.recvAt, 2048, s.from, 0);
+}
+
+function streamSend(s: State, at: number, length: number): number {
+  return s.mode === "socket"
+    ? (s.client as SocketOperations).sendMsg(s.bytes, at, length, 0, null, 0, 0)
+    : (s.tcpClient as TcpEndpoint).send(s.bytes, at, length, 0);
+}
+
+function streamRecv(s: State, at: number, length: number): number {
+  return s.mode === "socket"
+    ? (s.server as SocketOperations).recvMsg(s.bytes, at, length, 0, null, 0, 0)
+    : (s.tcpServer as TcpEndpoint).recv(s.bytes, at, length, 0);
 }
 
 function blockingStep(s: State, i: number): void {

@@ -10,16 +10,10 @@
 // with a tpacket2_hdr whose status word the kernel and this device hand back and forth. The
 // kernel side of the veth must have its offloads off (no TSO/GSO/GRO, no checksum offload), or
 // it hands over 64 KB super-frames and frames whose checksum is not yet filled in.
-import {
-  DEVICE_RECEIVE,
-  DEVICE_TRANSMIT,
-  TX_BUSY,
-  TX_TAKEN,
-  type NetDevice,
-} from "../../src/device.js";
+import { TX_BUSY, TX_TAKEN, type NetDevice } from "../../src/device.js";
 import { EAGAIN, EINVAL, EMSGSIZE, ENETDOWN, ENOBUFS } from "../../src/errno.js";
 import { copy } from "../../src/memops.js";
-import { loadTapAddon, TAP_READABLE, TAP_WRITABLE, type TapAddon } from "./tap.js";
+import { loadTapAddon, spanInside, tapEvents, type TapAddon } from "./tap.js";
 
 /** The ring functions of the TAP addon (hal/tap/native/tap.cc). */
 export interface RingAddon extends TapAddon {
@@ -61,9 +55,7 @@ export interface PacketRingOptions {
 function notifyReady(this: PacketRingDevice, flags: number): void {
   const listener = this.onEvent;
   if (listener === null) return;
-  let events = 0;
-  if ((flags & TAP_READABLE) !== 0) events |= DEVICE_RECEIVE;
-  if ((flags & TAP_WRITABLE) !== 0) events |= DEVICE_TRANSMIT;
+  const events = tapEvents(flags);
   if (events !== 0) listener(events);
 }
 
@@ -145,8 +137,7 @@ export class PacketRingDevice implements NetDevice {
 
   /** The next frame from the receive ring, or 0 when the kernel has put none there. */
   receive(frame: Uint8Array, offset: number, capacity: number): number {
-    if (this.fd < 0 || !(offset >= 0 && capacity >= 0 && capacity <= frame.length - offset))
-      return 0;
+    if (this.fd < 0 || !spanInside(frame, offset, capacity)) return 0;
     const at = this.rxHead * SLOT;
     const w = at >> 2;
     const words = this.words;
@@ -164,7 +155,7 @@ export class PacketRingDevice implements NetDevice {
   /** Writes the frame into the next transmit slot: TX_TAKEN, TX_BUSY when the ring is full, -errno. */
   transmit(frame: Uint8Array, offset: number, length: number): number {
     if (this.fd < 0) return -ENETDOWN;
-    if (!(offset >= 0 && length >= 0 && length <= frame.length - offset)) return -EINVAL;
+    if (!spanInside(frame, offset, length)) return -EINVAL;
     if (length > SLOT - TX_DATA) return -EMSGSIZE;
     const at = this.txBase + this.txHead * SLOT;
     const w = at >> 2;

@@ -156,14 +156,25 @@ export const TAP_DEFAULT_MAC: readonly number[] = Object.freeze([
   0x02, 0x54, 0x41, 0x50, 0x00, 0x02,
 ]);
 
+/** The device events (DEVICE_RECEIVE, DEVICE_TRANSMIT) an addon readiness report stands for. */
+export function tapEvents(flags: number): number {
+  let events = 0;
+  if ((flags & TAP_READABLE) !== 0) events |= DEVICE_RECEIVE;
+  if ((flags & TAP_WRITABLE) !== 0) events |= DEVICE_TRANSMIT;
+  return events;
+}
+
+/** Whether bytes [offset, offset + length) lie inside `frame`: the span a caller hands a device. */
+export function spanInside(frame: Uint8Array, offset: number, length: number): boolean {
+  return offset >= 0 && length >= 0 && length <= frame.length - offset;
+}
+
 /** Passes readiness on to the listener; `this` is the device, as the addon invokes it. */
 function notifyReady(this: TapDevice, flags: number): void {
   this.ready(flags);
   const listener = this.onEvent;
   if (listener === null) return;
-  let events = 0;
-  if ((flags & TAP_READABLE) !== 0) events |= DEVICE_RECEIVE;
-  if ((flags & TAP_WRITABLE) !== 0) events |= DEVICE_TRANSMIT;
+  const events = tapEvents(flags);
   if (events !== 0) listener(events);
 }
 
@@ -318,7 +329,7 @@ export class TapDevice implements NetDevice {
   /** Takes the frame into the batch (a copy): TX_TAKEN, TX_BUSY when the batch is full, or -errno. */
   transmit(frame: Uint8Array, offset: number, length: number): number {
     if (this.fd < 0) return -ENETDOWN;
-    if (!(offset >= 0 && length >= 0 && length <= frame.length - offset)) {
+    if (!spanInside(frame, offset, length)) {
       this.errorsOut++;
       this.lastError = -EINVAL;
       return -EINVAL;
@@ -364,7 +375,7 @@ export class TapDevice implements NetDevice {
 
   /** Next frame, from the ring (refilled with one addon call when empty), or 0 when none waits. */
   receive(frame: Uint8Array, offset: number, capacity: number): number {
-    if (!(offset >= 0 && capacity >= 0 && capacity <= frame.length - offset)) {
+    if (!spanInside(frame, offset, capacity)) {
       // A span past the end of `frame` is the caller's mistake: refused, the frame stays waiting.
       this.errorsIn++;
       this.lastError = -EINVAL;

@@ -12,6 +12,7 @@ import { TcpServices } from "../../src/apps/tcp-services.js";
 import { TX_TAKEN } from "../../src/device.js";
 import { EMSGSIZE, ENETDOWN } from "../../src/errno.js";
 import { Stack } from "../../src/stack.js";
+import { kernelEcho } from "../support/kernel-echo.js";
 import { labOrSkip } from "../support/lab.js";
 import { until } from "../support/tap-stack.js";
 
@@ -95,33 +96,16 @@ test("the kernel pings the stack through the rings", async ({ lab }) => {
   }
 });
 
-const ECHO_CLIENT = `
-import socket, hashlib, threading, random, sys
-n = int(sys.argv[1])
-data = random.Random(1).randbytes(n)
-s = socket.create_connection(("192.0.2.2", 7), timeout=60)
-got = hashlib.sha256(); count = [0]
-def reader():
-    while True:
-        b = s.recv(65536)
-        if not b: break
-        got.update(b); count[0] += len(b)
-t = threading.Thread(target=reader); t.start()
-s.sendall(data); s.shutdown(socket.SHUT_WR); t.join()
-print(hashlib.sha256(data).hexdigest(), got.hexdigest(), count[0])
-`;
-
 test("TCP through the stack's echo over the rings: 8 MB, SHA-256 equal, pool back", async ({
   lab,
 }) => {
   const run = await ringStack(lab);
   try {
     const size = 8 * 1024 * 1024;
-    const r = await lab.run("python3", ["-c", ECHO_CLIENT, String(size)], { timeoutMs: 120_000 });
+    const r = await kernelEcho(lab, size, 120_000);
     assert.is(r.status, 0, r.stderr);
-    const [sent, got, count] = r.stdout.trim().split(" ");
-    assert.is(Number(count), size);
-    assert.is(got, sent);
+    assert.is(r.count, size);
+    assert.is(r.got, r.sent);
     assert.ok(await until(() => run.services.active === 0, 2000), "the session finished");
     assert.ok(run.device.framesIn > size / 1500, "the data came through the receive ring");
   } finally {

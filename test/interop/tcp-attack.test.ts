@@ -16,22 +16,18 @@ import type { TcpEndpoint } from "../../src/transport/tcp/endpoint.js";
 import { FullAddress } from "../../src/wire/address.js";
 import { labOrSkip } from "../support/lab.js";
 import { endpoint } from "../support/stacks.js";
-import { TapStack, sleep, tapStack, until } from "../support/tap-stack.js";
+import { TapStack, sleep, stopAfterEach, tapStack, until } from "../support/tap-stack.js";
 
 const test = labOrSkip("interop/tcp-attack");
 
-let current: TapStack | null = null;
 const children: ChildProcess[] = [];
 
+// The lab's children go first, then the stack they talked to.
 test.after.each(() => {
   for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
   children.length = 0;
-  if (current !== null) {
-    current.stop();
-    assert.is(current.stack.pool.available, current.stack.pool.count, "every pool buffer returned");
-  }
-  current = null;
 });
+const stacks = stopAfterEach(test);
 
 /** A child in the lab whose output is collected; `lines()` is what it printed so far. */
 function start(lab: Lab, command: string, args: string[]) {
@@ -73,7 +69,7 @@ async function curlStatus(lab: Lab): Promise<string> {
 test("an hping3 SYN flood from 12 random spoofed hosts of 192.0.2.0/24: curl still gets its page", async ({
   lab,
 }) => {
-  const run = (current = await tapStack(lab, "tap0"));
+  const run = (stacks.current = await tapStack(lab, "tap0"));
   const stats = run.stack.tcp.stats;
   assert.is(await curlStatus(lab).then((s) => s.split(" ")[0]), "200", "before the flood");
   const segmentsBefore = stats.segmentsIn;
@@ -174,7 +170,7 @@ async function forge(lab: Lab, flag: string, from: number, seq: number): Promise
 test("forged in-window RST and SYN get challenge ACKs; the connection lives on", async ({
   lab,
 }) => {
-  const run = (current = await tapStack(lab, "tap0"));
+  const run = (stacks.current = await tapStack(lab, "tap0"));
   const stats = run.stack.tcp.stats;
   const client = start(lab, "python3", ["-c", LINE_CLIENT]);
   assert.ok(await until(() => client.out().includes("\n"), 10_000), client.err());
@@ -247,7 +243,10 @@ test("200 connections opened by the kernel: the table and pool idle again once T
   lab,
 }) => {
   // TIME-WAIT of 2 s (2 MSL), and room for every entry so none is evicted early.
-  const run = (current = await tapStack(lab, "tap0", null, "tap", { msl: 1000, tcpTimeWait: 256 }));
+  const run = (stacks.current = await tapStack(lab, "tap0", null, "tap", {
+    msl: 1000,
+    tcpTimeWait: 256,
+  }));
   const tcp = run.stack.tcp;
   const listeners = tcp.live;
   const started = performance.now();
@@ -288,7 +287,7 @@ while True:
 test("ISNs and ephemeral ports of 1,000 connections the stack opens show no simple pattern", async ({
   lab,
 }) => {
-  const run = (current = await tapStack(lab, "tap0"));
+  const run = (stacks.current = await tapStack(lab, "tap0"));
   const server = start(lab, "python3", ["-c", ACCEPT_LOOP]);
   assert.ok(await until(() => server.out().startsWith("ready"), 10_000), server.err());
   const dump = start(lab, "tcpdump", [

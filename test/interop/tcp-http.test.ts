@@ -8,20 +8,12 @@ import * as assert from "uvu/assert";
 import { HTTP_PATTERN_PERIOD } from "../../src/apps/http-server.js";
 import type { Lab } from "../../hal/platform/node/lab.js";
 import { labOrSkip } from "../support/lab.js";
-import { TapStack, tapStack, until } from "../support/tap-stack.js";
+import { stopAfterEach, tapStack, until } from "../support/tap-stack.js";
 
 const test = labOrSkip("interop/tcp-http");
 const URL = "http://192.0.2.2";
 
-let current: TapStack | null = null;
-
-test.after.each(() => {
-  if (current !== null) {
-    current.stop();
-    assert.is(current.stack.pool.available, current.stack.pool.count, "every pool buffer returned");
-  }
-  current = null;
-});
+const stacks = stopAfterEach(test);
 
 function patternSha256(n: number): string {
   const block = new Uint8Array(HTTP_PATTERN_PERIOD * 256);
@@ -46,7 +38,7 @@ async function fetchHash(
 }
 
 test("curl fetches /bytes/10000000 intact: size and SHA-256 of the pattern", async ({ lab }) => {
-  const run = (current = await tapStack(lab, "tap0"));
+  const run = (stacks.current = await tapStack(lab, "tap0"));
   const started = performance.now();
   const got = await fetchHash(lab, `${URL}/bytes/10000000`);
   const seconds = (performance.now() - started) / 1000;
@@ -63,7 +55,7 @@ test("curl fetches /bytes/10000000 intact: size and SHA-256 of the pattern", asy
 test("curl gets the status page; two URLs in one curl share a keep-alive connection", async ({
   lab,
 }) => {
-  const run = (current = await tapStack(lab, "tap0"));
+  const run = (stacks.current = await tapStack(lab, "tap0"));
   const r = await lab.run(
     "curl",
     [
@@ -97,7 +89,7 @@ test("curl gets the status page; two URLs in one curl share a keep-alive connect
 test("Connection: close is honoured; a malformed request gets 400 and the server goes on", async ({
   lab,
 }) => {
-  const run = (current = await tapStack(lab, "tap0"));
+  const run = (stacks.current = await tapStack(lab, "tap0"));
   const closed = await lab.run(
     "curl",
     [
@@ -136,7 +128,7 @@ test("Connection: close is honoured; a malformed request gets 400 and the server
 test("twelve curls at once, more than the server's sessions: every body intact", async ({
   lab,
 }) => {
-  const run = (current = await tapStack(lab, "tap0"));
+  const run = (stacks.current = await tapStack(lab, "tap0"));
   const clients = 12;
   const results = await Promise.all(
     Array.from({ length: clients }, () => fetchHash(lab, `${URL}/bytes/2000000`)),

@@ -5,38 +5,15 @@
 
 import * as assert from "uvu/assert";
 import type { Lab } from "../../hal/platform/node/lab.js";
+import { kernelEcho } from "../support/kernel-echo.js";
 import { labOrSkip } from "../support/lab.js";
-import { TapStack, tapStack, until } from "../support/tap-stack.js";
+import { stopAfterEach, tapStack, until } from "../support/tap-stack.js";
 import { stackClient } from "./tcp-peers.js";
 
 const test = labOrSkip("interop/tcp-options");
 const MB = 1024 * 1024;
 
-let current: TapStack | null = null;
-
-test.after.each(() => {
-  if (current !== null) {
-    current.stop();
-    assert.is(current.stack.pool.available, current.stack.pool.count, "every pool buffer returned");
-  }
-  current = null;
-});
-
-const ECHO_CLIENT = `
-import socket, hashlib, threading, random, sys
-n = int(sys.argv[1])
-data = random.Random(4).randbytes(n)
-s = socket.create_connection(("192.0.2.2", 7), timeout=60)
-got = hashlib.sha256(); count = [0]
-def reader():
-    while True:
-        b = s.recv(65536)
-        if not b: break
-        got.update(b); count[0] += len(b)
-t = threading.Thread(target=reader); t.start()
-s.sendall(data); s.shutdown(socket.SHUT_WR); t.join()
-print(hashlib.sha256(data).hexdigest(), got.hexdigest(), count[0])
-`;
+const stacks = stopAfterEach(test);
 
 interface Kernel {
   windowScaling: boolean;
@@ -66,7 +43,7 @@ async function setKernel(lab: Lab, k: Kernel): Promise<void> {
 
 async function transfer(lab: Lab, k: Kernel): Promise<void> {
   await setKernel(lab, k);
-  const run = (current = await tapStack(lab, "tap0"));
+  const run = (stacks.current = await tapStack(lab, "tap0"));
   let seen: { ws: boolean; ts: boolean; sack: boolean } | null = null;
   const watch = setInterval(() => {
     for (const c of run.stack.tcp.slots)
@@ -74,13 +51,12 @@ async function transfer(lab: Lab, k: Kernel): Promise<void> {
         seen = { ws: c.wsOk, ts: c.tsOk, sack: c.sackOk };
   }, 1);
   const started = performance.now();
-  const r = await lab.run("python3", ["-c", ECHO_CLIENT, String(8 * MB)], { timeoutMs: 120_000 });
+  const r = await kernelEcho(lab, 8 * MB, 120_000, 7, 4);
   clearInterval(watch);
   const seconds = (performance.now() - started) / 1000;
   assert.is(r.status, 0, r.stderr);
-  const [sent, got, count] = r.stdout.trim().split(" ");
-  assert.is(Number(count), 8 * MB);
-  assert.is(got, sent);
+  assert.is(r.count, 8 * MB);
+  assert.is(r.got, r.sent);
   assert.ok(seen !== null, "the connection was seen");
   const negotiated = seen as { ws: boolean; ts: boolean; sack: boolean };
   console.log(

@@ -6,38 +6,15 @@
 
 import { createHash } from "node:crypto";
 import * as assert from "uvu/assert";
+import { kernelEcho } from "../support/kernel-echo.js";
 import { labOrSkip } from "../support/lab.js";
-import { TapStack, tapStack, until } from "../support/tap-stack.js";
+import { stopAfterEach, tapStack, until } from "../support/tap-stack.js";
 import { stackClient } from "./tcp-peers.js";
 
 const test = labOrSkip("interop/tcp");
 const MB = 1024 * 1024;
 
-let current: TapStack | null = null;
-
-test.after.each(() => {
-  if (current !== null) {
-    current.stop();
-    assert.is(current.stack.pool.available, current.stack.pool.count, "every pool buffer returned");
-  }
-  current = null;
-});
-
-const ECHO_CLIENT = `
-import socket, hashlib, threading, random, sys
-n = int(sys.argv[1]); port = int(sys.argv[2])
-data = random.Random(1).randbytes(n)
-s = socket.create_connection(("192.0.2.2", port), timeout=60)
-got = hashlib.sha256(); count = [0]
-def reader():
-    while True:
-        b = s.recv(65536)
-        if not b: break
-        got.update(b); count[0] += len(b)
-t = threading.Thread(target=reader); t.start()
-s.sendall(data); s.shutdown(socket.SHUT_WR); t.join()
-print(hashlib.sha256(data).hexdigest(), got.hexdigest(), count[0])
-`;
+const stacks = stopAfterEach(test);
 
 /** Prints a transfer's time and rate, for the README's figures. */
 function report(what: string, bytes: number, started: number): void {
@@ -48,16 +25,13 @@ function report(what: string, bytes: number, started: number): void {
 }
 
 test("kernel client to the echo service: 64 MB echoed, SHA-256 equal", async ({ lab }) => {
-  const run = (current = await tapStack(lab, "tap0"));
+  const run = (stacks.current = await tapStack(lab, "tap0"));
   const started = performance.now();
-  const r = await lab.run("python3", ["-c", ECHO_CLIENT, String(64 * MB), "7"], {
-    timeoutMs: 240_000,
-  });
+  const r = await kernelEcho(lab, 64 * MB, 240_000);
   report("echo", 64 * MB, started);
   assert.is(r.status, 0, r.stderr);
-  const [sent, got, count] = r.stdout.trim().split(" ");
-  assert.is(Number(count), 64 * MB);
-  assert.is(got, sent);
+  assert.is(r.count, 64 * MB);
+  assert.is(r.got, r.sent);
   await until(() => run.services.active === 0, 2000);
   assert.is(run.services.active, 0);
 });
@@ -75,7 +49,7 @@ print("eof" if s.recv(10) == b"" else "data")
 test("kernel client to the discard service: 64 MB taken, every byte, then a clean close", async ({
   lab,
 }) => {
-  const run = (current = await tapStack(lab, "tap0"));
+  const run = (stacks.current = await tapStack(lab, "tap0"));
   const started = performance.now();
   const r = await lab.run("python3", ["-c", DISCARD_CLIENT, String(64 * MB)], {
     timeoutMs: 240_000,
@@ -119,7 +93,7 @@ function chargenSha256(n: number): string {
 test("kernel client to chargen: 64 MB of RFC 864 lines, SHA-256 of the expected stream", async ({
   lab,
 }) => {
-  current = await tapStack(lab, "tap0");
+  stacks.current = await tapStack(lab, "tap0");
   const started = performance.now();
   const r = await lab.run("python3", ["-c", CHARGEN_CLIENT, String(64 * MB)], {
     timeoutMs: 240_000,
@@ -154,7 +128,7 @@ print(got, h.hexdigest())
 test("a kernel reader with a small buffer and MSS 536 that stops for 3 s: zero window, probes, the stream resumes intact", async ({
   lab,
 }) => {
-  const run = (current = await tapStack(lab, "tap0"));
+  const run = (stacks.current = await tapStack(lab, "tap0"));
   const stats = run.stack.tcp.stats;
   const r = await lab.run("python3", ["-c", PAUSING_READER, String(8 * MB)], {
     timeoutMs: 120_000,
@@ -183,7 +157,7 @@ print("reset")
 test("kernel clients that reset mid-stream (SO_LINGER 0): every session and buffer comes back", async ({
   lab,
 }) => {
-  const run = (current = await tapStack(lab, "tap0"));
+  const run = (stacks.current = await tapStack(lab, "tap0"));
   const stats = run.stack.tcp.stats;
   // Into discard 1 MB; echo and chargen 100 KB, less than the kernel buffers unread; HTTP half a head.
   for (const [port, text, times] of [
@@ -216,7 +190,7 @@ test("kernel clients that reset mid-stream (SO_LINGER 0): every session and buff
 test("the stack as a client of a kernel server: 16 MB up, 16 MB down, SHA-256 equal", async ({
   lab,
 }) => {
-  const run = (current = await tapStack(lab, "tap0"));
+  const run = (stacks.current = await tapStack(lab, "tap0"));
   const started = performance.now();
   await stackClient(run, lab, 16 * MB, 16 * MB);
   report("stack client, up then down", 32 * MB, started);
@@ -225,7 +199,7 @@ test("the stack as a client of a kernel server: 16 MB up, 16 MB down, SHA-256 eq
 test("the same through --impair loss=0.05,reorder=0.02,dup=0.01,corrupt=0.001: 16 MB each way", async ({
   lab,
 }) => {
-  const run = (current = await tapStack(lab, "tap0", {
+  const run = (stacks.current = await tapStack(lab, "tap0", {
     loss: 0.05,
     reorder: 0.02,
     duplicate: 0.01,
@@ -235,12 +209,9 @@ test("the same through --impair loss=0.05,reorder=0.02,dup=0.01,corrupt=0.001: 1
   const started = performance.now();
   await stackClient(run, lab, 16 * MB, 16 * MB);
   report("impaired stack client, up then down", 32 * MB, started);
-  const r = await lab.run("python3", ["-c", ECHO_CLIENT, String(1 * MB), "7"], {
-    timeoutMs: 120_000,
-  });
+  const r = await kernelEcho(lab, 1 * MB, 120_000);
   assert.is(r.status, 0, r.stderr);
-  const [sent, got] = r.stdout.trim().split(" ");
-  assert.is(got, sent);
+  assert.is(r.got, r.sent);
   const stats = run.stack.tcp.stats;
   console.log(
     `  impaired: ${stats.retransmits} retransmits, ${stats.badChecksum} bad checksums in`,

@@ -1,6 +1,8 @@
 // A stack on a lab TAP, driven in real time by the NodeDriver, with the UDP echo service on port 7,
 // TCP echo, discard and chargen, and HTTP on 80: what the interop suites put in front of the kernel.
 
+import type { Test } from "uvu";
+import * as assert from "uvu/assert";
 import type { NetDevice } from "../../src/device.js";
 import { simulatedEnc28j60 } from "../../hal/enc28j60/simulated.js";
 import type { Enc28j60Sim } from "../../hal/enc28j60/simulator.js";
@@ -15,6 +17,7 @@ import { UdpEcho } from "../../src/apps/udp-echo.js";
 import { Stack } from "../../src/stack.js";
 import { simulatedW5500 } from "../../hal/w5500/chip.js";
 import type { W5500Simulator } from "../../hal/w5500/simulator.js";
+import type { LabContext } from "./lab.js";
 
 export interface TapStack {
   stack: Stack;
@@ -116,4 +119,30 @@ export async function until(done: () => boolean, timeoutMs: number): Promise<boo
     await sleep(1);
   }
   return true;
+}
+
+/** The TapStack the running test of a suite uses; see stopAfterEach(). */
+export class CurrentStack {
+  current: TapStack | null = null;
+}
+
+/**
+ * Stops the stack a test left in `current` after each test of `test`, and checks that every pool
+ * buffer came back: `const stacks = stopAfterEach(test)`, then `stacks.current = await tapStack(...)`.
+ */
+export function stopAfterEach(test: Test<LabContext>): CurrentStack {
+  const stacks = new CurrentStack();
+  test.after.each(() => {
+    const current = stacks.current;
+    if (current !== null) {
+      current.stop();
+      assert.is(
+        current.stack.pool.available,
+        current.stack.pool.count,
+        "every pool buffer returned",
+      );
+    }
+    stacks.current = null;
+  });
+  return stacks;
 }

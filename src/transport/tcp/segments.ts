@@ -53,23 +53,20 @@ export function writeSegment(
   let o = 0;
   const syn = (flags & TCP_SYN) !== 0;
   if (syn) {
-    o += writeMss(bytes, opt, iface.mtu - 40);
+    // Actively opening, everything is offered; answering, what the peer's SYN offered.
     const active = c.state === SYN_SENT;
-    const sack = active || c.sackOk;
-    const ts = active || c.tsOk;
-    if (sack && ts) {
-      o += writeSackPermitted(bytes, opt + o, false);
-      o += writeTimestamp(bytes, opt + o, now | 0, active ? 0 : c.tsRecent);
-    } else if (ts) {
-      o += writeNops(bytes, opt + o);
-      o += writeTimestamp(bytes, opt + o, now | 0, c.tsRecent);
-    } else if (sack) o += writeSackPermitted(bytes, opt + o, true);
-    if (active || c.wsOk) o += writeWscale(bytes, opt + o, c.rcvWscale);
+    o = synOptions(
+      bytes,
+      opt,
+      iface.mtu - 40,
+      active || c.sackOk,
+      active || c.tsOk,
+      now | 0,
+      active ? 0 : c.tsRecent,
+      active || c.wsOk ? c.rcvWscale : -1,
+    );
   } else {
-    if (c.tsOk) {
-      o += writeNops(bytes, opt + o);
-      o += writeTimestamp(bytes, opt + o, now | 0, c.tsRecent);
-    }
+    if (c.tsOk) o += timestampOption(bytes, opt, now | 0, c.tsRecent);
     // SACK blocks ride on segments without data, so the MSS arithmetic never changes.
     if (len === 0 && (flags & TCP_ACK) !== 0 && c.sackOk && (c.ooo.count > 0 || c.dsack)) {
       const n = sackBlocks(c, c.tsOk ? 3 : 4, t.sackStarts, t.sackEnds);
@@ -114,6 +111,44 @@ export function finish(
   t.stats.segmentsOut++;
 }
 
+/**
+ * The options of a SYN or SYN-ACK at `opt`: MSS, then SACK-permitted and timestamps when `sack`
+ * and `ts` (packed as Linux packs them), then the window scale when `wscale` >= 0. Returns their
+ * length.
+ */
+function synOptions(
+  bytes: Uint8Array,
+  opt: number,
+  mss: number,
+  sack: boolean,
+  ts: boolean,
+  tsVal: number,
+  tsEcr: number,
+  wscale: number,
+): number {
+  let o = writeMss(bytes, opt, mss);
+  if (sack && ts) {
+    o += writeSackPermitted(bytes, opt + o, false);
+    o += writeTimestamp(bytes, opt + o, tsVal, tsEcr);
+  } else if (ts) o += timestampOption(bytes, opt + o, tsVal, tsEcr);
+  else if (sack) o += writeSackPermitted(bytes, opt + o, true);
+  if (wscale >= 0) o += writeWscale(bytes, opt + o, wscale);
+  return o;
+}
+
+/** The timestamp option behind two NOPs, 4-byte aligned, at `at`; returns its length. */
+function timestampOption(bytes: Uint8Array, at: number, tsVal: number, tsEcr: number): number {
+  const o = writeNops(bytes, at);
+  return o + writeTimestamp(bytes, at + o, tsVal, tsEcr);
+}
+
+/** A pool buffer for a segment no connection waits to send; -errno counted as blocked output. */
+function allocSegment(t: TcpTable, iface: NonNullable<TcpTable["iface"]>): number {
+  const handle = iface.ip.allocDatagram();
+  if (handle < 0) t.stats.outBlocked++;
+  return handle;
+}
+
 export function poolOffset(t: TcpTable, handle: number): number {
   return (t.iface as NonNullable<typeof t.iface>).pool.offsetOf(handle) + DATAGRAM_DATA_OFFSET;
 }
@@ -133,18 +168,11 @@ export function bareSegment(
 ): number {
   const iface = t.iface;
   if (iface === null) return -ENETUNREACH;
-  const handle = iface.ip.allocDatagram();
-  if (handle < 0) {
-    t.stats.outBlocked++;
-    return handle;
-  }
+  const handle = allocSegment(t, iface);
+  if (handle < 0) return handle;
   const bytes = t.bytes;
   const at = poolOffset(t, handle);
-  let o = 0;
-  if (ts) {
-    o += writeNops(bytes, at + TCP_HEADER_LENGTH);
-    o += writeTimestamp(bytes, at + TCP_HEADER_LENGTH + o, t.now | 0, tsEcr);
-  }
+  const o = ts ? timestampOption(bytes, at + TCP_HEADER_LENGTH, t.now | 0, tsEcr) : 0;
   t.seg
     .wrap(bytes, at)
     .writeHeader(localPort, remotePort, seq, ack, TCP_HEADER_LENGTH + o, flags, 0);
@@ -168,27 +196,22 @@ export function synAck(
 ): void {
   const iface = t.iface;
   if (iface === null) return;
-  const handle = iface.ip.allocDatagram();
-  if (handle < 0) {
-    t.stats.outBlocked++;
-    return;
-  }
+  const handle = allocSegment(t, iface);
+  if (handle < 0) return;
   const bytes = t.bytes;
   const at = poolOffset(t, handle);
-  const opt = at + TCP_HEADER_LENGTH;
-  let o = writeMss(bytes, opt, iface.mtu - 40);
-  const sack = (options & SYN_SACK) !== 0;
-  const ts = (options & SYN_TS) !== 0;
-  if (sack && ts) {
-    o += writeSackPermitted(bytes, opt + o, false);
-    o += writeTimestamp(bytes, opt + o, tsVal, tsRecent);
-  } else if (ts) {
-    o += writeNops(bytes, opt + o);
-    o += writeTimestamp(bytes, opt + o, tsVal, tsRecent);
-  } else if (sack) o += writeSackPermitted(bytes, opt + o, true);
   const ws = ((options >>> 16) & 15) - 1;
   const ourWscale = t.slots.length > 0 ? t.slots[0].ourWscale : 0;
-  if (ws >= 0) o += writeWscale(bytes, opt + o, ourWscale);
+  const o = synOptions(
+    bytes,
+    at + TCP_HEADER_LENGTH,
+    iface.mtu - 40,
+    (options & SYN_SACK) !== 0,
+    (options & SYN_TS) !== 0,
+    tsVal,
+    tsRecent,
+    ws >= 0 ? ourWscale : -1,
+  );
   const window = t.receiveBuffer < 0xffff ? t.receiveBuffer : 0xffff;
   t.seg
     .wrap(bytes, at)
