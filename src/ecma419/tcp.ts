@@ -38,7 +38,6 @@ export interface TCPOptions {
   onReadable?: (this: TCP, bytes: number) => void;
   onWritable?: (this: TCP, bytes: number) => void;
   onError?: (this: TCP) => void;
-  [other: string]: unknown;
 }
 
 export interface WriteOptions {

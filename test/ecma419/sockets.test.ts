@@ -98,7 +98,7 @@ test("TCP: write returns the writable count, overflow throws, format number writ
   const t: TCP = new client.TCP({
     address: "192.0.2.1",
     port: 80,
-    unknownOption: 1,
+    ...({ unknownOption: 1, host: "example.com", secure: {} } as object),
     onWritable(bytes: number) {
       if (done) return;
       done = true;
