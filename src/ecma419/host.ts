@@ -78,12 +78,18 @@ export class SocketHost implements Pollable {
    * not one (our DNS answers dotted quads only).
    */
   putSockaddr(address: string | undefined, port: number): boolean {
-    const b = this.sockaddr;
     let v = 0;
     if (address !== undefined) {
       v = dottedQuad(address);
       if (v < 0) return false;
     }
+    this.putSockaddrValue(v, port);
+    return true;
+  }
+
+  /** An AF_INET sockaddr for an address already parsed. */
+  putSockaddrValue(v: number, port: number): void {
+    const b = this.sockaddr;
     b.fill(0);
     b[0] = AF_INET;
     b[2] = (port >> 8) & 255;
@@ -92,7 +98,6 @@ export class SocketHost implements Pollable {
     b[5] = (v >>> 16) & 255;
     b[6] = (v >>> 8) & 255;
     b[7] = v & 255;
-    return true;
   }
 
   /** The address in `sockaddr` (after a get*Name or recvMsg), as an integer. */

@@ -2,8 +2,8 @@
 // (tests/modules/io/socket/{tcp,udp,listener}) check: constructors and options, format, the
 // first onWritable, write before connect, overflow, read(n) beyond what waits, read(view) within
 // its range, methods after close and on foreign receivers, `from`, `target`, callbacks never from
-// inside a call, UDP packets with address and port, Listener ports; and no allocation per
-// read/write with the application's own views.
+// inside a call, UDP packets with address and port, Listener ports; and a 2 MB echo through the
+// application's own views (allocation is measured in bench/epsocket.ts, mode ecma419).
 
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -443,7 +443,7 @@ test("DNS stub: dotted quads resolve later, names fail; interface reports addres
   assert.is(client.network.tcp.io, client.TCP);
 });
 
-test("2 MB echoed through read(view) and write(view); heap growth printed (V8)", () => {
+test("2 MB echoed through write(view) and read(view) with the application's own views", () => {
   const { net, server, client } = setup();
   const echoBuffer = new Uint8Array(4096);
   new server.Listener({
@@ -480,16 +480,7 @@ test("2 MB echoed through read(view) and write(view); heap growth printed (V8)",
       }
     },
   });
-  // Warm up, then measure the steady state.
-  while (received < 256 * 1024) net.runUntilIdle(1000);
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (gc !== undefined) gc();
-  const before = process.memoryUsage().heapUsed;
-  const start = received;
-  while (received < total) if (!net.runUntilIdle(1000) && received === start) break;
-  const grown = process.memoryUsage().heapUsed - before;
-  const mb = (received - start) / (1024 * 1024);
-  console.log(`  ecma419 echo: ${mb.toFixed(2)} MB, heap grew ${grown} bytes`);
+  for (let round = 0; received < total && round < 10_000; round++) net.runUntilIdle(1000);
   assert.is(received, total);
   t.close();
 });
