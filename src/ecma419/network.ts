@@ -67,17 +67,27 @@ export interface ResolveOptions {
   onError?: (host: string) => void;
 }
 
+/** The specification's completion: an Error or null, the address, the host. */
+export type ResolveCallback = (error: Error | null, address?: string, host?: string) => void;
+
 /** One resolve() answered at the next poll (never from inside the call). */
 class Answer implements Deferred {
   constructor(
     readonly request: ResolveOptions,
     readonly target: unknown,
+    readonly callback: ResolveCallback | null,
   ) {}
   run(): void {
     const r = this.request;
-    if (dottedQuad(r.host) >= 0) {
+    const resolved = dottedQuad(r.host) >= 0;
+    if (resolved) {
       if (typeof r.onResolved === "function") r.onResolved.call(this.target, r.host, r.host);
     } else if (typeof r.onError === "function") r.onError.call(this.target, r.host);
+    const callback = this.callback;
+    if (callback !== null) {
+      if (resolved) callback.call(this.target, null, r.host, r.host);
+      else callback.call(this.target, new Error("not found"), undefined, r.host);
+    }
   }
 }
 
@@ -90,9 +100,10 @@ export class Resolver {
     this.#host = host;
   }
 
-  resolve(request: ResolveOptions): void {
+  /** Moddable's `resolve({host, onResolved, onError})`, or the specification's completion. */
+  resolve(request: ResolveOptions, callback?: ResolveCallback): void {
     if (this.#closed) throw new SyntaxError("closed");
-    this.#host.defer(new Answer(request, this));
+    this.#host.defer(new Answer(request, this, typeof callback === "function" ? callback : null));
   }
 
   close(): void {

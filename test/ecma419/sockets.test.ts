@@ -434,9 +434,20 @@ test("DNS stub: dotted quads resolve later, names fail; interface reports addres
     },
   });
   r.resolve({ host: "example.com", onError: (host: string) => events.push(`fail ${host}`) });
+  r.resolve({ host: "192.0.2.9" }, (error, address, host) =>
+    events.push(`callback ${String(error)} ${address} ${host}`),
+  );
+  r.resolve({ host: "nowhere" }, (error, address, host) =>
+    events.push(`callback ${error?.message} ${address} ${host}`),
+  );
   inside = false;
   net.runUntilIdle();
-  assert.equal(events, ["192.0.2.1=192.0.2.1", "fail example.com"]);
+  assert.equal(events, [
+    "192.0.2.1=192.0.2.1",
+    "fail example.com",
+    "callback null 192.0.2.9 192.0.2.9",
+    "callback not found undefined nowhere",
+  ]);
   assert.is(client.interface.address, "192.0.2.2");
   assert.is(client.interface.connection, 500);
   assert.match(client.interface.MAC ?? "", /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/);
