@@ -2,7 +2,9 @@
 // the layer, which delivers every instance's callbacks from its poll. Callbacks therefore never
 // run from inside a method or a constructor (ECMA-419 §8), and always after the stack's input
 // pass. Instances sit in a table indexed by their socket's descriptor, made once; a poll walks it
-// (a handful of sockets on a microcontroller) and allocates nothing.
+// (a handful of sockets on a microcontroller) and allocates nothing. The driver polls every
+// pollable in each round, so data or an acknowledgement that frees space reaches onReadable or
+// onWritable without a waiter entry per socket.
 
 import type { Pollable } from "../device.js";
 import type { SocketLayer } from "../epsocket/layer.js";

@@ -227,8 +227,6 @@ export class TCP implements Delivery {
     }
     const left = this.#space(s);
     this.#writable = left;
-    // Hear about the space acknowledgements free, as lwIP's sent callback does.
-    (s.tcp as NonNullable<SocketOperations["tcp"]>).wantWritable();
     return left;
   }
 

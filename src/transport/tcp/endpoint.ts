@@ -289,15 +289,6 @@ export class TcpEndpoint {
     return c === null ? 0 : c.sendRing.writable;
   }
 
-  /**
-   * Asks for EVENT_OUT when acknowledgements next free send space, as after a refused send: for
-   * callers (ECMA-419's onWritable) that report every gain in space, not only after -EAGAIN.
-   */
-  wantWritable(): void {
-    const c = this.live();
-    if (c !== null) c.wantsWrite = true;
-  }
-
   /** TIOCINQ: bytes ready to read. */
   get receiveQueued(): number {
     const c = this.live();
