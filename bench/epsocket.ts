@@ -73,7 +73,7 @@ export function xsSlotsPerMb(protocol: steps.Protocol, mode: steps.Mode, count: 
 
 export function describeSocket(f: SocketFigure, xs: number | null): string {
   return (
-    `${f.protocol.toUpperCase()} through ${f.mode === "socket" ? "the socket layer " : f.mode === "blocking" ? "blocking calls   " : "the endpoints    "}: ` +
+    `${f.protocol.toUpperCase()} through ${f.mode === "socket" ? "the socket layer " : f.mode === "blocking" ? "blocking calls   " : f.mode === "ecma419" ? "ECMA-419 classes " : "the endpoints    "}: ` +
     `${f.mbPerSecond.toFixed(1)} MB/s, ${f.collections} GCs over ${f.megabytes} MB, heap ${Math.round(f.heapGrowthPerMb)} B/MB` +
     (xs === null ? "" : `, XS ${xs} slots/MB`) +
     `, ${f.leaked} buffers leaked`
@@ -83,7 +83,7 @@ export function describeSocket(f: SocketFigure, xs: number | null): string {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const mb = Number(process.argv[2] ?? 16);
   for (const protocol of ["udp", "tcp"] as const)
-    for (const mode of ["endpoint", "socket", "blocking"] as const)
+    for (const mode of ["endpoint", "socket", "blocking", "ecma419"] as const)
       console.log(
         describeSocket(await socketFigure(protocol, mode, mb), xsSlotsPerMb(protocol, mode, 200)),
       );

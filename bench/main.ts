@@ -165,7 +165,7 @@ console.log(
   "8. The socket layer on the data paths: 1 KB steps through sendMsg/recvMsg beside the endpoints",
 );
 for (const protocol of ["udp", "tcp"] as const)
-  for (const mode of ["endpoint", "socket", "blocking"] as const)
+  for (const mode of ["endpoint", "socket", "blocking", "ecma419"] as const)
     console.log(
       `   ${describeSocket(await socketFigure(protocol, mode, quick ? 4 : 16), xsSlotsPerMb(protocol, mode, quick ? 100 : 200))}`,
     );

@@ -3,9 +3,14 @@
 // stream), sent with sendMsg and read with recvMsg, sockaddrs in the caller's bytes. With
 // mode "endpoint" the same transfer goes through the transport endpoints directly: the baseline
 // that shows what the socket layer adds; with mode "blocking" the receiver (and the TCP sender)
-// use the callback-driven blocking calls with one Completion made at setup. The step of
+// use the callback-driven blocking calls with one Completion made at setup; with mode "ecma419"
+// it goes through the ECMA-419 TCP and UDP classes (write(view), read(view) from onReadable,
+// callbacks delivered by the host's poll), views over the arena made once at setup. The step of
 // bench/epsocket.ts (V8) and of xs-alloc (XS).
 
+import { createNetwork, type Network } from "../../src/ecma419/network.js";
+import type { TCP } from "../../src/ecma419/tcp.js";
+import type { UDP } from "../../src/ecma419/udp.js";
 import { SocketLayer } from "../../src/epsocket/layer.js";
 import { AF_INET, SOCK_DGRAM, SOCK_NONBLOCK, SOCK_STREAM } from "../../src/epsocket/linux.js";
 import type { Completion, SocketOperations } from "../../src/epsocket/socket.js";
@@ -16,7 +21,7 @@ import { FullAddress } from "../../src/wire/address.js";
 import { duo, endpoint } from "../../test/support/stacks.js";
 
 export type Protocol = "udp" | "tcp";
-export type Mode = "socket" | "blocking" | "endpoint";
+export type Mode = "socket" | "blocking" | "endpoint" | "ecma419";
 
 const CHUNK = 1024;
 
@@ -43,6 +48,12 @@ interface State {
   to: FullAddress;
   from: FullAddress;
   results: Results;
+  na: Network | null;
+  nb: Network | null;
+  ecmaClient: TCP | UDP | null;
+  ecmaServer: TCP | UDP | null;
+  sendView: Uint8Array;
+  recvView: Uint8Array;
 }
 
 let state: State | null = null;
@@ -67,6 +78,8 @@ function pump(s: State): void {
     s.la.poll(s.now);
     s.b.poll(s.now);
     s.lb.poll(s.now);
+    if (s.na !== null) (s.na as Network).host.poll(s.now);
+    if (s.nb !== null) (s.nb as Network).host.poll(s.now);
   }
 }
 
@@ -105,8 +118,19 @@ export function setup(protocol: Protocol = "udp", mode: Mode = "socket"): void {
     to: endpoint("192.0.2.2", 7),
     from: new FullAddress(),
     results: new Results(),
+    na: null,
+    nb: null,
+    ecmaClient: null,
+    ecmaServer: null,
+    sendView: bytes,
+    recvView: bytes,
   };
   state = s;
+  if (mode === "ecma419") {
+    setupEcma(s, protocol);
+    for (let i = 0; i < 50; i++) step(i);
+    return;
+  }
   const to = Uint8Array.from([AF_INET, 0, 0, 7, 192, 0, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0]);
   bytes.set(to, s.toAt);
   for (let i = 0; i < CHUNK; i++) bytes[s.sendAt + i] = i & 255;
@@ -143,8 +167,61 @@ export function setup(protocol: Protocol = "udp", mode: Mode = "socket"): void {
   for (let i = 0; i < 50; i++) step(i);
 }
 
+/** The ECMA-419 pair: the server reads every delivery into its view; results count bytes. */
+function setupEcma(s: State, protocol: Protocol): void {
+  const na = createNetwork(s.la);
+  const nb = createNetwork(s.lb);
+  s.na = na;
+  s.nb = nb;
+  s.sendView = s.bytes.subarray(s.sendAt, s.sendAt + CHUNK);
+  s.recvView = s.bytes.subarray(s.recvAt, s.recvAt + CHUNK);
+  for (let i = 0; i < CHUNK; i++) s.sendView[i] = i & 255;
+  const results = s.results;
+  const view = s.recvView;
+  const onReadable = function (this: TCP | UDP): void {
+    const n = this.read(view) as number;
+    if (n > 0) {
+      if (results.received < 0) results.received = 0;
+      results.received += n;
+    }
+  };
+  if (protocol === "udp") {
+    s.ecmaServer = new nb.UDP({ port: 7, onReadable });
+    s.ecmaClient = new na.UDP({});
+    return;
+  }
+  const listener = new nb.Listener({ port: 7 });
+  s.ecmaClient = new na.TCP({ address: "192.0.2.2", port: 7 });
+  pump(s);
+  const accepted = listener.read();
+  if (accepted === undefined) throw new Error("ecma419 step: accept");
+  s.ecmaServer = new nb.TCP({ from: accepted, onReadable });
+  listener.close();
+}
+
+function ecmaStep(s: State, i: number): void {
+  const results = s.results;
+  s.sendView[0] = i & 0xff;
+  results.received = -1;
+  if (s.protocol === "udp") (s.ecmaClient as UDP).write(s.sendView, "192.0.2.2", 7);
+  else (s.ecmaClient as TCP).write(s.sendView);
+  for (let round = 0; results.received < CHUNK; round++) {
+    if (round > 100) {
+      // ARP may hold the very first datagram back.
+      if (s.protocol === "udp" && i < 50) return;
+      throw new Error(`ecma419 step: stalled at ${results.received}`);
+    }
+    pump(s);
+  }
+  if (results.received !== CHUNK) throw new Error(`ecma419 step: read ${results.received}`);
+}
+
 export function step(i: number): void {
   const s = state as State;
+  if (s.mode === "ecma419") {
+    ecmaStep(s, i);
+    return;
+  }
   if (s.mode === "blocking") {
     blockingStep(s, i);
     return;

@@ -283,6 +283,12 @@ export class TcpEndpoint {
     return c === null ? 0 : c.sendRing.readable;
   }
 
+  /** Bytes a send would take now: the free space of the send ring. */
+  get sendSpace(): number {
+    const c = this.live();
+    return c === null ? 0 : c.sendRing.writable;
+  }
+
   /** TIOCINQ: bytes ready to read. */
   get receiveQueued(): number {
     const c = this.live();
