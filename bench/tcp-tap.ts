@@ -55,7 +55,7 @@ export class BulkSource implements EntryCallback {
 
   constructor(stack: Stack, port = BULK_PORT) {
     const listener = stack.openTcp();
-    if (listener === null) throw new Error("BulkSource: no TCP endpoint free");
+    if (typeof listener === "number") throw new Error("BulkSource: no TCP endpoint free");
     if (listener.bind(null, port) < 0 || listener.listen(2) < 0)
       throw new Error(`BulkSource: cannot listen on ${port}`);
     this.listener = listener;

@@ -251,10 +251,14 @@ export class Stack implements Pollable {
     return udp.live < udp.slots.length ? -ENOBUFS : -EMFILE;
   }
 
-  /** A new TCP endpoint, or null when all are in use. */
-  openTcp(): TcpEndpoint | null {
+  /**
+   * A new TCP endpoint, or -ENOBUFS when every connection slot is taken (by open sockets,
+   * accepted connections or closed ones still finishing), as Linux answers when socket memory
+   * runs out.
+   */
+  openTcp(): TcpEndpoint | number {
     const slot = this.tcp.open();
-    return slot === null ? null : new TcpEndpoint(slot);
+    return slot === null ? -ENOBUFS : new TcpEndpoint(slot);
   }
 
   /**

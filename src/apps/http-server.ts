@@ -150,7 +150,7 @@ export class HttpServer {
     this.texts = new HttpTexts(stack.memory);
     this.parser = new HttpRequestParser(this.texts);
     const endpoint = stack.openTcp();
-    if (endpoint === null) throw new Error("http-server: no TCP endpoint free");
+    if (typeof endpoint === "number") throw new Error("http-server: no TCP endpoint free");
     const port = options.port ?? DEFAULTS.port;
     const bound = endpoint.bind(null, port);
     if (bound < 0) throw new Error(`http-server: bind to port ${port} failed (${-bound})`);

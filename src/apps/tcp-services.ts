@@ -178,7 +178,7 @@ export class TcpServices {
   private listen(stack: Stack, port: number, kind: number, backlog: number): void {
     if (port === 0) return;
     const endpoint = stack.openTcp();
-    if (endpoint === null) throw new Error("tcp-services: no TCP endpoint free");
+    if (typeof endpoint === "number") throw new Error("tcp-services: no TCP endpoint free");
     const bound = endpoint.bind(null, port);
     if (bound < 0) throw new Error(`tcp-services: bind to port ${port} failed (${-bound})`);
     endpoint.listen(backlog);

@@ -25,7 +25,7 @@ import { AF_UNSPEC, SHUT_RD, SHUT_RDWR, SHUT_WR, SOCK_CLOEXEC, SOCK_NONBLOCK } f
 import { convertAddress, getAddress, isUnspecified6, sockaddrFamily } from "./sockaddr.js";
 import type { SocketOperations } from "./socket.js";
 import { applyKeepalive } from "./options.js";
-import { SS_UNCONNECTED, SS_CONNECTING, SS_CONNECTED, ENOBUFS_LINUX } from "./codes.js";
+import { SS_UNCONNECTED, SS_CONNECTING, SS_CONNECTED } from "./codes.js";
 
 /**
  * connect(2) as a non-blocking call (a blocking socket uses connectBlocking): 0, -EINPROGRESS,
@@ -127,7 +127,7 @@ export function disconnect(s: SocketOperations, tcp: TcpEndpoint): number {
   s.shutWrite = false;
   if (state === CLOSED) return 0;
   const fresh = s.layer.stack.openTcp();
-  if (fresh === null) return -ENOBUFS_LINUX;
+  if (typeof fresh === "number") return fresh;
   fresh.reuseAddress = tcp.reuseAddress;
   fresh.noDelay = tcp.noDelay;
   fresh.lingerZero = s.lingerOn && s.lingerSeconds === 0;

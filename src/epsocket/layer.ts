@@ -40,7 +40,6 @@ import { SocketOperations } from "./socket.js";
 /** Linux's answers the stack's errno table lacks. */
 const ENOTTY = 25;
 const EFAULT = 14;
-const ENOBUFS = 105;
 const ESOCKTNOSUPPORT = 94;
 
 export interface SocketLayerOptions {
@@ -119,7 +118,7 @@ export class SocketLayer implements Pollable {
     if (socket === null) return -EMFILE;
     if (kind === SOCK_STREAM) {
       const tcp = this.stack.openTcp();
-      if (tcp === null) return -ENOBUFS;
+      if (typeof tcp === "number") return tcp;
       socket.open(family, kind, (type & SOCK_NONBLOCK) !== 0);
       socket.tcp = tcp;
     } else {
@@ -163,7 +162,8 @@ export class SocketLayer implements Pollable {
     if (old === null) return;
     old.eventUnregister(socket.entry);
     old.close();
-    socket.tcp = this.stack.openTcp();
+    const tcp = this.stack.openTcp();
+    socket.tcp = typeof tcp === "number" ? null : tcp;
   }
 
   /** The socket's state changed outside the stack (shutdown): its blocked call looks again. */

@@ -18,7 +18,7 @@ function setup(options: HttpServerOptions = {}): { d: Duo; server: HttpServer } 
 }
 
 function connect(d: Duo): TcpEndpoint {
-  const c = d.a.openTcp()!;
+  const c = d.a.openTcp() as TcpEndpoint;
   assert.is(c.connect(endpoint("192.0.2.2", 80)), -EINPROGRESS);
   // A second of virtual time, not more: orphans in FIN-WAIT-2 time out with a reset, as Linux's do.
   d.net.runUntilIdle(100_000, 1000);

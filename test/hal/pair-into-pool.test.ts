@@ -12,6 +12,7 @@ import { PacketPool } from "../../src/storage/pool.js";
 import { pattern } from "../support/frames.js";
 import { endpoint, poolFull } from "../support/stacks.js";
 import { VirtualNet } from "../support/virtual.js";
+import type { TcpEndpoint } from "../../src/transport/tcp/endpoint.js";
 
 function frame(length: number, seed: number): Uint8Array {
   const f = new Uint8Array(length);
@@ -83,10 +84,10 @@ test("TCP between two stacks over an intoPool pair is exact and leaves both pool
   a.attach(pair.a, { address: "192.0.2.1", prefix: 24 });
   b.attach(pair.b, { address: "192.0.2.2", prefix: 24 });
   const net = new VirtualNet().add(a).add(b).attach(pair.a).attach(pair.b);
-  const listener = b.openTcp()!;
+  const listener = b.openTcp() as TcpEndpoint;
   assert.is(listener.bind(null, 5001), 0);
   assert.is(listener.listen(1), 0);
-  const client = a.openTcp()!;
+  const client = a.openTcp() as TcpEndpoint;
   assert.is(client.connect(endpoint("192.0.2.2", 5001)), -EINPROGRESS);
   net.runUntilIdle(10_000, 5_000);
   const server = listener.accept(null);

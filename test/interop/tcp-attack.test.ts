@@ -307,7 +307,7 @@ test("ISNs and ephemeral ports of 1,000 connections the stack opens show no simp
   for (let i = 0; i < count; i += batch) {
     const open: TcpEndpoint[] = [];
     for (let j = 0; j < batch; j++) {
-      const c = run.stack.openTcp()!;
+      const c = run.stack.openTcp() as TcpEndpoint;
       assert.is(c.connect(endpoint("192.0.2.1", 5001)), -EINPROGRESS);
       c.getLocal(local);
       ports.push(local.port);

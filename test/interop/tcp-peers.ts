@@ -25,6 +25,7 @@ data = random.Random(2).randbytes(m)
 c.sendall(data); c.close()
 print(n, h.hexdigest(), hashlib.sha256(data).hexdigest(), flush=True)
 `;
+import type { TcpEndpoint } from "../../src/transport/tcp/endpoint.js";
 
 /** Starts the kernel server; once it listens, resolves with a promise of its final line. */
 async function kernelServer(lab: Lab, back: number): Promise<{ done: Promise<string> }> {
@@ -58,7 +59,7 @@ export async function stackClient(
   back: number,
 ): Promise<{ ws: boolean; ts: boolean; sack: boolean }> {
   const finished = await kernelServer(lab, back);
-  const conn = run.stack.openTcp()!;
+  const conn = run.stack.openTcp() as TcpEndpoint;
   assert.is(conn.connect(endpoint("192.0.2.1", 5000)), -EINPROGRESS);
   assert.ok(await until(() => conn.state === ESTABLISHED, 5000), "connected");
   const data = new Uint8Array(size);

@@ -235,7 +235,7 @@ export class TcpScript {
    * handle and the listener. `options` go on the peer's SYN (none by default: MSS 536 applies).
    */
   passiveOpen(options?: Uint8Array, backlog = 4): { conn: TcpEndpoint; listener: TcpEndpoint } {
-    const listener = this.stack.openTcp()!;
+    const listener = this.stack.openTcp() as TcpEndpoint;
     assert.is(listener.bind(null, this.stackPort), 0);
     assert.is(listener.listen(backlog), 0);
     this.inject("S", { options });
@@ -250,7 +250,7 @@ export class TcpScript {
 
   /** The stack connects to the peer, which answers SYN-ACK with `options`; returns the handle. */
   activeOpen(options?: Uint8Array): TcpEndpoint {
-    const conn = this.stack.openTcp()!;
+    const conn = this.stack.openTcp() as TcpEndpoint;
     const to = new FullAddress();
     to.address.setV4(PEER_IP);
     to.port = this.peerPort;

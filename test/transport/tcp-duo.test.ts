@@ -25,10 +25,10 @@ interface Pair {
 
 /** Opens a connection from a to b's listener on `port`; returns both ends, established. */
 function connect(p: Pair, port: number): [TcpEndpoint, TcpEndpoint, TcpEndpoint] {
-  const listener = p.b.openTcp()!;
+  const listener = p.b.openTcp() as TcpEndpoint;
   assert.is(listener.bind(null, port), 0);
   assert.is(listener.listen(4), 0);
-  const client = p.a.openTcp()!;
+  const client = p.a.openTcp() as TcpEndpoint;
   assert.is(client.connect(endpoint("192.0.2.2", port)), -EINPROGRESS);
   p.net.runUntilIdle(10_000, 5_000);
   const from = new FullAddress();
@@ -141,12 +141,12 @@ test("under 2% loss, fast retransmit repairs most losses, not the retransmission
 
 test("many connections opened and closed in turn: tables idle after TIME-WAIT, pool whole", () => {
   const p = duo({ tcpSockets: 4, tcpTimeWait: 8, msl: 500 });
-  const listener = p.b.openTcp()!;
+  const listener = p.b.openTcp() as TcpEndpoint;
   listener.bind(null, 7000);
   listener.listen(2);
   const buf = new Uint8Array(100);
   for (let i = 0; i < 60; i++) {
-    const c = p.a.openTcp()!;
+    const c = p.a.openTcp() as TcpEndpoint;
     assert.is(c.connect(endpoint("192.0.2.2", 7000)), -EINPROGRESS);
     p.net.runUntilIdle(1000, 2000);
     const s = listener.accept(null);

@@ -10,6 +10,7 @@ import { SipHash } from "../../src/transport/siphash.js";
 import { FullAddress } from "../../src/wire/address.js";
 import { PEER_IP, STACK_IP } from "../support/harness.js";
 import { TcpScript } from "../support/tcp-script.js";
+import type { TcpEndpoint } from "../../src/transport/tcp/endpoint.js";
 
 // SipHash-2-4 with the key 00 01 .. 0f over the messages 00, 00 01, .. (the reference
 // implementation's vectors, as 64-bit integers).
@@ -81,7 +82,7 @@ test("an ISN is the keyed hash of its 4-tuple plus a 4 µs clock", () => {
   assert.is((t.isn(STACK_IP, 80, PEER_IP, 40000, 5001) - a) | 0, 250);
   assert.is((t.isn(STACK_IP, 80, PEER_IP, 40000, 5000 + 4 * 3600_000) - a) | 0, 3600_000_000 | 0);
   // What goes on the wire is that function at the time of the SYN.
-  const listener = s.stack.openTcp()!;
+  const listener = s.stack.openTcp() as TcpEndpoint;
   listener.bind(null, 80);
   listener.listen(4);
   s.inject("S");
@@ -115,7 +116,7 @@ test("the ephemeral ports of 1,000 connects are spread over Linux's range, not c
   to.port = 5001;
   const ports: number[] = [];
   for (let i = 0; i < 1000; i++) {
-    const conn = s.stack.openTcp()!;
+    const conn = s.stack.openTcp() as TcpEndpoint;
     assert.is(conn.connect(to), -EINPROGRESS);
     ports.push(s.expect("S").sourcePort);
     assert.is(conn.close(), 0);

@@ -88,10 +88,10 @@ function rig(offload: boolean, impair = false): Rig {
 }
 
 function connect(r: Rig): [TcpEndpoint, TcpEndpoint] {
-  const listener = r.b.openTcp()!;
+  const listener = r.b.openTcp() as TcpEndpoint;
   assert.is(listener.bind(null, 5001), 0);
   assert.is(listener.listen(1), 0);
-  const client = r.a.openTcp()!;
+  const client = r.a.openTcp() as TcpEndpoint;
   assert.is(client.connect(endpoint("192.0.2.2", 5001)), -EINPROGRESS);
   r.net.runUntilIdle(10_000, 5_000);
   const server = listener.accept(null);

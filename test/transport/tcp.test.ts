@@ -33,6 +33,7 @@ import { EADDRINUSE } from "../../src/errno.js";
 import { ETH_IPV4, ether, icmp, ipv4, pattern, tcp } from "../support/frames.js";
 import { OTHER_IP, PEER_IP, PEER_MAC, STACK_IP, STACK_MAC, ipFrame } from "../support/harness.js";
 import { TcpScript, synOptions } from "../support/tcp-script.js";
+import type { TcpEndpoint } from "../../src/transport/tcp/endpoint.js";
 
 const buf = new Uint8Array(65536);
 
@@ -43,7 +44,7 @@ function read(conn: { recv(d: Uint8Array, o: number, c: number, f: number): numb
 
 test("passive open: SYN, SYN-ACK with our MSS, ACK; accept hands the connection out", () => {
   const s = new TcpScript();
-  const listener = s.stack.openTcp()!;
+  const listener = s.stack.openTcp() as TcpEndpoint;
   listener.bind(null, 80);
   listener.listen(2);
   assert.is(listener.accept(null), -EAGAIN);
@@ -70,7 +71,7 @@ test("passive open: SYN, SYN-ACK with our MSS, ACK; accept hands the connection 
 
 test("active open offers MSS, SACK, timestamps and window scale; connect completes with EVENT_OUT", () => {
   const s = new TcpScript();
-  const conn = s.stack.openTcp()!;
+  const conn = s.stack.openTcp() as TcpEndpoint;
   const events: number[] = [];
   const entry = new WaiterEntry({ callback: (_e, ev) => events.push(ev) });
   conn.eventRegister(entry, EVENT_OUT | EVENT_ERR);
@@ -102,7 +103,7 @@ test("active open offers MSS, SACK, timestamps and window scale; connect complet
 
 test("connect refused by a reset: EVENT_ERR and ECONNREFUSED", () => {
   const s = new TcpScript();
-  const conn = s.stack.openTcp()!;
+  const conn = s.stack.openTcp() as TcpEndpoint;
   const to = new FullAddress();
   to.address.parse("192.0.2.2");
   to.port = 40000;
@@ -118,7 +119,7 @@ test("connect refused by a reset: EVENT_ERR and ECONNREFUSED", () => {
 
 test("SYN retransmissions back off 1, 2, 4, 8... s, then ETIMEDOUT", () => {
   const s = new TcpScript({ stack: { tcpSynRetries: 3 } });
-  const conn = s.stack.openTcp()!;
+  const conn = s.stack.openTcp() as TcpEndpoint;
   const to = new FullAddress();
   to.address.parse("192.0.2.2");
   to.port = 40000;
@@ -356,7 +357,7 @@ test("RFC 5961: the stack-wide challenge budget is drawn anew each second, not a
   // Many connections each earn one challenge; the stack answers a random 50-149 of them a second,
   // so an off-path attacker cannot count the others' challenges against a known limit.
   const s = new TcpScript({ stack: { tcpSockets: 41 } });
-  const listener = s.stack.openTcp()!;
+  const listener = s.stack.openTcp() as TcpEndpoint;
   listener.bind(null, s.stackPort);
   listener.listen(40);
   const stackSeqs: number[] = [];
@@ -557,7 +558,7 @@ test("SO_LINGER 0 and unread data make close() reset", () => {
 
 test("simultaneous open: SYN crosses SYN, both answer SYN-ACK", () => {
   const s = new TcpScript();
-  const conn = s.stack.openTcp()!;
+  const conn = s.stack.openTcp() as TcpEndpoint;
   const to = new FullAddress();
   to.address.parse("192.0.2.2");
   to.port = 40000;
@@ -574,7 +575,7 @@ test("simultaneous open: SYN crosses SYN, both answer SYN-ACK", () => {
 
 test("connect to an address that never answers ARP fails with EHOSTUNREACH", () => {
   const s = new TcpScript();
-  const conn = s.stack.openTcp()!;
+  const conn = s.stack.openTcp() as TcpEndpoint;
   const to = new FullAddress();
   to.address.setV4(OTHER_IP);
   to.port = 80;
@@ -585,7 +586,7 @@ test("connect to an address that never answers ARP fails with EHOSTUNREACH", () 
 
 test("recv flags and errors: MSG_PEEK, ENOTCONN before connect, EBADF after close", () => {
   const s = new TcpScript();
-  const fresh = s.stack.openTcp()!;
+  const fresh = s.stack.openTcp() as TcpEndpoint;
   assert.is(fresh.recv(buf, 0, 10, 0), -ENOTCONN);
   assert.is(fresh.send(buf, 0, 10, 0), -EPIPE);
   fresh.close();
@@ -600,7 +601,7 @@ test("recv flags and errors: MSG_PEEK, ENOTCONN before connect, EBADF after clos
 
 test("a SYN takes a SYN-queue entry, no connection slot; its SYN-ACK is resent with backoff, then dropped", () => {
   const s = new TcpScript({ stack: { tcpSynRetries: 2 } });
-  const listener = s.stack.openTcp()!;
+  const listener = s.stack.openTcp() as TcpEndpoint;
   listener.bind(null, 80);
   listener.listen(4);
   s.inject("S");
@@ -619,7 +620,7 @@ test("a SYN takes a SYN-queue entry, no connection slot; its SYN-ACK is resent w
 
 test("with the SYN queue full, SYN cookies answer; an ACK bearing a valid one makes the connection", () => {
   const s = new TcpScript({ stack: { tcpSynQueue: 1 } });
-  const listener = s.stack.openTcp()!;
+  const listener = s.stack.openTcp() as TcpEndpoint;
   listener.bind(null, 80);
   listener.listen(4);
   s.inject("S", { options: synOptions({ mss: 1460 }) });
@@ -650,7 +651,7 @@ test("with the SYN queue full, SYN cookies answer; an ACK bearing a valid one ma
 
 test("a SYN cookie keeps window scale and SACK in its timestamp when the peer offers timestamps", () => {
   const s = new TcpScript({ stack: { tcpSynQueue: 1, tcpReceiveBuffer: 262144 } });
-  const listener = s.stack.openTcp()!;
+  const listener = s.stack.openTcp() as TcpEndpoint;
   listener.bind(null, 80);
   listener.listen(4);
   s.inject("S", { options: synOptions({ mss: 1460 }) });
@@ -795,7 +796,7 @@ test("SACK recovery is paced by the pipe (RFC 6675): lost holes first, then new 
 
 test("an ICMP port unreachable while connecting ends it with ECONNREFUSED", () => {
   const s = new TcpScript();
-  const conn = s.stack.openTcp()!;
+  const conn = s.stack.openTcp() as TcpEndpoint;
   const to = new FullAddress();
   to.address.setV4(PEER_IP);
   to.port = 40000;
@@ -822,19 +823,19 @@ test("an ICMP port unreachable while connecting ends it with ECONNREFUSED", () =
 
 test("bind: a port held by a listener is EADDRINUSE; SO_REUSEADDR lets bound sockets share", () => {
   const s = new TcpScript();
-  const a = s.stack.openTcp()!;
+  const a = s.stack.openTcp() as TcpEndpoint;
   assert.is(a.bind(null, 80), 0);
   assert.is(a.listen(1), 0);
-  const b = s.stack.openTcp()!;
+  const b = s.stack.openTcp() as TcpEndpoint;
   assert.is(b.bind(null, 80), -EADDRINUSE);
   b.reuseAddress = true;
   assert.is(b.bind(null, 80), -EADDRINUSE);
-  const c = s.stack.openTcp()!;
+  const c = s.stack.openTcp() as TcpEndpoint;
   c.reuseAddress = true;
   assert.is(c.bind(null, 81), 0);
   assert.is(b.bind(null, 81), 0);
   a.close();
-  const d = s.stack.openTcp()!;
+  const d = s.stack.openTcp() as TcpEndpoint;
   assert.is(d.bind(null, 80), 0);
 });
 
@@ -938,7 +939,7 @@ test("resets in other states: ignored by a listener and by TIME-WAIT (RFC 1337),
   assert.is(s.stack.tcp.timeWait.count, 0);
   assert.is(s.stack.tcp.stats.timeWaitReused, 1);
   // SYN-SENT: a reset whose ACK is not for our SYN is ignored.
-  const c = s.stack.openTcp()!;
+  const c = s.stack.openTcp() as TcpEndpoint;
   const to = new FullAddress();
   to.address.setV4(PEER_IP);
   to.port = 5555;
@@ -950,7 +951,7 @@ test("resets in other states: ignored by a listener and by TIME-WAIT (RFC 1337),
 
 test("a reset to a connection waiting to be accepted frees it quietly", () => {
   const s = new TcpScript();
-  const listener = s.stack.openTcp()!;
+  const listener = s.stack.openTcp() as TcpEndpoint;
   listener.bind(null, 80);
   listener.listen(4);
   s.inject("S");
