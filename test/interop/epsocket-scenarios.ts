@@ -729,6 +729,9 @@ export function scenarios(): Scenario[] {
   add("TCP: connect AF_UNSPEC resets a connection; the socket connects again", (port) => [
     ...connected(port),
     s("connect", { fd: "c", addr: sin("0.0.0.0", 0, 0) }),
+    // Let the reset land first: a poll woken while the kernel is still processing it (on the
+    // other CPU) can see ERR before HUP and IN, on either subject.
+    p("sleep", { ms: 50 }),
     p("poll", { fd: "pc", events: POLLIN, timeout: 2000 }),
     p("recv", { fd: "pc" }),
     s("getpeername", { fd: "c" }),
