@@ -217,6 +217,16 @@ export class TcpStats {
   timeouts = 0;
   /** Segments sent again after duplicate ACKs or SACK. */
   fastRetransmits = 0;
+  /** RFC 6675 rescue retransmissions: the tail of a window resent once per fast recovery. */
+  rescueRetransmits = 0;
+  /** D-SACK blocks received (RFC 2883): the peer reports a segment it got twice. */
+  dsacksReceived = 0;
+  /** Fast recoveries undone: every retransmission of the episode proved needless. */
+  recoveryUndos = 0;
+  /** Retransmission timeouts undone the same way. */
+  timeoutUndos = 0;
+  /** Of the undos, those proved by D-SACKs (RFC 3708); the others by timestamps (RFC 3522). */
+  dsackUndos = 0;
   /** Segments outside the receive window (answered with an ACK). */
   outOfWindow = 0;
   /** Bare segments outside the window left unanswered because one was answered within the last

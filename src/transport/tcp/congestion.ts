@@ -1,5 +1,7 @@
 // Congestion control and RTT estimation: slow start and congestion avoidance (RFC 5681), NewReno
-// fast recovery (RFC 6582), CUBIC's growth and decrease (RFC 9438), the RTO of RFC 6298.
+// fast recovery (RFC 6582), CUBIC's growth and decrease (RFC 9438), the RTO of RFC 6298; and the
+// undo of a reduction that spurious retransmissions caused (RFC 3708 with D-SACK, RFC 3522's Eifel
+// detection with timestamps), done as Linux does it.
 
 import { seqDiff, seqLe, seqLt } from "../../wire/tcp.js";
 import type { TcpConnection } from "./connection.js";
@@ -41,6 +43,7 @@ export function duplicateAck(c: TcpConnection, ack: number): void {
   // also the oldest byte deemed lost by what is SACKed above it (RFC 6675 §5).
   const lost = c.dupAcks === 3 || (c.sackOk && sackedBytes(c) > 2 * mss);
   if (lost && c.dupAcks <= 3 && seqLt(c.recover, ack)) {
+    armUndo(c, false);
     c.ssthresh = decrease(c, seqDiff(c.sndMax, c.sndUna));
     // RFC 6675 §5 step (4.2): cwnd = ssthresh, the pipe does the rest; NewReno inflates by the
     // three segments that left the network.
@@ -50,6 +53,8 @@ export function duplicateAck(c: TcpConnection, ack: number): void {
     c.limitedTransmit = 0;
     c.retransmitHead = true;
     c.highRxt = c.sndUna;
+    // RFC 6675 §4 NextSeg rule 4: RescueRxt undefined, a rescue is allowed in this recovery.
+    c.rescueRxt = (c.sndUna - 1) | 0;
     c.rttAt = -1;
     c.pendingOutput = true;
     t.stats.fastRetransmits++;
@@ -90,11 +95,113 @@ export function cubicGrowth(c: TcpConnection, acked: number, now: number): void 
   }
 }
 
+/** A timeout (RFC 6298 §5.5): the window collapses and the flight goes again from sndUna. */
+export function enterLoss(c: TcpConnection): void {
+  // Linux's tcp_enter_loss: the reduction, and the state to undo it, once per episode; not again
+  // for a backed-off timeout, nor inside a fast recovery whose reduction stands.
+  if (!c.inRecovery && (!c.inLoss || c.retries === 1)) {
+    armUndo(c, true);
+    c.ssthresh = decrease(c, seqDiff(c.sndMax, c.sndUna));
+  } else c.undoTimeout = true;
+  c.cwnd = c.mss;
+  c.sndNxt = c.sndUna;
+  c.recover = c.sndMax;
+  c.inRecovery = false;
+  c.inLoss = true;
+  // RFC 2018 §8: after a timeout the SACKed bits are forgotten (the receiver may renege).
+  c.sacked.clear();
+  c.dupAcks = 0;
+  c.limitedTransmit = 0;
+}
+
+/** Before a reduction: what to restore should the episode's retransmissions prove needless. */
+function armUndo(c: TcpConnection, timeout: boolean): void {
+  const cwnd = c.cwnd;
+  // Linux's tcp_current_ssthresh: at least 3/4 of cwnd, the rate we were sending at.
+  const threeQuarters = (cwnd >>> 1) + (cwnd >>> 2);
+  c.priorSsthresh = c.ssthresh > threeQuarters ? c.ssthresh : threeQuarters;
+  c.priorCwnd = cwnd;
+  c.priorWMax = c.wMax;
+  c.undoMarker = c.sndUna;
+  c.undoRetrans = -1;
+  c.undoTimeout = timeout;
+  c.undoArmed = true;
+}
+
+/** Every retransmission is counted against the episode; the first one's timestamp is kept. */
+export function noteRetransmit(c: TcpConnection, now: number): void {
+  if (!c.undoArmed) return;
+  if (c.undoRetrans < 0) {
+    c.undoRetrans = 0;
+    c.undoStamp = now | 0;
+  }
+  c.undoRetrans++;
+}
+
+/**
+ * Linux's tcp_may_undo: every retransmission of the episode was reported duplicate (RFC 3708), or
+ * the segment in hand echoes a timestamp older than the first retransmission, so what it
+ * acknowledges arrived as first sent (RFC 3522).
+ */
+function mayUndo(c: TcpConnection): boolean {
+  if (!c.undoArmed || c.undoRetrans < 0) return false;
+  if (c.undoRetrans === 0) return true;
+  const o = c.table.opts;
+  return c.tsOk && o.hasTimestamp && o.tsEcr !== 0 && ((o.tsEcr - c.undoStamp) | 0) < 0;
+}
+
+/**
+ * Linux's tcp_undo_cwnd_reduction: cwnd and ssthresh back to at least what they were, the
+ * episode over. After a timeout the rest of the flight is not sent again (Linux unmarks it lost).
+ */
+function undo(c: TcpConnection): void {
+  const t = c.table;
+  if (c.cwnd < c.priorCwnd) c.cwnd = c.priorCwnd;
+  if (c.ssthresh < c.priorSsthresh) c.ssthresh = c.priorSsthresh;
+  if (c.cubic) {
+    // RFC 9438 §4.9: W_max as before the spurious decrease; a new epoch recomputes K.
+    c.wMax = c.priorWMax;
+    c.epochStart = -1;
+  }
+  if (c.undoRetrans === 0) t.stats.dsackUndos++;
+  if (c.undoTimeout) t.stats.timeoutUndos++;
+  else t.stats.recoveryUndos++;
+  c.undos++;
+  c.undoArmed = false;
+  c.inRecovery = false;
+  c.retransmitHead = false;
+  if (c.inLoss) {
+    c.inLoss = false;
+    if (seqLt(c.sndNxt, c.sndMax)) c.sndNxt = c.sndMax;
+  }
+  c.pendingOutput = true;
+}
+
+/**
+ * Linux's tcp_try_undo_dsack: a D-SACK that leaves no retransmission of the episode unreported
+ * undoes it at once, in fast recovery or after it; after a timeout it waits for an ACK of new
+ * data (congestionOnAck), as tcp_process_loss does.
+ */
+export function undoOnDsack(c: TcpConnection): void {
+  if (c.undoArmed && c.undoRetrans === 0 && !c.inLoss) undo(c);
+}
+
 export function congestionOnAck(c: TcpConnection, acked: number, ack: number, now: number): void {
   const mss = c.mss;
+  if (c.inLoss) {
+    // Linux's tcp_process_loss with F-RTO off: any ACK of new data may show the timeout spurious;
+    // the episode ends when everything outstanding at the timeout is acknowledged.
+    if (mayUndo(c)) undo(c);
+    else if (seqLe(c.recover, ack)) c.inLoss = false;
+  }
   if (c.inRecovery) {
     if (seqLe(c.recover, ack)) {
-      // Full acknowledgment (RFC 6582 §3.2 step 3): deflate.
+      // Full acknowledgment: undo when the retransmissions were needless (Linux's
+      // tcp_try_undo_recovery), else deflate (RFC 6582 §3.2 step 3).
+      if (mayUndo(c)) {
+        undo(c);
+        return;
+      }
       const flight = seqDiff(c.sndMax, ack);
       c.cwnd = c.ssthresh < flight + mss ? c.ssthresh : flight + mss;
       c.inRecovery = false;

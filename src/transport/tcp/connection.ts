@@ -139,6 +139,31 @@ export class TcpConnection extends Slot {
   cubicOrigin = 0;
   wEst = 0;
 
+  // -- spurious retransmissions (RFC 3708 with D-SACK, RFC 3522 with timestamps) and their undo,
+  // as Linux's undo_marker, undo_retrans, retrans_stamp, prior_cwnd and prior_ssthresh
+  /** A loss episode's reduction may still be undone; the fields below describe the episode. */
+  undoArmed = false;
+  /** The episode had a retransmission timeout (else it is a fast recovery). */
+  undoTimeout = false;
+  /** sndUna when the episode began: only D-SACKs above it are about its retransmissions. */
+  undoMarker = 0;
+  /** Retransmissions of the episode not yet reported duplicate; -1 before the first. */
+  undoRetrans = -1;
+  /** Our timestamp on the episode's first retransmission (valid once undoRetrans >= 0). */
+  undoStamp = 0;
+  /** What the reduction took: cwnd, ssthresh (at least 3/4 cwnd), CUBIC's W_max. */
+  priorCwnd = 0;
+  priorSsthresh = 0;
+  priorWMax = 0;
+  /** Going back over the flight after a timeout, until sndUna reaches recover (or an undo). */
+  inLoss = false;
+  /** Segments the peer's D-SACKs reported duplicate, over the connection's life. */
+  dsackDups = 0;
+  /** Loss episodes undone, over the connection's life. */
+  undos = 0;
+  /** RFC 6675 RescueRxt: a rescue retransmission is allowed while it is below sndUna. */
+  rescueRxt = 0;
+
   // -- acknowledgments
   /** An ACK must go in the next output. */
   ackNow = false;
@@ -258,6 +283,11 @@ export class TcpConnection extends Slot {
     this.cubicK = 0;
     this.cubicOrigin = 0;
     this.wEst = 0;
+    this.undoArmed = this.undoTimeout = this.inLoss = false;
+    this.undoMarker = this.undoStamp = this.rescueRxt = 0;
+    this.undoRetrans = -1;
+    this.priorCwnd = this.priorSsthresh = this.priorWMax = 0;
+    this.dsackDups = this.undos = 0;
     this.ackNow = false;
     this.dsack = false;
     this.dsackStart = this.dsackEnd = 0;

@@ -301,6 +301,12 @@ export class TcpEndpoint {
     return c === null ? 0 : c.totalRetransmits;
   }
 
+  /** Loss episodes whose reduction was undone, their retransmissions all proved needless. */
+  get undos(): number {
+    const c = this.live();
+    return c === null ? 0 : c.undos;
+  }
+
   /** Negotiated options: timestamps, SACK, window scaling, and the shifts. */
   get timestamps(): boolean {
     const c = this.live();

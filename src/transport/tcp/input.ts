@@ -5,7 +5,13 @@
 import { ECONNREFUSED, ECONNRESET } from "../../errno.js";
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, seqDiff, seqLe, seqLt } from "../../wire/tcp.js";
 import { EVENT_IN, EVENT_OUT, EVENT_RDHUP } from "../waiter.js";
-import { congestionOnAck, duplicateAck, sampleRtt, startCongestion } from "./congestion.js";
+import {
+  congestionOnAck,
+  duplicateAck,
+  sampleRtt,
+  startCongestion,
+  undoOnDsack,
+} from "./congestion.js";
 import type { TcpConnection } from "./connection.js";
 import {
   CLOSE_WAIT,
@@ -23,7 +29,7 @@ import {
   TIME_WAIT,
 } from "./constants.js";
 import { windowToAdvertise } from "./output.js";
-import { recordSacks } from "./sack.js";
+import { isDsack, receiveDsack, recordSacks } from "./sack.js";
 import { armKeepalive } from "./timers.js";
 import { challengeAck, sendAck, sendReset } from "./segments.js";
 
@@ -268,7 +274,10 @@ export function processAck(
     return false;
   }
   const window = t.segWnd << c.sndWscale;
-  const newlySacked = c.sackOk && t.opts.sackCount > 0 && recordSacks(c);
+  const sacks = c.sackOk && t.opts.sackCount > 0;
+  const dsack = sacks && isDsack(c, ack);
+  const believed = dsack && receiveDsack(c);
+  const newlySacked = sacks && recordSacks(c);
   if (seqLt(c.sndUna, ack)) {
     const acked = seqDiff(ack, c.sndUna);
     c.sacked.advance(acked);
@@ -297,13 +306,15 @@ export function processAck(
   } else if (
     ack === c.sndUna &&
     len === 0 &&
-    // RFC 6675 §2: an ACK that SACKs new data is a duplicate whatever its window.
-    (window === c.sndWnd || newlySacked) &&
+    // RFC 6675 §2: an ACK that SACKs new data is a duplicate whatever its window; one that only
+    // reports a duplicate of ours (D-SACK) says nothing of a loss.
+    (newlySacked || (window === c.sndWnd && !dsack)) &&
     c.sndUna !== c.sndMax &&
     (t.segFlags & TCP_FIN) === 0
   ) {
     duplicateAck(c, ack);
   }
+  if (believed) undoOnDsack(c);
   // Window update (RFC 9293: SND.WL1 / SND.WL2 guard against old segments).
   if (seqLt(c.sndWl1, seq) || (c.sndWl1 === seq && seqLe(c.sndWl2, ack))) {
     if (window > c.sndWnd) c.pendingOutput = true;

@@ -5,7 +5,8 @@
 import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_SYN, seqDiff, seqLt } from "../../wire/tcp.js";
 import type { TcpConnection } from "./connection.js";
 import { CLOSED, LISTEN, NEVER, SYN_RECEIVED, SYN_SENT, TIME_WAIT } from "./constants.js";
-import { holeAt, pipe, sackRecovery, sendHole } from "./sack.js";
+import { noteRetransmit } from "./congestion.js";
+import { holeAt, pipe, sackRecovery, sendHole, sendRescue } from "./sack.js";
 import { armPersist } from "./timers.js";
 import { writeSegment } from "./segments.js";
 
@@ -93,9 +94,11 @@ export function transmit(c: TcpConnection, now: number): void {
     sent = true;
   }
   // NextSeg rule 3: with no new data to send, holes not yet deemed lost, so the tail of a
-  // transfer is repaired without waiting for the retransmission timer.
+  // transfer is repaired without waiting for the retransmission timer; failing that, rule 4's
+  // rescue of the last segment.
   if (scoreboard && c.cwnd - pipe(c) >= c.mss) {
-    const r = sendHole(c, now, true);
+    let r = sendHole(c, now, true);
+    if (r === 0) r = sendRescue(c, now);
     if (r < 0) return;
     if (r > 0) sent = true;
   }
@@ -138,6 +141,7 @@ export function sendAt(
   if (retransmission) {
     c.table.stats.retransmits++;
     c.totalRetransmits++;
+    noteRetransmit(c, now);
   } else if (c.rttAt < 0 && !c.tsOk) {
     c.rttSeq = seq;
     c.rttAt = now;

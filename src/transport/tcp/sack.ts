@@ -2,7 +2,7 @@
 // retransmission of holes (RFC 6675's NextSeg), and the blocks we report for our own
 // out-of-order data.
 
-import { seqDiff } from "../../wire/tcp.js";
+import { seqDiff, seqLe, seqLt } from "../../wire/tcp.js";
 import type { TcpConnection } from "./connection.js";
 import { sendAt } from "./output.js";
 
@@ -19,6 +19,37 @@ export function recordSacks(c: TcpConnection): boolean {
     c.sacked.insert(start, end - start);
   }
   return sackedBytes(c) > before;
+}
+
+/** RFC 2883 §4: the first SACK block reports a duplicate: below the ACK, or inside the second. */
+export function isDsack(c: TcpConnection, ack: number): boolean {
+  const o = c.table.opts;
+  const start = o.sackStart[0];
+  if (seqLt(start, ack)) return true;
+  return o.sackCount > 1 && seqLe(o.sackStart[1], start) && seqLe(o.sackEnd[0], o.sackEnd[1]);
+}
+
+/**
+ * A D-SACK (isDsack): one that covers data the current loss episode retransmitted takes those
+ * retransmissions off its count (Linux's tcp_check_dsack). Runs before sndUna moves; true when the
+ * report was believed.
+ */
+export function receiveDsack(c: TcpConnection): boolean {
+  const o = c.table.opts;
+  const start = o.sackStart[0];
+  const end = o.sackEnd[0];
+  const len = seqDiff(end, start);
+  // Empty, or more than we could ever have had outstanding: not about our data.
+  if (len <= 0 || len > c.maxSndWnd) return false;
+  const segments = ((len + c.mss - 1) / c.mss) | 0;
+  c.dsackDups += segments;
+  // More duplicates than we ever retransmitted: the network duplicated them (Linux's
+  // tcp_dsack_seen), so they say nothing about our retransmissions.
+  if (c.dsackDups > c.totalRetransmits) return false;
+  c.table.stats.dsacksReceived++;
+  if (c.undoArmed && c.undoRetrans > 0 && seqLe(end, c.sndUna) && seqLt(c.undoMarker, end))
+    c.undoRetrans = c.undoRetrans > segments ? c.undoRetrans - segments : 0;
+  return true;
 }
 
 export function sackedBytes(c: TcpConnection): number {
@@ -100,6 +131,39 @@ export function sendHole(c: TcpConnection, now: number, any: boolean): number {
     above -= s.end(i) - s.start(i);
   }
   return 0;
+}
+
+/**
+ * RFC 6675 NextSeg rule 4, the rescue retransmission: when nothing else may go, once per recovery
+ * (while RescueRxt is below sndUna) a segment ending at the highest unSACKed byte outstanding goes
+ * again, so a loss at the tail of the window, which no SACK above it can reveal, is repaired
+ * without waiting for the partial ACK or the retransmission timer. HighRxt stays. Returns as
+ * sendHole.
+ */
+export function sendRescue(c: TcpConnection, now: number): number {
+  if (!seqLt(c.rescueRxt, c.sndUna)) return 0;
+  const s = c.sacked;
+  const n = s.count;
+  const flight = seqDiff(c.sndMax, c.sndUna);
+  // The unSACKed range holding the highest such byte: the tail past the last SACKed range, or
+  // the hole below it when the SACKs reach the end.
+  let end = flight;
+  let low = n > 0 ? s.end(n - 1) : 0;
+  if (n > 0 && low >= flight) {
+    end = s.start(n - 1);
+    low = n > 1 ? s.end(n - 2) : 0;
+  }
+  // What this recovery already retransmitted is left to the timer.
+  const rxt = seqDiff(c.highRxt, c.sndUna);
+  if (rxt > low) low = rxt;
+  if (end <= low) return 0;
+  const start = end - c.mss > low ? end - c.mss : low;
+  const r = sendAt(c, (c.sndUna + start) | 0, now, true, end - start);
+  if (r > 0) {
+    c.rescueRxt = c.recover;
+    c.table.stats.rescueRetransmits++;
+  }
+  return r;
 }
 
 /** Writes the SACK blocks to report into the table's scratch; returns how many. */

@@ -3,7 +3,7 @@
 
 import { ETIMEDOUT } from "../../errno.js";
 import { seqDiff } from "../../wire/tcp.js";
-import { decrease } from "./congestion.js";
+import { enterLoss } from "./congestion.js";
 import type { TcpConnection } from "./connection.js";
 import { CLOSED, FIN_WAIT_2, MAX_RTO, NEVER, SYN_RECEIVED, SYN_SENT } from "./constants.js";
 import { sendProbe } from "./segments.js";
@@ -89,18 +89,7 @@ export function retransmitTimeout(c: TcpConnection, now: number): void {
   c.rto = c.rto * 2 > MAX_RTO ? MAX_RTO : c.rto * 2;
   if (opening) {
     c.sndNxt = c.iss;
-  } else {
-    const mss = c.mss;
-    c.ssthresh = decrease(c, seqDiff(c.sndMax, c.sndUna));
-    c.cwnd = mss;
-    c.sndNxt = c.sndUna;
-    c.recover = c.sndMax;
-    c.inRecovery = false;
-    // RFC 2018 §8: after a timeout the SACKed bits are forgotten (the receiver may renege).
-    c.sacked.clear();
-    c.dupAcks = 0;
-    c.limitedTransmit = 0;
-  }
+  } else enterLoss(c);
   c.rttAt = -1;
   c.pendingOutput = true;
 }
