@@ -123,6 +123,12 @@ export function sendAt(
   let len = seqDiff(end, seq);
   if (len > c.mss) len = c.mss;
   if (len > most) len = most;
+  if (head) {
+    // A retransmission never reaches past what was sent: those bytes are new data, which only
+    // the new-data path may send (it moves sndNxt), or they would go twice.
+    const sent = seqDiff(c.sndMax, seq);
+    if (len > sent) len = sent;
+  }
   if (len < 0) len = 0;
   if (!head) {
     const cwnd = c.cwnd + c.limitedTransmit * c.mss;
