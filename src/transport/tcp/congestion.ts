@@ -128,14 +128,16 @@ function armUndo(c: TcpConnection, timeout: boolean): void {
   c.undoArmed = true;
 }
 
-/** Every retransmission is counted against the episode; the first one's timestamp is kept. */
-export function noteRetransmit(c: TcpConnection, now: number): void {
+/** Every retransmission (`n` of sequence space) is counted against the episode; the first one's
+ * timestamp is kept. */
+export function noteRetransmit(c: TcpConnection, n: number, now: number): void {
+  c.retransmittedBytes += n;
   if (!c.undoArmed) return;
   if (c.undoRetrans < 0) {
     c.undoRetrans = 0;
     c.undoStamp = now | 0;
   }
-  c.undoRetrans++;
+  c.undoRetrans += n;
 }
 
 /**

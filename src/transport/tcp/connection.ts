@@ -147,7 +147,12 @@ export class TcpConnection extends Slot {
   undoTimeout = false;
   /** sndUna when the episode began: only D-SACKs above it are about its retransmissions. */
   undoMarker = 0;
-  /** Retransmissions of the episode not yet reported duplicate; -1 before the first. */
+  /**
+   * Sequence space the episode retransmitted that the peer has not reported duplicate; -1 before
+   * the first retransmission. Bytes, not Linux's segments: a hole is resent in MSS pieces from its
+   * start, which need not fall on the edges of the segments first sent, so one retransmission may
+   * come back in two D-SACKs.
+   */
   undoRetrans = -1;
   /** Our timestamp on the episode's first retransmission (valid once undoRetrans >= 0). */
   undoStamp = 0;
@@ -157,8 +162,9 @@ export class TcpConnection extends Slot {
   priorWMax = 0;
   /** Going back over the flight after a timeout, until sndUna reaches recover (or an undo). */
   inLoss = false;
-  /** Segments the peer's D-SACKs reported duplicate, over the connection's life. */
-  dsackDups = 0;
+  /** Sequence space retransmitted, and reported duplicate by D-SACKs, over the connection's life. */
+  retransmittedBytes = 0;
+  dsackedBytes = 0;
   /** Loss episodes undone, over the connection's life. */
   undos = 0;
   /** RFC 6675 RescueRxt: a rescue retransmission is allowed while it is below sndUna. */
@@ -287,7 +293,7 @@ export class TcpConnection extends Slot {
     this.undoMarker = this.undoStamp = this.rescueRxt = 0;
     this.undoRetrans = -1;
     this.priorCwnd = this.priorSsthresh = this.priorWMax = 0;
-    this.dsackDups = this.undos = 0;
+    this.retransmittedBytes = this.dsackedBytes = this.undos = 0;
     this.ackNow = false;
     this.dsack = false;
     this.dsackStart = this.dsackEnd = 0;

@@ -147,7 +147,7 @@ export function sendAt(
   if (retransmission) {
     c.table.stats.retransmits++;
     c.totalRetransmits++;
-    noteRetransmit(c, now);
+    noteRetransmit(c, len + (fin ? 1 : 0), now);
   } else if (c.rttAt < 0 && !c.tsOk) {
     c.rttSeq = seq;
     c.rttAt = now;

@@ -31,8 +31,8 @@ export function isDsack(c: TcpConnection, ack: number): boolean {
 
 /**
  * A D-SACK (isDsack): one that covers data the current loss episode retransmitted takes those
- * retransmissions off its count (Linux's tcp_check_dsack). Runs before sndUna moves; true when the
- * report was believed.
+ * bytes off what the episode has yet to see reported (Linux's tcp_check_dsack, in bytes). Runs
+ * before sndUna moves; true when the report was believed.
  */
 export function receiveDsack(c: TcpConnection): boolean {
   const o = c.table.opts;
@@ -41,14 +41,16 @@ export function receiveDsack(c: TcpConnection): boolean {
   const len = seqDiff(end, start);
   // Empty, or more than we could ever have had outstanding: not about our data.
   if (len <= 0 || len > c.maxSndWnd) return false;
-  const segments = ((len + c.mss - 1) / c.mss) | 0;
-  c.dsackDups += segments;
-  // More duplicates than we ever retransmitted: the network duplicated them (Linux's
+  c.dsackedBytes += len;
+  // More reported duplicate than we ever retransmitted: the network duplicated them (Linux's
   // tcp_dsack_seen), so they say nothing about our retransmissions.
-  if (c.dsackDups > c.totalRetransmits) return false;
+  if (c.dsackedBytes > c.retransmittedBytes) return false;
   c.table.stats.dsacksReceived++;
-  if (c.undoArmed && c.undoRetrans > 0 && seqLe(end, c.sndUna) && seqLt(c.undoMarker, end))
-    c.undoRetrans = c.undoRetrans > segments ? c.undoRetrans - segments : 0;
+  if (c.undoArmed && c.undoRetrans > 0 && seqLe(end, c.sndUna) && seqLt(c.undoMarker, end)) {
+    const from = seqLt(start, c.undoMarker) ? c.undoMarker : start;
+    const n = seqDiff(end, from);
+    c.undoRetrans = c.undoRetrans > n ? c.undoRetrans - n : 0;
+  }
   return true;
 }
 
