@@ -124,6 +124,98 @@ test("a D-SACK of a segment never retransmitted (the network duplicated it) is n
   s.expectNone();
 });
 
+test("a retransmission reported in two D-SACK pieces is credited once: the real loss beside it keeps the reduction", () => {
+  const s = new TcpScript({ stack: { tcpSendBuffer: 8192 } });
+  const { conn } = s.passiveOpen(synOptions({ mss: 500, sackOk: true }));
+  const base = s.stackSeq;
+  // A short first segment, so the retransmissions (MSS pieces from sndUna) straddle the originals:
+  // A [0, 300), B [300, 800), then full segments to 4800 (the last 200 bytes wait for Nagle).
+  conn.send(pattern(300), 0, 300, 0);
+  s.wait(1);
+  conn.send(pattern(4700), 0, 4700, 0);
+  assert.equal(
+    s.segments().map((g) => [g.seq - base, g.payload.length]),
+    [[0, 300], ...Array.from({ length: 9 }, (_, i) => [300 + 500 * i, 500])],
+  );
+  const ackWith = (ack: number, blocks: [number, number][] = []) =>
+    s.inject(".", {
+      ack: base + ack,
+      options: ackOptions({ sack: blocks.map(([a, b]) => [base + a, base + b]) }),
+    });
+  const stats = s.stack.tcp.stats;
+  // A and B are delayed, E [1800, 2300) is lost.
+  ackWith(0, [[800, 1300]]);
+  ackWith(0, [[800, 1800]]);
+  ackWith(0, [
+    [2300, 2800],
+    [800, 1800],
+  ]);
+  assert.equal(
+    s.segments().map((g) => [g.seq - base, g.payload.length]),
+    [[0, 500]],
+  );
+  ackWith(0, [
+    [2300, 3300],
+    [800, 1800],
+  ]);
+  ackWith(0, [
+    [2300, 3800],
+    [800, 1800],
+  ]);
+  assert.equal(
+    s.segments().map((g) => [g.seq - base, g.payload.length]),
+    [
+      [500, 300],
+      [1800, 500],
+    ],
+  );
+  // [0, 500) arrives: a partial ACK, after which the tail beyond the SACKs is rescued.
+  ackWith(500, [
+    [800, 1800],
+    [2300, 3800],
+  ]);
+  assert.equal(
+    s.segments().map((g) => [g.seq - base, g.payload.length]),
+    [[4300, 500]],
+  );
+  // Then A, a duplicate; then B, its first 200 bytes a duplicate; then the retransmitted
+  // [500, 800), a duplicate of B's rest.
+  ackWith(500, [
+    [0, 300],
+    [800, 1800],
+    [2300, 3800],
+  ]);
+  ackWith(1800, [
+    [300, 500],
+    [2300, 3800],
+  ]);
+  ackWith(1800, [
+    [500, 800],
+    [2300, 3800],
+  ]);
+  assert.is(stats.dsacksReceived, 3);
+  // E's retransmission fills the hole; the rescued segment's duplicate is reported last. Four
+  // D-SACKs for four retransmissions, yet E's 500 bytes were never reported: no undo.
+  ackWith(4800);
+  ackWith(4800, [[4300, 4800]]);
+  assert.is(stats.dsacksReceived, 4);
+  assert.is(stats.recoveryUndos, 0);
+  assert.is(conn.undos, 0);
+  assert.is(conn.slowStartThreshold, 2400);
+});
+
+test("ACKs that only report a duplicate (D-SACK) are not duplicate ACKs: no fast retransmit", () => {
+  const { s, conn, ackWith, stats } = sending(500);
+  ackWith(500);
+  conn.send(pattern(3000), 0, 3000, 0);
+  assert.is(s.segments().length, 6);
+  for (let i = 0; i < 3; i++) ackWith(500, [[0, 500]]);
+  s.expectNone();
+  assert.is(stats.fastRetransmits, 0);
+  // Never retransmitted, so not believed either: the network duplicated that segment.
+  assert.is(stats.dsacksReceived, 0);
+});
+
 test("a spurious timeout: an ACK echoing the first transmission's timestamp undoes it and stops the go-back-N (RFC 3522)", () => {
   for (const spurious of [true, false]) {
     const { s, conn, first, base, ackWith, stats } = sending(1000, true);
