@@ -155,7 +155,7 @@ export function sendRescue(c: TcpConnection, now: number): number {
     end = s.start(n - 1);
     low = n > 1 ? s.end(n - 2) : 0;
   }
-  // What this recovery already retransmitted is left to the timer.
+  // What this recovery already retransmitted is not sent again by the rescue.
   const rxt = seqDiff(c.highRxt, c.sndUna);
   if (rxt > low) low = rxt;
   if (end <= low) return 0;
