@@ -67,6 +67,7 @@ export interface DnsCallback {
   dnsDone(query: DnsQuery): void;
 }
 
+/** The client's options; every one has a default. */
 export interface DnsClientOptions {
   /** Servers to ask, in turn: IPv4 addresses as text or 32-bit numbers. */
   servers?: readonly (string | number)[];
