@@ -130,7 +130,7 @@ export function nameEquals(
     for (let i = 1; i <= len; i++) if (lower(b[at + i]) !== ref[r + i]) return false;
     at += len + 1;
     r += len + 1;
-    if (r - refAt > DNS_NAME_MAX) return false;
+    if (r - refAt >= DNS_NAME_MAX) return false;
   }
 }
 
