@@ -8,6 +8,7 @@ import {
   DNS_NODATA,
   DNS_NXDOMAIN,
   DNS_OK,
+  DNS_TRUNCATED,
   DnsClient,
   type DnsCallback,
   type DnsQuery,
@@ -28,11 +29,17 @@ let server: Dnsmasq | null = null;
 test.after.each(() => {
   if (server !== null) server.stop();
   server = null;
-  if (current !== null) {
-    current.stop();
-    assert.is(current.stack.pool.available, current.stack.pool.count, "every pool buffer returned");
-  }
+  // Cleared before the check: uvu runs after.each again when it throws.
+  const stopping = current;
   current = null;
+  if (stopping !== null) {
+    stopping.stop();
+    assert.is(
+      stopping.stack.pool.available,
+      stopping.stack.pool.count,
+      "every pool buffer returned",
+    );
+  }
 });
 
 const NAMES = 100;
@@ -41,6 +48,9 @@ const hosts: Record<string, string> = {
   [`v6.${ZONE}`]: "2001:db8::53",
 };
 for (let i = 0; i < NAMES; i++) hosts[`h${i}.${ZONE}`] = `192.0.2.${100 + i}`;
+// More A records for one name than fit in 512 bytes: dnsmasq answers with TC set.
+const big: string[] = [];
+for (let i = 0; i < 40; i++) big.push(`--host-record=big.${ZONE},192.0.2.${150 + i}`);
 const cnames = { [`alias.${ZONE}`]: `alias2.${ZONE}`, [`alias2.${ZONE}`]: `web.${ZONE}` };
 
 interface Result {
@@ -66,7 +76,7 @@ class Collect implements DnsCallback {
 
 async function setup(lab: Parameters<typeof tapStack>[0]) {
   const run = (current = await tapStack(lab, "tap0", null, "tap", { udpSockets: 12 }));
-  server = await startDnsmasq(lab, "192.0.2.1", hosts, cnames);
+  server = await startDnsmasq(lab, "192.0.2.1", hosts, cnames, big);
   const client = new DnsClient(run.stack, { servers: ["192.0.2.1"], queries: 4, cacheEntries: 0 });
   run.driver.add(client);
   return { run, client };
@@ -101,6 +111,32 @@ test("A, a CNAME chain, AAAA, NXDOMAIN and NODATA from dnsmasq", async ({ lab })
   );
   assert.is(client.stats.malformed, 0);
   assert.is(client.stats.mismatched, 0);
+});
+
+test("an answer too big for UDP is reported truncated; a silent first server, the second asked", async ({
+  lab,
+}) => {
+  if (!dnsmasqOrSkip("interop/dns")) return;
+  const { run, client } = await setup(lab);
+  const c = new Collect();
+  client.resolve(`big.${ZONE}`, 1, c);
+  assert.ok(await until(() => c.results.length === 1, 10_000), server?.log());
+  assert.is(c.results[0].status, DNS_TRUNCATED);
+  assert.is(client.stats.truncated, 1);
+  // 192.0.2.9 does not exist: ARP fails, the question is lost, the next server answers.
+  const two = new DnsClient(run.stack, { servers: ["192.0.2.9", "192.0.2.1"], timeout: 300 });
+  run.driver.add(two);
+  const d = new Collect();
+  const started = Date.now();
+  two.resolve(`web.${ZONE}`, 1, d);
+  assert.ok(await until(() => d.results.length === 1, 10_000));
+  assert.equal([d.results[0].status, d.results[0].address], [DNS_OK, "192.0.2.1"]);
+  assert.is(two.stats.sent, 2, "one question to each server");
+  assert.ok(Date.now() - started >= 300, "the second only after the first's timeout");
+  two.close();
+  // The question for 192.0.2.9 waited in the ARP queue: its buffer comes back when ARP gives up.
+  const pool = run.stack.pool;
+  assert.ok(await until(() => pool.available === pool.count, 10_000), "the held question freed");
 });
 
 test("100 names in a row, then 100 at once through the 4-query table", async ({ lab }) => {

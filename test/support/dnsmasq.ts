@@ -34,6 +34,7 @@ export async function startDnsmasq(
   address: string,
   hosts: Record<string, string>,
   cnames: Record<string, string> = {},
+  extra: readonly string[] = [],
 ): Promise<Dnsmasq> {
   const args = [
     "--keep-in-foreground",
@@ -53,6 +54,7 @@ export async function startDnsmasq(
   ];
   for (const [name, a] of Object.entries(hosts)) args.push(`--host-record=${name},${a}`);
   for (const [alias, target] of Object.entries(cnames)) args.push(`--cname=${alias},${target}`);
+  args.push(...extra);
   const child = lab.spawn("dnsmasq", args, { stdio: ["ignore", "ignore", "pipe"] });
   let log = "";
   child.stderr?.setEncoding("utf8");
