@@ -7,17 +7,24 @@
 // the query was sent to and carries the query's ID, name, type and class. Anything else is counted
 // and dropped; nothing a peer sends can throw.
 //
+// A truncated answer (TC) is asked again over TCP (RFC 7766) from the same server, unless the
+// `tcp` option is false: that path opens a TCP endpoint per fallback (an allocation, on a path a
+// stub's usual answers never take) and reads into a per-slot buffer made on its first use.
+//
 // Time: the client is a Pollable the driver polls after the stack. resolve() sends nothing: the
 // question leaves from the next poll with that poll's time, retransmissions back off from there,
 // and every completion (a cache hit too) is delivered from a poll, never from inside resolve() or
 // from the stack's input pass.
 
-import { EAGAIN, EBADF, EDESTADDRREQ, EINVAL } from "../errno.js";
+import { EAGAIN, EBADF, EDESTADDRREQ, EINPROGRESS, EINVAL } from "../errno.js";
 import type { Pollable } from "../device.js";
 import { Random } from "../random.js";
 import type { Stack } from "../stack.js";
 import { MSG_TRUNC } from "../transport/datagram-queue.js";
+import { CLOSED, ESTABLISHED } from "../transport/tcp/constants.js";
+import type { TcpEndpoint } from "../transport/tcp/endpoint.js";
 import type { UdpEndpoint } from "../transport/udp-endpoint.js";
+import { EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_OUT } from "../transport/waiter.js";
 import { AF_INET, FullAddress, parseIPv4, readI32, readU16, writeU16 } from "../wire/address.js";
 import {
   DNS_CLASS_IN,
@@ -52,7 +59,7 @@ export const DNS_NXDOMAIN = 1;
 export const DNS_SERVFAIL = 2;
 /** No answer within the total timeout. */
 export const DNS_TIMEOUT = 3;
-/** The answer was truncated (TC): it needs TCP, which this resolver does not do. */
+/** The answer was truncated (TC) and TCP could not give it whole (or `tcp` is off). */
 export const DNS_TRUNCATED = 4;
 /** Every server asked refused (RCODE 5). */
 export const DNS_REFUSED = 5;
@@ -85,6 +92,10 @@ export interface DnsClientOptions {
   totalTimeout?: number;
   /** The longest time an answer is cached, in seconds (default 3600), whatever its TTL. */
   maxTtl?: number;
+  /** Ask again over TCP when an answer comes truncated (default true). */
+  tcp?: boolean;
+  /** The largest answer taken over TCP, in bytes (default 2048); a larger one is TRUNCATED. */
+  tcpAnswer?: number;
   /** Seed of the ID generator; the platform should pass entropy (default: from the stack's generator). */
   seed?: number;
 }
@@ -99,6 +110,8 @@ const SENT = 2;
 const DONE = 3;
 /** Its callback is running: the slot stays taken until it returns. */
 const CALLING = 4;
+/** Truncated over UDP: asking over TCP. */
+const TCP = 5;
 
 /** Hops of a CNAME chain followed within one answer. */
 const MAX_CHAIN = 8;
@@ -143,6 +156,16 @@ export class DnsQuery {
   failed = 0;
   /** @internal */
   servers: Int32Array;
+  /** @internal The TCP fallback: its endpoint, server, whether the question went, bytes read. */
+  tcp: TcpEndpoint | null = null;
+  /** @internal */
+  tcpServer = 0;
+  /** @internal */
+  tcpSent = false;
+  /** @internal The message's length once its 2-byte prefix is read, else -1. */
+  tcpLength = -1;
+  /** @internal Bytes of the prefix, then of the message, read so far. */
+  tcpHave = 0;
 
   /** @internal */
   constructor(index: number, servers: Int32Array) {
@@ -171,6 +194,8 @@ export class DnsStats {
   timeouts = 0;
   /** Answers with TC set. */
   truncated = 0;
+  /** Questions asked again over TCP after a truncated answer. */
+  tcpQueries = 0;
 }
 
 /**
@@ -191,6 +216,12 @@ export class DnsClient implements Pollable {
   private readonly maxTimeout: number;
   private readonly totalTimeout: number;
   private readonly maxTtl: number;
+  private readonly tcpEnabled: boolean;
+  private readonly tcpAnswer: number;
+  /** Each slot's TCP answer buffer, made on its first fallback. */
+  private readonly tcpBuffers: (Uint8Array | null)[] = [];
+  /** Each slot's 2-byte TCP length prefix. */
+  private readonly tcpPrefix: Uint8Array;
   private readonly random: Random;
   /** Each query's endpoint, opened on first use and kept (rebound to a new port per query). */
   private readonly endpoints: (UdpEndpoint | null)[] = [];
@@ -221,13 +252,17 @@ export class DnsClient implements Pollable {
     this.maxTimeout = options.maxTimeout ?? 4000;
     this.totalTimeout = options.totalTimeout ?? 10000;
     this.maxTtl = options.maxTtl ?? 3600;
+    this.tcpEnabled = options.tcp ?? true;
+    this.tcpAnswer = options.tcpAnswer ?? 2048;
     this.random = new Random(options.seed ?? stack.random.next());
     const count = options.queries ?? 4;
     if (!(count >= 1 && count <= 64)) throw new RangeError("dns: queries must be 1..64");
     for (let i = 0; i < count; i++) {
       this.queries.push(new DnsQuery(i, this.servers));
       this.endpoints.push(null);
+      this.tcpBuffers.push(null);
     }
+    this.tcpPrefix = new Uint8Array(count * 2);
     this.names = new Uint8Array(count * NAME_ROOM);
     const entries = options.cacheEntries ?? 8;
     this.cacheNames = new Uint8Array(entries * NAME_ROOM);
@@ -327,6 +362,7 @@ export class DnsClient implements Pollable {
   close(): void {
     const queries = this.queries;
     for (let i = 0; i < queries.length; i++) {
+      this.endTcp(queries[i]);
       queries[i].state = FREE;
       queries[i].callback = null;
       const endpoint = this.endpoints[i];
@@ -362,6 +398,12 @@ export class DnsClient implements Pollable {
           this.stats.timeouts++;
           this.finish(q, DNS_TIMEOUT);
         } else if (now >= q.nextAt) this.send(q, now);
+      } else if (state === TCP) {
+        this.pollTcp(q, now);
+        if (q.state === TCP && now >= q.deadline) {
+          this.stats.timeouts++;
+          this.finish(q, DNS_TIMEOUT);
+        }
       } else if (state === DONE) this.deliver(q);
     }
   }
@@ -374,6 +416,15 @@ export class DnsClient implements Pollable {
       const q = queries[i];
       const state = q.state;
       if (state === SEND_DUE || state === DONE) return 0;
+      if (state === TCP) {
+        const tcp = q.tcp as TcpEndpoint;
+        const mask = q.tcpSent
+          ? EVENT_IN | EVENT_ERR | EVENT_HUP
+          : EVENT_OUT | EVENT_ERR | EVENT_HUP;
+        if (tcp.readiness(mask) !== 0) return 0;
+        if (q.deadline < t) t = q.deadline;
+        continue;
+      }
       if (state !== SENT) continue;
       const endpoint = this.endpoints[i];
       if (endpoint !== null && endpoint.queuedDatagrams > 0) return 0;
@@ -421,19 +472,7 @@ export class DnsClient implements Pollable {
     q.nextAt = now + wait;
     q.asked |= bit(which);
     const b = this.packet;
-    const nameAt = q.index * NAME_ROOM;
-    const length = nameLength(this.names, nameAt);
-    writeU16(b, 0, q.id);
-    writeU16(b, 2, DNS_FLAG_RD);
-    writeU16(b, 4, 1);
-    writeU16(b, 6, 0);
-    writeU16(b, 8, 0);
-    writeU16(b, 10, 0);
-    copy(this.names, nameAt, b, DNS_HEADER_LENGTH, length);
-    let at = DNS_HEADER_LENGTH + length;
-    writeU16(b, at, q.type);
-    writeU16(b, at + 2, DNS_CLASS_IN);
-    at += 4;
+    const at = this.writeQuestion(q, b, 0);
     const to = this.to;
     to.address.setV4(servers[which]);
     to.port = this.serverPort;
@@ -441,6 +480,135 @@ export class DnsClient implements Pollable {
     const sent = endpoint.sendTo(b, 0, at, to);
     if (sent === at) this.stats.sent++;
     else this.stats.sendErrors++;
+  }
+
+  /** The question of `q` at `b[start]`: its length. */
+  private writeQuestion(q: DnsQuery, b: Uint8Array, start: number): number {
+    const nameAt = q.index * NAME_ROOM;
+    const length = nameLength(this.names, nameAt);
+    writeU16(b, start, q.id);
+    writeU16(b, start + 2, DNS_FLAG_RD);
+    writeU16(b, start + 4, 1);
+    writeU16(b, start + 6, 0);
+    writeU16(b, start + 8, 0);
+    writeU16(b, start + 10, 0);
+    copy(this.names, nameAt, b, start + DNS_HEADER_LENGTH, length);
+    const at = start + DNS_HEADER_LENGTH + length;
+    writeU16(b, at, q.type);
+    writeU16(b, at + 2, DNS_CLASS_IN);
+    return at + 4 - start;
+  }
+
+  /** Asks `q` again over TCP from `server`; false when no TCP endpoint or connection is had. */
+  private startTcp(q: DnsQuery, server: number): boolean {
+    const tcp = this.stack.openTcp();
+    if (typeof tcp === "number") return false;
+    const to = this.to;
+    to.address.setV4(q.servers[server]);
+    to.port = this.serverPort;
+    const r = tcp.connect(to);
+    if (r < 0 && r !== -EINPROGRESS) {
+      tcp.close();
+      return false;
+    }
+    const endpoint = this.endpoints[q.index] as UdpEndpoint;
+    endpoint.disconnect();
+    this.drain(endpoint);
+    q.tcp = tcp;
+    q.tcpServer = server;
+    q.tcpSent = false;
+    q.tcpLength = -1;
+    q.tcpHave = 0;
+    q.state = TCP;
+    this.stats.tcpQueries++;
+    return true;
+  }
+
+  private endTcp(q: DnsQuery): void {
+    const tcp = q.tcp;
+    if (tcp === null) return;
+    q.tcp = null;
+    tcp.close();
+  }
+
+  /** The TCP fallback: sends the question once connected, reads the prefixed answer. */
+  private pollTcp(q: DnsQuery, now: number): void {
+    const tcp = q.tcp as TcpEndpoint;
+    if (!q.tcpSent) {
+      if (tcp.readiness(EVENT_ERR | EVENT_HUP) !== 0 || tcp.state === CLOSED) {
+        this.finish(q, DNS_TRUNCATED);
+        return;
+      }
+      if (tcp.state !== ESTABLISHED || tcp.readiness(EVENT_OUT) === 0) return;
+      const b = this.packet;
+      const length = this.writeQuestion(q, b, 2);
+      writeU16(b, 0, length);
+      if (tcp.send(b, 0, length + 2) !== length + 2) {
+        this.finish(q, DNS_TRUNCATED);
+        return;
+      }
+      q.tcpSent = true;
+      this.stats.sent++;
+    }
+    let buffer = this.tcpBuffers[q.index];
+    if (buffer === null) {
+      buffer = new Uint8Array(this.tcpAnswer);
+      this.tcpBuffers[q.index] = buffer;
+    }
+    for (;;) {
+      let n: number;
+      if (q.tcpLength < 0) {
+        const prefix = this.tcpPrefix;
+        const at = q.index * 2;
+        n = tcp.recv(prefix, at + q.tcpHave, 2 - q.tcpHave);
+        if (n > 0) {
+          q.tcpHave += n;
+          if (q.tcpHave === 2) {
+            q.tcpLength = readU16(prefix, at);
+            q.tcpHave = 0;
+            if (q.tcpLength > buffer.length || q.tcpLength < DNS_HEADER_LENGTH) {
+              this.stats.malformed++;
+              this.finish(q, DNS_TRUNCATED);
+              return;
+            }
+          }
+          continue;
+        }
+      } else {
+        n = tcp.recv(buffer, q.tcpHave, q.tcpLength - q.tcpHave);
+        if (n > 0) {
+          q.tcpHave += n;
+          if (q.tcpHave === q.tcpLength) {
+            this.tcpAnswered(q, buffer, q.tcpLength, now);
+            return;
+          }
+          continue;
+        }
+      }
+      // -EAGAIN: more later. The end of the stream or an error before the whole answer: give up.
+      if (n === -EAGAIN) return;
+      this.finish(q, DNS_TRUNCATED);
+      return;
+    }
+  }
+
+  private tcpAnswered(q: DnsQuery, b: Uint8Array, length: number, now: number): void {
+    const status = this.parse(q, b, length);
+    const stats = this.stats;
+    if (status === MISMATCH || status === MALFORMED) {
+      if (status === MISMATCH) stats.mismatched++;
+      else stats.malformed++;
+      this.finish(q, DNS_TRUNCATED);
+      return;
+    }
+    stats.answers++;
+    if (status === SERVER_FAILED || status === SERVER_REFUSED) {
+      this.finish(q, status === SERVER_REFUSED ? DNS_REFUSED : DNS_SERVFAIL);
+      return;
+    }
+    if (status === DNS_OK || status === DNS_NXDOMAIN || status === DNS_NODATA)
+      this.cacheStore(q, status, now);
+    this.finish(q, status);
   }
 
   /** Reads every datagram waiting on the query's endpoint, until one answers it. */
@@ -483,7 +651,10 @@ export class DnsClient implements Pollable {
         this.finish(q, status === SERVER_REFUSED ? DNS_REFUSED : DNS_SERVFAIL);
         return;
       }
-      if (status === DNS_TRUNCATED) stats.truncated++;
+      if (status === DNS_TRUNCATED) {
+        stats.truncated++;
+        if (this.tcpEnabled && this.startTcp(q, server)) return;
+      }
       if (status === DNS_OK || status === DNS_NXDOMAIN || status === DNS_NODATA)
         this.cacheStore(q, status, now);
       this.finish(q, status);
@@ -605,6 +776,7 @@ export class DnsClient implements Pollable {
   }
 
   private deliver(q: DnsQuery): void {
+    this.endTcp(q);
     const endpoint = this.endpoints[q.index];
     if (endpoint !== null && endpoint.isOpen) {
       // Give the port back: answers that arrive late find no socket.
@@ -618,6 +790,7 @@ export class DnsClient implements Pollable {
   }
 
   private release(q: DnsQuery): void {
+    this.endTcp(q);
     if (q.state === SENT || q.state === SEND_DUE) {
       const endpoint = this.endpoints[q.index];
       if (endpoint !== null && endpoint.isOpen) {

@@ -170,7 +170,8 @@ test("the answer must match: ID, QR, question count, name (any case), type and c
 });
 
 test("NXDOMAIN, SERVFAIL, REFUSED, NODATA and TC are distinct statuses", () => {
-  const w = new DnsWire({ cacheEntries: 0 });
+  // TC without the TCP fallback (dns-tcp.test.ts covers that path).
+  const w = new DnsWire({ cacheEntries: 0, tcp: false });
   const cases: [string, number, (q: Question) => Uint8Array][] = [
     ["nx.example.test", DNS_NXDOMAIN, (q) => reply(q, { rcode: 3 })],
     ["fail.example.test", DNS_SERVFAIL, (q) => reply(q, { rcode: 2 })],
