@@ -21,7 +21,7 @@ import type { Pollable } from "../device.js";
 import { Random } from "../random.js";
 import type { Stack } from "../stack.js";
 import { MSG_TRUNC } from "../transport/datagram-queue.js";
-import { CLOSED, ESTABLISHED } from "../transport/tcp/constants.js";
+import { ESTABLISHED, SYN_SENT } from "../transport/tcp/constants.js";
 import type { TcpEndpoint } from "../transport/tcp/endpoint.js";
 import type { UdpEndpoint } from "../transport/udp-endpoint.js";
 import { EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_OUT } from "../transport/waiter.js";
@@ -535,11 +535,14 @@ export class DnsClient implements Pollable {
   private pollTcp(q: DnsQuery, now: number): void {
     const tcp = q.tcp as TcpEndpoint;
     if (!q.tcpSent) {
-      if (tcp.readiness(EVENT_ERR | EVENT_HUP) !== 0 || tcp.state === CLOSED) {
+      const state = tcp.state;
+      if (state === SYN_SENT) return;
+      // Refused, reset or closed by the server before the question: no answer will come.
+      if (state !== ESTABLISHED || tcp.readiness(EVENT_ERR | EVENT_HUP) !== 0) {
         this.finish(q, DNS_TRUNCATED);
         return;
       }
-      if (tcp.state !== ESTABLISHED || tcp.readiness(EVENT_OUT) === 0) return;
+      if (tcp.readiness(EVENT_OUT) === 0) return;
       const b = this.packet;
       const length = this.writeQuestion(q, b, 2);
       writeU16(b, 0, length);

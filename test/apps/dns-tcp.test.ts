@@ -111,7 +111,7 @@ test("a truncated UDP answer is asked again over TCP and the whole answer read",
   assert.ok(poolFull(a) && poolFull(b));
 });
 
-test("with tcp off, a closed connection, or an answer past the buffer: TRUNCATED", () => {
+test("with tcp off, a closed or refused connection, or an answer past the buffer: TRUNCATED", () => {
   const off = setup({ tcp: false });
   off.client.resolve("big.example.test", 1, off.results);
   off.net.runUntilIdle(100_000, 5000);
@@ -130,6 +130,17 @@ test("with tcp off, a closed connection, or an answer past the buffer: TRUNCATED
     [DNS_TRUNCATED],
   );
   assert.is(closed.server.tcpQuestions, 1);
+
+  const refused = setup();
+  refused.server.listener.close();
+  refused.client.resolve("big.example.test", 1, refused.results);
+  refused.net.runUntilIdle(100_000, 5000);
+  assert.equal(
+    refused.results.got.map((r) => r.status),
+    [DNS_TRUNCATED],
+    "TCP refused (RST)",
+  );
+  assert.is(refused.client.stats.tcpQueries, 1);
 
   const huge = setup({ tcpAnswer: 1024 });
   huge.server.mode = "huge";
