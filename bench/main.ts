@@ -24,6 +24,7 @@ import { Lab } from "../hal/platform/node/lab.js";
 import { describeEcho, pairCeiling, pairEcho } from "./echo-pair.js";
 import { describeFrames, framesAlloc, xsFrameSlots } from "./frames-alloc.js";
 import { describeEnc28j60 } from "./enc28j60.js";
+import { describeDns, dnsFigure, xsSlotsPerQuery } from "./dns.js";
 import { describeSocket, socketFigure, xsSlotsPerMb } from "./epsocket.js";
 import { tapEcho } from "./echo-tap.js";
 import { describeProfileMemory } from "./memory.js";
@@ -169,3 +170,12 @@ for (const protocol of ["udp", "tcp"] as const)
     console.log(
       `   ${describeSocket(await socketFigure(protocol, mode, quick ? 4 : 16), xsSlotsPerMb(protocol, mode, quick ? 100 : 200))}`,
     );
+console.log("");
+
+console.log(
+  "9. DNS: one A query per step to a responder on the other stack, beside the same bytes over bare UDP",
+);
+for (const mode of ["udp", "resolver"] as const)
+  console.log(
+    `   ${describeDns(await dnsFigure(mode, quick ? 20_000 : 100_000), xsSlotsPerQuery(mode, quick ? 200 : 500))}`,
+  );

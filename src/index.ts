@@ -33,6 +33,24 @@ export {
   type EntryCallback,
 } from "./transport/waiter.js";
 export { UdpEcho } from "./apps/udp-echo.js";
+export {
+  DNS_NODATA,
+  DNS_NOPORT,
+  DNS_NXDOMAIN,
+  DNS_OK,
+  DNS_REFUSED,
+  DNS_SERVFAIL,
+  DNS_TIMEOUT,
+  DNS_TRUNCATED,
+  DnsClient,
+  DnsQuery,
+  DnsStats,
+  dnsStatusName,
+  serverList,
+  type DnsCallback,
+  type DnsClientOptions,
+} from "./apps/dns-client.js";
+export { DNS_TYPE_A, DNS_TYPE_AAAA } from "./wire/dns.js";
 export { HTTP_PATTERN_PERIOD, HttpServer, type HttpServerOptions } from "./apps/http-server.js";
 export {
   AF_INET,

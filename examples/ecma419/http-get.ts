@@ -1,6 +1,8 @@
 // An HTTP/1.1 GET client written against ECMA-419 only: it is handed a TCP class the way
-// Moddable's own HTTP client is (`{socket: {io: TCP}}`, as in device.network), so it runs over
-// Moddable's built-in sockets or over netstack's. It writes the request when onWritable says
+// Moddable's own HTTP client is (`{socket: {io: TCP}}`, as in device.network), and, to fetch by
+// name, a resolver class the same way (`{dns: {io: Resolver, servers}}`: it resolves `host` with
+// Moddable's resolve({host, onResolved, onError}) before it connects), so it runs over Moddable's
+// built-in sockets or over netstack's. It writes the request when onWritable says
 // there is room, reads into one preallocated buffer with read(view), and parses the status line,
 // the headers it needs (Content-Length, chunked transfer coding is not taken: it asks for
 // HTTP/1.1 with Connection: close and reads to the end when no length is given), and the body.
@@ -20,9 +22,21 @@ export interface TCPSocketOptions {
   onError(this: TCPSocket): void;
 }
 
+/** The part of a DNS resolver (Moddable's `embedded:network/dns/resolver/udp`) this client uses. */
+export interface DNSResolver {
+  resolve(options: {
+    host: string;
+    onResolved(host: string, address: string): void;
+    onError(host: string): void;
+  }): void;
+  close(): void;
+}
+
 export interface HTTPGetOptions {
   socket: { io: new (options: TCPSocketOptions) => TCPSocket };
-  address: string;
+  /** The server's address; without it, `host` is resolved through `dns`. */
+  address?: string;
+  dns?: { io: new (options: { servers?: string[] }) => DNSResolver; servers?: string[] };
   port?: number;
   host?: string;
   path?: string;
@@ -41,7 +55,7 @@ export class HTTPGet {
   bodyLength = 0;
   readonly headers = new Map<string, string>();
   #options: HTTPGetOptions;
-  #socket: TCPSocket;
+  #socket: TCPSocket | null = null;
   #request: Uint8Array;
   #sent = false;
   #buffer = new Uint8Array(2048);
@@ -52,13 +66,42 @@ export class HTTPGet {
 
   constructor(options: HTTPGetOptions) {
     this.#options = options;
-    const host = options.host ?? options.address;
+    const host = options.host ?? options.address ?? "";
     const text = `GET ${options.path ?? "/"} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`;
     this.#request = new Uint8Array(text.length);
     for (let i = 0; i < text.length; i++) this.#request[i] = text.charCodeAt(i);
+    if (options.address !== undefined) {
+      this.#connect(options.address);
+      return;
+    }
+    const dns = options.dns;
+    if (dns === undefined || options.host === undefined)
+      throw new Error("HTTPGet: an address, or a host and a dns resolver");
+    const client = this;
+    const resolver = new dns.io({ servers: dns.servers });
+    resolver.resolve({
+      host: options.host,
+      onResolved(_host: string, address: string) {
+        resolver.close();
+        client.address = address;
+        client.#connect(address);
+      },
+      onError() {
+        resolver.close();
+        client.#finish();
+      },
+    });
+  }
+
+  /** The address connected to (resolved from `host` when no address was given). */
+  address = "";
+
+  #connect(address: string): void {
+    const options = this.#options;
+    this.address = address;
     const client = this;
     this.#socket = new options.socket.io({
-      address: options.address,
+      address,
       port: options.port ?? 80,
       onWritable(bytes: number) {
         if (client.#sent || bytes < client.#request.length) return;
@@ -77,7 +120,7 @@ export class HTTPGet {
   #readable(bytes: number): void {
     const buffer = this.#buffer;
     while (bytes > 0 && !this.#done) {
-      const n = this.#socket.read(buffer) as number;
+      const n = (this.#socket as TCPSocket).read(buffer) as number;
       if (n <= 0) break;
       bytes -= n;
       let at = 0;
@@ -132,7 +175,7 @@ export class HTTPGet {
   #finish(): void {
     if (this.#done) return;
     this.#done = true;
-    this.#socket.close();
+    if (this.#socket !== null) this.#socket.close();
     const onDone = this.#options.onDone;
     if (onDone !== undefined) onDone(this.status, this.bodyLength);
   }

@@ -6,6 +6,7 @@
 // pollable in each round, so data or an acknowledgement that frees space reaches onReadable or
 // onWritable without a waiter entry per socket.
 
+import type { DnsClient } from "../apps/dns-client.js";
 import type { Pollable } from "../device.js";
 import type { SocketLayer } from "../epsocket/layer.js";
 import { AF_INET } from "../wire/address.js";
@@ -26,6 +27,10 @@ export class SocketHost implements Pollable {
   readonly table: (Delivery | null)[] = [];
   /** Work for the next poll besides the table; bounded by the caller's requests. */
   readonly deferred: Deferred[] = [];
+  /** Other instances that look at something each poll (interfaces, resolvers with requests waiting). */
+  readonly watchers: Delivery[] = [];
+  /** The DNS client the resolvers share, polled from here; null without one. */
+  dns: DnsClient | null = null;
   /** sockaddr_in scratch for the calls the classes make (never kept across calls). */
   readonly sockaddr = new Uint8Array(16);
   /** int scratch for ioctl answers. */
@@ -49,6 +54,15 @@ export class SocketHost implements Pollable {
     if (this.table[fd] === delivery) this.table[fd] = null;
   }
 
+  watch(watcher: Delivery): void {
+    this.watchers.push(watcher);
+  }
+
+  unwatch(watcher: Delivery): void {
+    const i = this.watchers.indexOf(watcher);
+    if (i >= 0) this.watchers.splice(i, 1);
+  }
+
   defer(work: Deferred): void {
     this.deferred.push(work);
     this.wake();
@@ -60,8 +74,12 @@ export class SocketHost implements Pollable {
     if (this.onWake !== null) this.onWake();
   }
 
-  poll(_now: number): void {
+  poll(now: number): void {
     this.due = false;
+    const dns = this.dns;
+    if (dns !== null) dns.poll(now);
+    const watchers = this.watchers;
+    for (let i = 0; i < watchers.length; i++) watchers[i].deliver();
     const table = this.table;
     for (let i = 0; i < table.length; i++) {
       const d = table[i];
@@ -72,7 +90,8 @@ export class SocketHost implements Pollable {
   }
 
   nextDeadline(): number {
-    return this.due || this.deferred.length > 0 ? 0 : Infinity;
+    if (this.due || this.deferred.length > 0) return 0;
+    return this.dns !== null ? this.dns.nextDeadline() : Infinity;
   }
 
   /**

@@ -421,7 +421,7 @@ test("UDP: read(view) copies into the application's view; a short view throws", 
   c.close();
 });
 
-test("DNS stub: dotted quads resolve later, names fail; interface reports address and MAC", () => {
+test("resolver without servers: dotted quads resolve later, names fail; interface reports address and MAC", () => {
   const { net, client } = setup();
   const r = new client.Resolver({});
   const events: string[] = [];
@@ -446,7 +446,7 @@ test("DNS stub: dotted quads resolve later, names fail; interface reports addres
     "192.0.2.1=192.0.2.1",
     "fail example.com",
     "callback null 192.0.2.9 192.0.2.9",
-    "callback not found undefined nowhere",
+    "callback no server undefined nowhere",
   ]);
   assert.is(client.interface.address, "192.0.2.2");
   assert.is(client.interface.connection, 500);

@@ -27,6 +27,8 @@ interface Settings {
   server: string;
   serverPort: number;
   path: string;
+  /** A DNS server for device.network.dns (dotted quad), or "" for none. */
+  dns?: string;
 }
 
 const LF = 10;
@@ -44,7 +46,9 @@ function start(): void {
     gateway: settings.gateway,
   });
   const layer = new SocketLayer(stack);
-  const { network, host } = createNetwork(layer);
+  // The DNS servers come from the config, as Moddable's own config modules give them.
+  const servers = settings.dns ? [settings.dns] : [];
+  const { network, host } = createNetwork(layer, { dns: { servers } });
   // The layer after the stack, the host (which delivers the callbacks) after the layer.
   const driver = new ModdableDriver();
   driver.add(stack);
