@@ -406,16 +406,7 @@ export class Ipv4Layer {
     const at = this.pool.offsetOf(handle) + ETHERNET_HEADER_LENGTH;
     this.ipOut
       .wrap(this.bytes, at)
-      .writeHeader(
-        this.summer,
-        IPV4_HEADER_LENGTH + length,
-        id,
-        fragment,
-        ttl,
-        protocol,
-        source,
-        destination,
-      );
+      .writeHeader(IPV4_HEADER_LENGTH + length, id, fragment, ttl, protocol, source, destination);
     if (tos !== 0) {
       const old = readU16(this.bytes, at);
       this.bytes[at + 1] = tos;

@@ -112,6 +112,21 @@ export class ByteRing {
     return this.base + at;
   }
 
+  /** Arena offset of the first byte past the readable ones: where write() puts its next byte. */
+  get tailOffset(): number {
+    let at = this.start + this.used;
+    if (at >= this.capacity) at -= this.capacity;
+    return this.base + at;
+  }
+
+  /** Free bytes from tailOffset up to the wrap point or the oldest byte. */
+  get tailRun(): number {
+    if (this.used === this.capacity) return 0;
+    let at = this.start + this.used;
+    if (at >= this.capacity) at -= this.capacity;
+    return at < this.start ? this.start - at : this.capacity - at;
+  }
+
   /** Readable bytes from `skip` past the oldest up to the wrap point or the end of the data. */
   run(skip: number): number {
     if (skip < 0 || skip >= this.used) return 0;

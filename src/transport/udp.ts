@@ -54,6 +54,14 @@ export class UdpState extends DatagramSlot {
   localPort = 0;
   readonly remote = new IpAddress();
   remotePort = 0;
+  /**
+   * `local` as input compares it, kept beside it by every change (see localChanged): whether it is
+   * the wildcard, and its IPv4 number. Asked for every endpoint on every datagram in.
+   */
+  localAny = true;
+  localV4 = 0;
+  /** `remote`'s IPv4 number, kept by connect and disconnect. */
+  remoteV4 = 0;
   connected = false;
   /** SO_BROADCAST: sending to a broadcast address is refused (EACCES) without it, as on Linux. */
   broadcast = false;
@@ -115,6 +123,7 @@ export class UdpState extends DatagramSlot {
     this.portLocked = requested !== 0;
     if (address !== null) this.local.copyFrom(address);
     else this.local.clear();
+    this.localChanged();
     this.localPort = port;
     this.bindOrder = ++this.table.binds;
     return 0;
@@ -132,6 +141,11 @@ export class UdpState extends DatagramSlot {
     return 0;
   }
 
+  private localChanged(): void {
+    this.localAny = this.local.isUnspecified;
+    this.localV4 = this.localAny ? 0 : this.local.v4;
+  }
+
   /** Fixes the peer: only its datagrams are received, and sends need no address. */
   connect(to: FullAddress): number {
     if (to.address.family !== AF_INET) return -EAFNOSUPPORT;
@@ -145,7 +159,9 @@ export class UdpState extends DatagramSlot {
     }
     if (this.local.isUnspecified && destination !== IPV4_BROADCAST && !isMulticastV4(destination))
       this.local.setV4(iface.address);
+    this.localChanged();
     this.remote.copyFrom(to.address);
+    this.remoteV4 = this.remote.v4;
     this.remotePort = to.port;
     this.connected = true;
     this.error = 0;
@@ -159,8 +175,10 @@ export class UdpState extends DatagramSlot {
   disconnect(): number {
     this.connected = false;
     this.remote.clear();
+    this.remoteV4 = 0;
     this.remotePort = 0;
     if (!this.addressLocked) this.local.clear();
+    this.localChanged();
     if (!this.portLocked) this.localPort = 0;
     return 0;
   }
@@ -176,7 +194,7 @@ export class UdpState extends DatagramSlot {
     let port: number;
     if (to === null) {
       if (!this.connected) return -EDESTADDRREQ;
-      destination = this.remote.v4;
+      destination = this.remoteV4;
       port = this.remotePort;
     } else {
       if (to.address.family !== AF_INET) return -EAFNOSUPPORT;
@@ -196,12 +214,9 @@ export class UdpState extends DatagramSlot {
     }
     // Bound to a broadcast or multicast address, a socket receives there but sends from the
     // interface's address (Linux's inet_bind leaves inet_saddr 0 for those).
-    const local = this.local.v4;
+    const local = this.localV4;
     const source =
-      this.local.isUnspecified ||
-      local === IPV4_BROADCAST ||
-      local === iface.broadcast ||
-      isMulticastV4(local)
+      this.localAny || local === IPV4_BROADCAST || local === iface.broadcast || isMulticastV4(local)
         ? iface.address
         : local;
     const header = table.headerAt;
@@ -285,8 +300,10 @@ export class UdpState extends DatagramSlot {
   /** Back to the state of a fresh socket. */
   reset(): void {
     this.local.clear();
+    this.localChanged();
     this.localPort = 0;
     this.remote.clear();
+    this.remoteV4 = 0;
     this.remotePort = 0;
     this.connected = false;
     this.broadcast = false;
@@ -420,12 +437,12 @@ export class UdpTable extends EndpointTable<UdpState> implements PortSpace, Prot
       const ep = endpoints[i];
       if (!ep.inUse || ep.localPort !== port) continue;
       let score = 0;
-      if (!ep.local.isUnspecified) {
-        if (ep.local.v4 !== info.destination) continue;
+      if (!ep.localAny) {
+        if (ep.localV4 !== info.destination) continue;
         score += 2;
       }
       if (ep.connected) {
-        if (ep.remote.v4 !== info.source || ep.remotePort !== sourcePort) continue;
+        if (ep.remoteV4 !== info.source || ep.remotePort !== sourcePort) continue;
         score += 4;
       }
       found = true;
@@ -466,7 +483,7 @@ export class UdpTable extends EndpointTable<UdpState> implements PortSpace, Prot
     for (let i = 0; i < endpoints.length; i++) {
       const ep = endpoints[i];
       if (!ep.inUse || !ep.connected || ep.localPort !== sourcePort) continue;
-      if (ep.remote.v4 !== destination || ep.remotePort !== destinationPort) continue;
+      if (ep.remoteV4 !== destination || ep.remotePort !== destinationPort) continue;
       ep.error = unreachableErrno(code);
       this.ready.raise(ep, EVENT_ERR);
     }

@@ -2,7 +2,7 @@
 // where the payload starts, which is all a host needs (RFC 1122 §3.2.1.8 lets a host ignore them).
 
 import { readI32, readU16, writeU16, writeU32 } from "./address.js";
-import { Checksum } from "./checksum.js";
+import { Checksum, headerSum20 } from "./checksum.js";
 import { WireView } from "./view.js";
 
 export const IPV4_HEADER_LENGTH = 20;
@@ -105,7 +105,9 @@ export class Ipv4Packet extends WireView {
 
   /** Whether the header checksum verifies. */
   verifyChecksum(summer: Checksum): boolean {
-    return summer.sum(this.bytes, this.at, this.headerLength, 0) === 0xffff;
+    const length = this.headerLength;
+    if (length === IPV4_HEADER_LENGTH) return headerSum20(this.bytes, this.at) === 0xffff;
+    return summer.sum(this.bytes, this.at, length, 0) === 0xffff;
   }
 
   /**
@@ -113,7 +115,6 @@ export class Ipv4Packet extends WireView {
    * `fragmentWord` carries DF/MF and the offset in 8-byte units.
    */
   writeHeader(
-    summer: Checksum,
     totalLength: number,
     identification: number,
     fragmentWord: number,
@@ -134,7 +135,7 @@ export class Ipv4Packet extends WireView {
     writeU16(b, at + 10, 0);
     writeU32(b, at + 12, source);
     writeU32(b, at + 16, destination);
-    writeU16(b, at + 10, ~summer.sum(b, at, IPV4_HEADER_LENGTH, 0) & 0xffff);
+    writeU16(b, at + 10, ~headerSum20(b, at) & 0xffff);
   }
 }
 

@@ -2,7 +2,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import fc from "fast-check";
 import { PerformanceObserver } from "node:perf_hooks";
-import { Checksum, checksumAdjust, fold, sumBytes } from "../../src/wire/checksum.js";
+import { Checksum, checksumAdjust, fold, headerSum20, sumBytes } from "../../src/wire/checksum.js";
 
 // A plain RFC 1071 reference, written independently of the code under test.
 function reference(bytes: Uint8Array, offset: number, length: number): number {
@@ -47,6 +47,17 @@ test("the word-at-a-time summer equals the reference at every offset, length and
     ),
     { numRuns: 3000 },
   );
+});
+
+test("the unrolled 20-byte header sum equals the reference at any offset", () => {
+  fc.assert(
+    fc.property(
+      fc.uint8Array({ minLength: 40, maxLength: 40 }),
+      fc.integer({ min: 0, max: 20 }),
+      (bytes, at) => headerSum20(bytes, at) === reference(bytes, at, 20),
+    ),
+  );
+  assert.is(headerSum20(new Uint8Array(20).fill(0xff), 0), 0xffff);
 });
 
 test("sums of all-0xff data stay 0xffff rather than folding to zero", () => {
