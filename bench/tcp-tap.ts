@@ -169,6 +169,8 @@ export interface TcpTapOptions {
 }
 
 const UDP_WINDOW = 32;
+/** The services of tapStack(): 8 sessions of 16 KB. */
+const SERVICES = { sessions: 8, bufferSize: 16384 };
 
 function nativeTools(): string {
   const script = fileURLToPath(new URL("../../bench/native/build.sh", import.meta.url));
@@ -402,14 +404,14 @@ async function measureRingStack(tools: string, options: TcpTapOptions): Promise<
       reassemblySlots: 8,
       reassemblySize: 65535,
       udpReceiveBuffer: 128 * 1024,
-      appMemory: 65536 + 8 * 16384,
+      appMemory: 65536 + TcpServices.memoryNeeded(SERVICES),
       tcpSockets: 16,
       tcpSendBuffer: 65536,
       tcpReceiveBuffer: 65536,
     });
     stack.attach(device, { address: "192.0.2.2", prefix: 24 });
     const echo = new UdpEcho(stack, 7);
-    const services = new TcpServices(stack, { sessions: 8, bufferSize: 16384 });
+    const services = new TcpServices(stack, SERVICES);
     const bulk = new BulkSource(stack);
     const driver = new NodeDriver();
     driver.add(stack);
