@@ -6,6 +6,7 @@
 // the whole transfer is printed too, as bench/tcp-tap.ts measures it.
 //
 //   node --expose-gc .build/bench/tcp-steady.js [--mb 256] [--profile MB] [--series]
+//        [--perf-event probe_node:NAME]
 //
 // --profile runs the sampling heap profiler (objects later collected included) over the middle
 // half of one transfer each way and prints the allocation sites by bytes sampled; --series prints
@@ -14,9 +15,11 @@
 // What is left on Node 20 is Node's own: "(V8 API)" at the root is the empty object that
 // Environment::RunAndClearNativeImmediates makes on every turn of the event loop (its check phase
 // runs whether or not anything is queued), about 56 bytes a turn, so the figure per MB follows the
-// loop turns per MB (fewer with bigger batches per poll), not the bytes.
+// loop turns per MB (fewer with bigger batches per poll), not the bytes. --perf-event counts the
+// turns with `perf stat` over each measured transfer, given a uprobe on that function; make one
+// with `perf probe -x $(which node) --add 0xOFFSET` (its file offset, from nm and readelf -l).
 
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { rmSync } from "node:fs";
 import { Session } from "node:inspector";
 import { PerformanceObserver } from "node:perf_hooks";
@@ -125,6 +128,8 @@ interface Run {
   growth: number;
   /** Heap growth per MB between the first and the last reading inside it (readings' cost off). */
   perMb: number;
+  /** The median of the same over each step between two readings. */
+  medianPerMb: number;
   /** MB between those readings. */
   spanMb: number;
   /** The driver's polls and the TAP's calls and frames per MB. */
@@ -178,6 +183,33 @@ interface Context {
   bulk: BulkSource;
   probe: Probe;
   counter: Collections;
+  /** A perf event to count over each measured transfer ("" for none). */
+  perfEvent: string;
+}
+
+/** Bytes of the empty object Node 20 makes per event-loop turn (v8::Object::New, 7 words). */
+const NODE_TURN_OBJECT = 56;
+
+/**
+ * Counts `event` (perf's name for it) in this process until stop(): with a uprobe on Node's
+ * Environment::RunAndClearNativeImmediates, the event loop's turns. NaN when perf cannot.
+ */
+async function perfCount(event: string): Promise<{ stop(): Promise<number> }> {
+  const child = spawn("perf", ["stat", "-x", ",", "-e", event, "-p", String(process.pid)], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let report = "";
+  child.stderr.on("data", (chunk: Buffer) => (report += chunk.toString()));
+  const exited = new Promise<void>((resolve) => child.on("close", () => resolve()));
+  await sleep(300);
+  return {
+    async stop(): Promise<number> {
+      child.kill("SIGINT");
+      await exited;
+      const match = /^(\d+),/m.exec(report);
+      return match === null ? NaN : Number(match[1]);
+    },
+  };
 }
 
 async function measured(x: Context, d: Direction, bytes: number): Promise<Run> {
@@ -197,9 +229,11 @@ async function measured(x: Context, d: Direction, bytes: number): Promise<Run> {
     tap.batchesOut,
     tap.framesOut,
   ];
+  const turns = x.perfEvent === "" ? null : await perfCount(x.perfEvent);
   const countsBefore = counts();
   const before = getHeapStatistics().used_heap_size;
   const t = await transfer(x.lab, x.tools, d, bytes);
+  const turnCount = turns === null ? NaN : await turns.stop();
   if (process.env.STEADY_MARKS) console.error(`[steady] ${d.label}: end`);
   const growth = getHeapStatistics().used_heap_size - before;
   x.probe.stop();
@@ -209,9 +243,20 @@ async function measured(x: Context, d: Direction, bytes: number): Promise<Run> {
   // The first reading is taken once 16 MB have moved: the connection and its start are behind.
   const spanMb = n >= 2 ? (p.bytes[n - 1] - p.bytes[0]) / MB : 0;
   const perMb = n >= 2 ? (p.heap[n - 1] - p.heap[0] - (n - 1) * p.readingCost) / spanMb : NaN;
+  // The median step between readings leaves out the odd step where the optimizing compiler
+  // installed code or a collection ran.
+  const steps: number[] = [];
+  for (let i = 1; i < n; i++)
+    steps.push((p.heap[i] - p.heap[i - 1] - p.readingCost) / ((p.bytes[i] - p.bytes[i - 1]) / MB));
+  steps.sort((a, b) => a - b);
+  const medianPerMb = steps.length > 0 ? steps[steps.length >> 1] : NaN;
   const perMbOf = counts().map((c, i) => ((c - countsBefore[i]) / (t.bytes / MB)).toFixed(1));
-  const events = `per MB: ${perMbOf[0]} polls, ${perMbOf[1]} read calls of ${perMbOf[2]} frames, ${perMbOf[3]} write calls of ${perMbOf[4]} frames`;
-  return { ...t, collections: x.counter.count, growth, perMb, spanMb, events };
+  let events = `per MB: ${perMbOf[0]} polls, ${perMbOf[1]} read calls of ${perMbOf[2]} frames, ${perMbOf[3]} write calls of ${perMbOf[4]} frames`;
+  if (turns !== null) {
+    const turnsPerMb = turnCount / (t.bytes / MB);
+    events += `, ${turnsPerMb.toFixed(1)} ${x.perfEvent} (x ${NODE_TURN_OBJECT} B: ${(turnsPerMb * NODE_TURN_OBJECT).toFixed(0)} B per MB)`;
+  }
+  return { ...t, collections: x.counter.count, growth, perMb, medianPerMb, spanMb, events };
 }
 
 interface ProfileNode {
@@ -280,6 +325,7 @@ export async function tcpSteady(
   bytes: number,
   profileBytes: number,
   series = false,
+  perfEvent = "",
 ): Promise<string[]> {
   const script = fileURLToPath(new URL("../../bench/native/build.sh", import.meta.url));
   const tools = execFileSync("sh", [script], { encoding: "utf8" }).trim();
@@ -291,7 +337,7 @@ export async function tcpSteady(
     const bulk = new BulkSource(run.stack);
     const probe = new Probe();
     run.driver.add(probe);
-    const x: Context = { lab, tools, run, bulk, probe, counter };
+    const x: Context = { lab, tools, run, bulk, probe, counter, perfEvent };
     try {
       for (const d of DIRECTIONS) {
         // Warm-up: ARP, the optimizing compiler, the first connection's costs.
@@ -309,7 +355,8 @@ export async function tcpSteady(
         lines.push(
           `${d.label}, ${(r.bytes / MB).toFixed(0)} MB at ${((r.bytes * 8) / r.seconds / 1e9).toFixed(2)} Gbit/s: ` +
             `${r.collections} GCs, heap +${r.growth.toLocaleString("en-US")} B over the transfer, ` +
-            `${r.perMb.toFixed(1)} B per MB over its last ${r.spanMb.toFixed(0)} MB`,
+            `${r.perMb.toFixed(0)} B per MB over its last ${r.spanMb.toFixed(0)} MB ` +
+            `(median of its 16 MB steps ${r.medianPerMb.toFixed(0)})`,
         );
       }
       if (profileBytes > 0)
@@ -336,7 +383,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     const bytes = Number(at >= 0 ? argv[at + 1] : "256") * MB;
     const p = argv.indexOf("--profile");
     const profileBytes = p >= 0 ? Number(argv[p + 1]) * MB : 0;
-    for (const line of await tcpSteady(bytes, profileBytes, argv.includes("--series")))
+    const e = argv.indexOf("--perf-event");
+    const perfEvent = e >= 0 ? argv[e + 1] : "";
+    for (const line of await tcpSteady(bytes, profileBytes, argv.includes("--series"), perfEvent))
       console.log(line);
   }
 }
