@@ -26,8 +26,8 @@ import { PerformanceObserver } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { getHeapStatistics } from "node:v8";
 import { Lab } from "../hal/platform/node/lab.js";
-import type { Pollable } from "../src/device.js";
 import { tapStack, until, type TapStack } from "../test/support/tap-stack.js";
+import { HeapProbe } from "./heap-probe.js";
 import { BULK_PORT, BulkSource } from "./tcp-tap.js";
 
 const MB = 1 << 20;
@@ -60,65 +60,6 @@ const DIRECTIONS: readonly Direction[] = [
     moved: (run) => run.services.bytesOut,
   },
 ];
-
-/**
- * Polled with the stack: each time `step` more bytes have moved it records the V8 heap's used
- * size, or calls `at` once the bytes pass a mark. Between marks it only compares integers.
- */
-class Probe implements Pollable {
-  private source: (() => number) | null = null;
-  private base = 0;
-  private step = 0;
-  private next = 0;
-  readonly bytes: number[] = [];
-  readonly heap: number[] = [];
-  /** What one reading costs the heap (the statistics object), measured at each reading. */
-  readingCost = 0;
-  private marks: number[] = [];
-  private actions: (() => void)[] = [];
-
-  watch(source: () => number, step: number): void {
-    this.base = source();
-    this.step = step;
-    this.next = step;
-    this.bytes.length = 0;
-    this.heap.length = 0;
-    this.marks = [];
-    this.actions = [];
-    this.source = source;
-  }
-
-  /** Runs `action` once the bytes moved since watch() pass `bytes`. */
-  at(bytes: number, action: () => void): void {
-    this.marks.push(bytes);
-    this.actions.push(action);
-  }
-
-  stop(): void {
-    this.source = null;
-  }
-
-  poll(_now: number): void {
-    const source = this.source;
-    if (source === null) return;
-    const moved = source() - this.base;
-    if (this.marks.length > 0 && moved >= this.marks[0]) {
-      this.marks.shift();
-      (this.actions.shift() as () => void)();
-    }
-    if (this.step === 0 || moved < this.next) return;
-    this.next += this.step;
-    const a = getHeapStatistics().used_heap_size;
-    const b = getHeapStatistics().used_heap_size;
-    this.readingCost = b - a;
-    this.bytes.push(moved);
-    this.heap.push(a);
-  }
-
-  nextDeadline(): number {
-    return Infinity;
-  }
-}
 
 interface Run {
   bytes: number;
@@ -181,7 +122,7 @@ interface Context {
   tools: string;
   run: TapStack;
   bulk: BulkSource;
-  probe: Probe;
+  probe: HeapProbe;
   counter: Collections;
   /** A perf event to count over each measured transfer ("" for none). */
   perfEvent: string;
@@ -217,8 +158,7 @@ async function measured(x: Context, d: Direction, bytes: number): Promise<Run> {
   gc();
   await sleep(50);
   x.counter.count = 0;
-  const step = 16 * MB;
-  x.probe.watch(() => d.moved(x.run, x.bulk), step);
+  x.probe.watch(() => d.moved(x.run, x.bulk), 16 * MB);
   // Marks for --trace-opt / --trace-deopt output, when the run is traced.
   if (process.env.STEADY_MARKS) console.error(`[steady] ${d.label}: start`);
   const tap = x.run.tap;
@@ -238,18 +178,7 @@ async function measured(x: Context, d: Direction, bytes: number): Promise<Run> {
   const growth = getHeapStatistics().used_heap_size - before;
   x.probe.stop();
   await sleep(50);
-  const p = x.probe;
-  const n = p.bytes.length;
-  // The first reading is taken once 16 MB have moved: the connection and its start are behind.
-  const spanMb = n >= 2 ? (p.bytes[n - 1] - p.bytes[0]) / MB : 0;
-  const perMb = n >= 2 ? (p.heap[n - 1] - p.heap[0] - (n - 1) * p.readingCost) / spanMb : NaN;
-  // The median step between readings leaves out the odd step where the optimizing compiler
-  // installed code or a collection ran.
-  const steps: number[] = [];
-  for (let i = 1; i < n; i++)
-    steps.push((p.heap[i] - p.heap[i - 1] - p.readingCost) / ((p.bytes[i] - p.bytes[i - 1]) / MB));
-  steps.sort((a, b) => a - b);
-  const medianPerMb = steps.length > 0 ? steps[steps.length >> 1] : NaN;
+  const { perMb, medianPerMb, spanMb } = x.probe.slope();
   const perMbOf = counts().map((c, i) => ((c - countsBefore[i]) / (t.bytes / MB)).toFixed(1));
   let events = `per MB: ${perMbOf[0]} polls, ${perMbOf[1]} read calls of ${perMbOf[2]} frames, ${perMbOf[3]} write calls of ${perMbOf[4]} frames`;
   if (turns !== null) {
@@ -335,7 +264,7 @@ export async function tcpSteady(
   try {
     const run = await tapStack(lab, "tap0");
     const bulk = new BulkSource(run.stack);
-    const probe = new Probe();
+    const probe = new HeapProbe();
     run.driver.add(probe);
     const x: Context = { lab, tools, run, bulk, probe, counter, perfEvent };
     try {
