@@ -167,7 +167,7 @@ async function main(): Promise<void> {
     reassemblySize: 65535,
     udpSockets: 16,
     udpReceiveBuffer: 256 * 1024,
-    appMemory: 65536 + 8 * 16384 + HttpServer.memoryNeeded(HTTP),
+    appMemory: 65536 + TcpServices.memoryNeeded(SERVICES) + HttpServer.memoryNeeded(HTTP),
     tcpSockets: 16,
     tcpSendBuffer: 65536,
     tcpReceiveBuffer: 65536,
@@ -192,7 +192,7 @@ async function main(): Promise<void> {
     gateway: options.gateway,
   });
   const echo = new UdpEcho(stack, 7);
-  const tcpServices = new TcpServices(stack, { sessions: 8, bufferSize: 16384 });
+  const tcpServices = new TcpServices(stack, SERVICES);
   const http = new HttpServer(stack, HTTP);
   if (chip !== null) {
     driver.add(chip);
@@ -264,6 +264,8 @@ async function main(): Promise<void> {
 
 /** The HTTP server's sessions: with the TCP services' 8 and 4 listeners, within the 16 sockets. */
 const HTTP = Object.freeze({ sessions: 4 });
+/** TCP echo, discard and chargen: 8 sessions of 16 KB. */
+const SERVICES = Object.freeze({ sessions: 8, bufferSize: 16384 });
 
 function hasCommand(name: string): boolean {
   return spawnSync("sh", ["-c", `command -v ${name}`], { stdio: "ignore" }).status === 0;

@@ -2,7 +2,7 @@
 // driven from outside by poll(now) / nextDeadline(). It never reads a clock or sets a timer.
 
 import { EMFILE, ENOBUFS } from "./errno.js";
-import { NEVER } from "./time.js";
+import { OFF, earlier } from "./time.js";
 import { StackConfig, StackOptions } from "./config.js";
 import type { NetDevice, Pollable } from "./device.js";
 import { Interface } from "./iface/interface.js";
@@ -233,11 +233,14 @@ export class Stack implements Pollable {
   /** When the stack next needs a poll: 0 for now, Infinity when nothing is pending. */
   nextDeadline(): number {
     if (!this.ready.isEmpty) return 0;
-    let t = this.iface !== null ? this.iface.nextDeadline() : NEVER;
-    const tcp = this.tcp.nextDeadline();
-    if (tcp < t) t = tcp;
-    // Infinity read back from a Float64Array is a fresh heap number on V8; the constant is not.
-    return t < NEVER ? t : Infinity;
+    const t = earlier(
+      this.iface !== null ? this.iface.nextDeadline() : OFF,
+      this.tcp.nextDeadline(),
+    );
+    // Inside the stack none is OFF; the Pollable contract's Infinity is the constant, returned on
+    // its own so no double is ever boxed for it.
+    if (t < 0) return Infinity;
+    return t;
   }
 
   /**

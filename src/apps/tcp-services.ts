@@ -1,6 +1,8 @@
 // The classic small TCP services: echo (RFC 862, port 7), discard (RFC 863, port 9) and chargen
 // (RFC 864, port 19). A fixed set of sessions, each with a buffer from the stack's arena, serves
 // the connections; everything happens in readiness callbacks, after the stack's input pass.
+// chargen sends straight from one period of RFC 864's pattern (95 lines, 7,030 bytes) kept in the
+// arena, so it costs what any bulk sender costs: one copy, into the socket's send ring.
 
 import { EAGAIN } from "../errno.js";
 import type { Stack } from "../stack.js";
@@ -22,6 +24,10 @@ export const SERVICE_CHARGEN = 2;
 /** RFC 864's line: 72 printable characters and CR LF, rotating by one each line. */
 const LINE = 74;
 const PRINTABLE = 95;
+/** The pattern repeats after one line starting at each printable character. */
+export const CHARGEN_PERIOD = LINE * PRINTABLE;
+
+const align = (n: number): number => (n + 7) & ~7;
 
 class Session implements EntryCallback {
   endpoint: TcpEndpoint | null = null;
@@ -29,7 +35,7 @@ class Session implements EntryCallback {
   /** Bytes read and not yet sent back (echo), at `offset` in the buffer. */
   pending = 0;
   offset = 0;
-  /** Where chargen is in its pattern. */
+  /** Where chargen is in its pattern, 0 to CHARGEN_PERIOD - 1. */
   position = 0;
   private readonly entry = new WaiterEntry(this);
   private readonly services: TcpServices;
@@ -94,16 +100,20 @@ class Session implements EntryCallback {
           s.bytesIn += r;
           continue;
         }
-        let filled = 0;
-        for (; filled < size; filled++) {
-          const line = (this.position / LINE) | 0;
-          const column = this.position % LINE;
-          bytes[this.bufferAt + filled] =
-            column === 72 ? 13 : column === 73 ? 10 : 32 + ((line + column) % PRINTABLE);
-          this.position = (this.position + 1) % (LINE * PRINTABLE);
+        const n = endpoint.send(
+          bytes,
+          s.chargenAt + this.position,
+          CHARGEN_PERIOD - this.position,
+          0,
+        );
+        if (n === -EAGAIN) return;
+        if (n < 0) {
+          this.finish();
+          return;
         }
-        this.offset = 0;
-        this.pending = filled;
+        s.bytesOut += n;
+        this.position += n;
+        if (this.position === CHARGEN_PERIOD) this.position = 0;
         continue;
       }
       const r = endpoint.recv(bytes, this.bufferAt, size, 0);
@@ -120,6 +130,17 @@ class Session implements EntryCallback {
         this.pending = r;
       }
     }
+  }
+}
+
+/** One period of RFC 864's pattern at `at`: line i holds the 72 characters from printable i on. */
+function fillChargen(bytes: Uint8Array, at: number): void {
+  for (let line = 0; line < PRINTABLE; line++) {
+    const start = at + line * LINE;
+    for (let column = 0; column < 72; column++)
+      bytes[start + column] = 32 + ((line + column) % PRINTABLE);
+    bytes[start + 72] = 13;
+    bytes[start + 73] = 10;
   }
 }
 
@@ -152,8 +173,17 @@ export interface TcpServicesOptions {
 }
 
 export class TcpServices {
+  /** Arena bytes the services take (add them to StackSetup.appMemory). */
+  static memoryNeeded(options: TcpServicesOptions = {}): number {
+    const sessions = options.sessions ?? 4;
+    const bufferSize = options.bufferSize ?? 2048;
+    return sessions * align(bufferSize) + (options.chargen === 0 ? 0 : align(CHARGEN_PERIOD));
+  }
+
   readonly bytes: Uint8Array;
   readonly bufferSize: number;
+  /** @internal Where one period of chargen's pattern lies in the arena (-1: chargen is off). */
+  readonly chargenAt: number;
   /** Connections accepted, refused (no session free), and finished. */
   accepted = 0;
   refused = 0;
@@ -170,6 +200,8 @@ export class TcpServices {
     const count = options.sessions ?? 4;
     for (let i = 0; i < count; i++)
       this.sessions.push(new Session(this, stack.memory.take(this.bufferSize)));
+    this.chargenAt = options.chargen === 0 ? -1 : stack.memory.take(CHARGEN_PERIOD);
+    if (this.chargenAt >= 0) fillChargen(this.bytes, this.chargenAt);
     this.listen(stack, options.echo ?? 7, SERVICE_ECHO, count);
     this.listen(stack, options.discard ?? 9, SERVICE_DISCARD, count);
     this.listen(stack, options.chargen ?? 19, SERVICE_CHARGEN, count);

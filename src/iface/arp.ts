@@ -3,6 +3,7 @@
 
 import { PacketPool } from "../storage/pool.js";
 import { ArpStats } from "../stats.js";
+import { OFF, due } from "../time.js";
 import { ARP_LENGTH, ARP_REPLY, ARP_REQUEST, ArpPacket } from "../wire/arp.js";
 import { ETHERNET_HEADER_LENGTH, ETHERTYPE_ARP } from "../wire/ethernet.js";
 import { IPV4_BROADCAST, isMulticastV4 } from "../wire/ipv4.js";
@@ -39,7 +40,8 @@ export class ArpLayer {
   private readonly arpOut = new ArpPacket();
   private readonly broadcastMac = new Uint8Array(BROADCAST_MAC);
   private announcements = 0;
-  announceAt = Infinity;
+  /** When the next announcement is due (OFF: none). */
+  announceAt = OFF;
 
   constructor(iface: Interface) {
     this.iface = iface;
@@ -49,7 +51,7 @@ export class ArpLayer {
     this.stats = iface.arpStats;
   }
 
-  /** Starts RFC 5227 announcements of our address at `now` (Infinity: none). */
+  /** Starts RFC 5227 announcements of our address at `at` (OFF: none). */
   startAnnouncing(at: number): void {
     this.announcements = 0;
     this.announceAt = at;
@@ -209,9 +211,9 @@ export class ArpLayer {
 
   /** Runs the neighbor cache's timers and the announcements that are due. */
   timers(now: number): void {
-    if (this.announceAt <= now) this.announce(now);
+    if (due(this.announceAt, now)) this.announce(now);
     const cache = this.cache;
-    if (cache.dueAt > now) return;
+    if (!due(cache.dueAt, now)) return;
     for (let i = 0; i < cache.capacity; i++) {
       if (cache.deadline[i] > now) continue;
       const state = cache.state[i];
@@ -275,13 +277,13 @@ export class ArpLayer {
   private announce(now: number): void {
     const iface = this.iface;
     if (iface.address === 0 || !iface.device.linkUp) {
-      this.announceAt = Infinity;
+      this.announceAt = OFF;
       return;
     }
     // RFC 5227 §2.3: an ARP request with our address as both sender and target.
     this.send(ARP_REQUEST, null, 0, iface.address, null, 0);
     this.announcements++;
-    this.announceAt = this.announcements < ANNOUNCE_COUNT ? now + ANNOUNCE_INTERVAL_MS : Infinity;
+    this.announceAt = this.announcements < ANNOUNCE_COUNT ? now + ANNOUNCE_INTERVAL_MS : OFF;
   }
 
   /**

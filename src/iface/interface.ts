@@ -8,7 +8,7 @@
 // frees it. Every path that takes a buffer either transmits and frees it or queues it, so the pool
 // is whole again whenever the stack is idle.
 
-import { NEVER } from "../time.js";
+import { OFF, earlier } from "../time.js";
 import type { NetDevice } from "../device.js";
 import { StackConfig } from "../config.js";
 import { Random } from "../random.js";
@@ -172,7 +172,7 @@ export class Interface {
     this.prefix = prefix;
     this.mask = prefixMask(prefix);
     this.gateway = gateway | 0;
-    this.arp.startAnnouncing(address !== 0 && this.device.linkUp ? 0 : Infinity);
+    this.arp.startAnnouncing(address !== 0 && this.device.linkUp ? 0 : OFF);
     this.wake();
   }
 
@@ -273,17 +273,14 @@ export class Interface {
     this.polling = false;
   }
 
-  /** @internal */
+  /** @internal The earliest time poll() has work, or OFF for none (the device's Infinity too). */
   nextDeadline(): number {
     if (this.ethernet.pending) return 0;
-    let t = this.neighbors.nextDeadline();
-    const r = this.reassembly.nextDeadline();
-    if (r < t) t = r;
-    if (this.arp.announceAt < t) t = this.arp.announceAt;
+    const t = earlier(
+      earlier(this.neighbors.nextDeadline(), this.reassembly.nextDeadline()),
+      this.arp.announceAt,
+    );
     const d = this.device.nextDeadline();
-    if (d < t) return d;
-    // Infinity read from a Float64Array is a fresh heap number on V8 when returned; the constant is
-    // not (and nor is a deadline in small-integer range).
-    return t < NEVER ? t : Infinity;
+    return d < Infinity ? earlier(t, d) : t;
   }
 }

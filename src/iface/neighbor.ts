@@ -9,7 +9,7 @@
 // resolution that has gone unanswered for a retransmission is recycled, oldest first, as lwIP
 // does, so our own traffic and above all the gateway can always be resolved.
 
-import { NEVER } from "../time.js";
+import { OFF } from "../time.js";
 import { HandleList, PacketPool } from "../storage/pool.js";
 
 /** Entry states. */
@@ -65,10 +65,13 @@ export class NeighborCache {
   readonly state: Uint8Array;
   /** Six bytes per entry. */
   readonly mac: Uint8Array;
-  /** When the entry next needs attention: a retransmission, or the end of reachability. */
+  /**
+   * When the entry next needs attention: a retransmission, or the end of reachability (Infinity:
+   * nothing). Only ever compared, so the Infinity never leaves the array.
+   */
   readonly deadline: Float64Array;
-  /** No deadline is earlier than this; exact after rescan(). */
-  dueAt = Infinity;
+  /** No deadline is earlier than this (OFF: no entry has one); exact after rescan(). */
+  dueAt = OFF;
   /** When a frame last went out through the entry (-Infinity: never, as for an entry learned). */
   readonly lastUsed: Float64Array;
   /** When the entry was made or its state or link address last changed (Linux's `updated`). */
@@ -299,25 +302,26 @@ export class NeighborCache {
   }
 
   /**
-   * The earliest deadline, or Infinity. Kept as a lower bound (`dueAt`) that every finite deadline
-   * written lowers and a scan makes exact again, so a poll with nothing due scans nothing.
+   * The earliest deadline, or OFF for none. Kept as a lower bound (`dueAt`) that every finite
+   * deadline written lowers and a scan makes exact again, so a poll with nothing due scans nothing.
    */
   nextDeadline(): number {
-    const due = this.dueAt;
-    return due < NEVER ? due : Infinity;
+    return this.dueAt;
   }
 
   /** Sets an entry's deadline (finite), keeping `dueAt` a lower bound. */
   setDeadline(index: number, at: number): void {
     this.deadline[index] = at;
-    if (at < this.dueAt) this.dueAt = at;
+    if (this.dueAt < 0 || at < this.dueAt) this.dueAt = at;
   }
 
   /** Makes `dueAt` exact again, after the timers have run. */
   rescan(): void {
-    let earliest = Infinity;
-    for (let i = 0; i < this.capacity; i++)
-      if (this.deadline[i] < earliest) earliest = this.deadline[i];
+    let earliest = OFF;
+    for (let i = 0; i < this.capacity; i++) {
+      const d = this.deadline[i];
+      if (d < Infinity && (earliest < 0 || d < earliest)) earliest = d;
+    }
     this.dueAt = earliest;
   }
 }

@@ -10,7 +10,7 @@
 // replaces its own junk, while a real datagram whose pieces keep coming keeps its slot. Optionally
 // one source may hold at most `perSource` slots, so a flood from one host cannot crowd out others.
 
-import { NEVER } from "../time.js";
+import { OFF } from "../time.js";
 import { Memory, copy } from "../storage/memory.js";
 import { Assembler } from "../storage/assembler.js";
 import { Ipv4Stats } from "../stats.js";
@@ -275,10 +275,13 @@ export class Reassembler {
     return -1;
   }
 
+  /** The earliest slot's deadline, or OFF when no slot is in use. */
   nextDeadline(): number {
-    let earliest = Infinity;
-    for (let i = 0; i < this.slots; i++)
-      if (this.deadline[i] < earliest) earliest = this.deadline[i];
-    return earliest < NEVER ? earliest : Infinity;
+    let earliest = OFF;
+    for (let i = 0; i < this.slots; i++) {
+      const d = this.deadline[i];
+      if (d < Infinity && (earliest < 0 || d < earliest)) earliest = d;
+    }
+    return earliest;
   }
 }

@@ -4,7 +4,7 @@
 // tombstones, so churn never slows lookups), keyed with a secret so a peer cannot aim collisions.
 // Entries are also threaded oldest-first, so eviction of the oldest is O(1).
 
-import { NEVER } from "../time.js";
+import { OFF } from "../time.js";
 import { EEXIST, ENOBUFS } from "../errno.js";
 
 /** insert() policy when the table is full. */
@@ -17,7 +17,7 @@ export class TupleTable {
   readonly localPort: Uint16Array;
   readonly remoteAddress: Int32Array;
   readonly remotePort: Uint16Array;
-  /** When the entry is due (Infinity: never); change it with setDeadline(). */
+  /** When the entry is due (Infinity while unused); change it with setDeadline(). */
   readonly deadline: Float64Array;
   /** The owner's value columns, `ints` Int32Arrays and `floats` Float64Arrays of capacity each. */
   readonly ints: readonly Int32Array[];
@@ -43,8 +43,8 @@ export class TupleTable {
   private head = -1;
   private tail = -1;
   private held = 0;
-  /** Cached earliest deadline, valid unless `stale`. */
-  private earliest = Infinity;
+  /** Cached earliest deadline (OFF: no entry), valid unless `stale`; a lower bound while stale. */
+  private earliest = OFF;
   private stale = false;
 
   constructor(capacity: number, ints: number, floats: number, secret: number) {
@@ -205,28 +205,29 @@ export class TupleTable {
     this.head = -1;
     this.tail = -1;
     this.held = 0;
-    this.earliest = Infinity;
+    this.earliest = OFF;
     this.stale = false;
   }
 
   setDeadline(i: number, deadline: number): void {
     const before = this.deadline[i];
     this.deadline[i] = deadline;
-    if (deadline < this.earliest) this.earliest = deadline;
+    if (this.earliest < 0 || deadline < this.earliest) this.earliest = deadline;
     else if (before === this.earliest && deadline > before) this.stale = true;
   }
 
-  /** The earliest deadline of any entry, or Infinity. */
+  /** The earliest deadline of any entry, or OFF when the table is empty. */
   nextDeadline(): number {
     if (this.stale) {
-      let earliest = Infinity;
-      for (let i = this.head; i >= 0; i = this.next[i])
-        if (this.deadline[i] < earliest) earliest = this.deadline[i];
+      let earliest = OFF;
+      for (let i = this.head; i >= 0; i = this.next[i]) {
+        const d = this.deadline[i];
+        if (earliest < 0 || d < earliest) earliest = d;
+      }
       this.earliest = earliest;
       this.stale = false;
     }
-    const earliest = this.earliest;
-    return earliest < NEVER ? earliest : Infinity;
+    return this.earliest;
   }
 
   /**

@@ -51,7 +51,7 @@ async function ringStack(lab: Lab): Promise<RingStack> {
   const stack = new Stack({
     seed: 3,
     buffers: 128,
-    appMemory: 4 * 16384,
+    appMemory: TcpServices.memoryNeeded({ sessions: 4, bufferSize: 16384 }),
     tcpSockets: 8,
     tcpSendBuffer: 65536,
     tcpReceiveBuffer: 65536,

@@ -93,6 +93,8 @@ export interface SoloOptions {
   wrap?: (end: NetDevice) => NetDevice;
   /** Configure 192.0.2.1/24 (default true). */
   configure?: boolean;
+  /** The virtual clock's first time, ms (default 0). */
+  start?: number;
 }
 
 export class Solo {
@@ -117,7 +119,7 @@ export class Solo {
       device,
       options.configure === false ? undefined : { address: STACK_IP, prefix: 24 },
     );
-    this.net = new VirtualNet().add(this.stack).attach(device);
+    this.net = new VirtualNet(options.start ?? 0).add(this.stack).attach(device);
   }
 
   get iface() {

@@ -40,6 +40,9 @@ export interface TapStack {
 /** What the stack attaches to: the TAP itself, or a chip's driver whose simulated chip is on it. */
 export type TapStackDevice = "tap" | "enc28j60" | "w5500";
 
+/** TCP echo, discard and chargen: 8 sessions of 16 KB. */
+const SERVICES = { sessions: 8, bufferSize: 16384 };
+
 export async function tapStack(
   lab: Lab,
   name: string,
@@ -72,7 +75,7 @@ export async function tapStack(
     reassemblySlots: 8,
     reassemblySize: 65535,
     udpReceiveBuffer: 128 * 1024,
-    appMemory: 65536 + 8 * 16384 + HttpServer.memoryNeeded(),
+    appMemory: 65536 + TcpServices.memoryNeeded(SERVICES) + HttpServer.memoryNeeded(),
     tcpSockets: 16,
     tcpSendBuffer: 65536,
     tcpReceiveBuffer: 65536,
@@ -80,7 +83,7 @@ export async function tapStack(
   });
   stack.attach(device, { address: "192.0.2.2", prefix: 24 });
   const echo = new UdpEcho(stack, 7);
-  const services = new TcpServices(stack, { sessions: 8, bufferSize: 16384 });
+  const services = new TcpServices(stack, SERVICES);
   const http = new HttpServer(stack);
   if (chip !== null) {
     driver.add(chip);

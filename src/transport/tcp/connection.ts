@@ -16,13 +16,14 @@ import { ByteRing } from "../../storage/ring.js";
 import { Spans } from "../../storage/spans.js";
 import { MAX_WSCALE } from "../../wire/tcp.js";
 import { Slot } from "../endpoint-table.js";
+import { earlier } from "../../time.js";
 import { EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_OUT, EVENT_RDHUP } from "../waiter.js";
 import {
   CLOSED,
   CLOSE_WAIT,
   ESTABLISHED,
   LISTEN,
-  NEVER,
+  OFF,
   SYN_RECEIVED,
   SYN_SENT,
   TIME_WAIT,
@@ -100,13 +101,13 @@ export class TcpConnection extends Slot {
   sackOk = false;
   wsOk = false;
 
-  // -- timers (absolute, ms; NEVER when off)
-  rtoAt = NEVER;
-  delackAt = NEVER;
-  keepAt = NEVER;
-  persistAt = NEVER;
+  // -- timers (absolute, ms; OFF when not armed)
+  rtoAt = OFF;
+  delackAt = OFF;
+  keepAt = OFF;
+  persistAt = OFF;
   /** An orphan in FIN-WAIT-2 gives up at this time (Linux's tcp_fin_timeout). */
-  finWait2At = NEVER;
+  finWait2At = OFF;
 
   // -- retransmission (RFC 6298) and congestion control (RFC 5681, 6582)
   srtt = 0;
@@ -316,11 +317,11 @@ export class TcpConnection extends Slot {
   }
 
   stopTimers(): void {
-    this.rtoAt = NEVER;
-    this.delackAt = NEVER;
-    this.keepAt = NEVER;
-    this.persistAt = NEVER;
-    this.finWait2At = NEVER;
+    this.rtoAt = OFF;
+    this.delackAt = OFF;
+    this.keepAt = OFF;
+    this.persistAt = OFF;
+    this.finWait2At = OFF;
   }
 
   /** Whether the state has a synchronized sequence space (RFC 9293's "synchronized states"). */
@@ -328,15 +329,13 @@ export class TcpConnection extends Slot {
     return this.state >= ESTABLISHED;
   }
 
-  /** The earliest timer, or 0 when output is waiting (and could run). */
+  /** The earliest timer (OFF: none armed), or 0 when output is waiting (and could run). */
   deadline(canSend: boolean): number {
     if (this.pendingOutput && (!this.blocked || canSend)) return 0;
-    let t = this.rtoAt;
-    if (this.delackAt < t) t = this.delackAt;
-    if (this.keepAt < t) t = this.keepAt;
-    if (this.persistAt < t) t = this.persistAt;
-    if (this.finWait2At < t) t = this.finWait2At;
-    return t < NEVER ? t : NEVER;
+    let t = earlier(this.rtoAt, this.delackAt);
+    t = earlier(t, this.keepAt);
+    t = earlier(t, this.persistAt);
+    return earlier(t, this.finWait2At);
   }
 
   /** Asks for an output pass: at once inside a poll, otherwise at the next one. */

@@ -51,8 +51,8 @@ export const SHUT_WR = 1;
 /** shutdown(how): neither. */
 export const SHUT_RDWR = 2;
 
-/** Deadlines at or past this never come; kept finite so typed arrays and Smis stay cheap. */
-export { NEVER } from "../../time.js";
+/** A timer not armed (see time.ts: a small integer, so timer fields stay small integers). */
+export { OFF } from "../../time.js";
 
 /** RFC 6298 §2.5: a maximum of at least 60 s; Linux uses 120 s. */
 export const MAX_RTO = 120_000;

@@ -21,7 +21,7 @@ import {
   FIN_WAIT_1,
   FIN_WAIT_2,
   LAST_ACK,
-  NEVER,
+  OFF,
   SYN_RECEIVED,
   SYN_SACK,
   SYN_SENT,
@@ -95,7 +95,7 @@ export function synSentInput(c: TcpConnection, now: number): void {
     // Simultaneous open: answer with SYN-ACK, resending our SYN with it.
     c.state = SYN_RECEIVED;
     c.sndNxt = c.iss;
-    c.rtoAt = NEVER;
+    c.rtoAt = OFF;
     c.pendingOutput = true;
   }
 }
@@ -104,7 +104,7 @@ export function establish(c: TcpConnection, now: number): void {
   c.state = ESTABLISHED;
   c.wasConnected = true;
   c.retries = 0;
-  c.rtoAt = seqLt(c.sndUna, c.sndMax) ? now + c.rto : NEVER;
+  c.rtoAt = seqLt(c.sndUna, c.sndMax) ? now + c.rto : OFF;
   startCongestion(c);
   armKeepalive(c, now);
 }
@@ -301,7 +301,7 @@ export function processAck(
     congestionOnAck(c, acked, ack, now);
     c.dupAcks = 0;
     c.limitedTransmit = 0;
-    c.rtoAt = c.sndUna === c.sndMax ? NEVER : now + c.rto;
+    c.rtoAt = c.sndUna === c.sndMax ? OFF : now + c.rto;
     c.pendingOutput = true;
   } else if (
     ack === c.sndUna &&
@@ -323,7 +323,7 @@ export function processAck(
     c.sndWl1 = seq;
     c.sndWl2 = ack;
     if (window > 0) {
-      c.persistAt = NEVER;
+      c.persistAt = OFF;
       c.persistBackoff = 0;
     }
   }
@@ -386,7 +386,7 @@ export function receiveData(
   c.unackedBytes += front;
   // Every second full segment is acknowledged at once (RFC 5681 §4.2), a filled hole too.
   if (hadHoles || c.unackedBytes >= 2 * c.mss) c.ackNow = true;
-  else if (c.delackAt === NEVER) c.delackAt = now + t.delayedAck;
+  else if (c.delackAt === OFF) c.delackAt = now + t.delayedAck;
 }
 
 /** The peer's FIN; `inOrder` when it sits at rcvNxt (otherwise it is dropped and comes again). */

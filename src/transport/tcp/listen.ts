@@ -3,6 +3,7 @@
 // full (RFC 4987 §3.6); the ACK that completes the handshake is what takes a connection slot.
 
 import { TUPLE_FULL_FAIL } from "../../storage/tuple-table.js";
+import { due } from "../../time.js";
 import { MAX_WSCALE, TCP_ACK, TCP_RST, TCP_SYN, seqLt } from "../../wire/tcp.js";
 import type { TcpConnection } from "./connection.js";
 import { SYN_RECEIVED, SYN_TS, packSynOptions } from "./constants.js";
@@ -184,7 +185,7 @@ export function sendSynAck(t: TcpTable, e: number, now: number): void {
 /** SYN queue entries whose SYN-ACK is due again, or that ran out of retries. */
 export function synQueueTimers(t: TcpTable, now: number): void {
   const q = t.synQ;
-  if (q.nextDeadline() > now) return;
+  if (!due(q.nextDeadline(), now)) return;
   for (let e = q.nextExpired(now, 0); e >= 0; e = q.nextExpired(now, e + 1)) {
     const retries = ++q.ints[SQ_RETRIES][e];
     if (retries > t.synRetries) {

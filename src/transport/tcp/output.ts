@@ -4,7 +4,7 @@
 
 import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_SYN, seqDiff, seqLt } from "../../wire/tcp.js";
 import type { TcpConnection } from "./connection.js";
-import { CLOSED, LISTEN, NEVER, SYN_RECEIVED, SYN_SENT, TIME_WAIT } from "./constants.js";
+import { CLOSED, LISTEN, OFF, SYN_RECEIVED, SYN_SENT, TIME_WAIT } from "./constants.js";
 import { noteRetransmit } from "./congestion.js";
 import { holeAt, pipe, sackRecovery, sendHole, sendRescue } from "./sack.js";
 import { armPersist } from "./timers.js";
@@ -77,7 +77,7 @@ export function transmit(c: TcpConnection, now: number): void {
         // Sender-side silly window avoidance (RFC 9293 §3.8.6.2.1): a partial segment only when
         // it is at least half the largest window the peer offered, or nothing is in flight.
         if (usable <= 0 || (usable < c.maxSndWnd >>> 1 && inFlight > 0)) {
-          if (c.sndWnd === 0 && inFlight === 0 && c.persistAt === NEVER) armPersist(c, now);
+          if (c.sndWnd === 0 && inFlight === 0 && c.persistAt === OFF) armPersist(c, now);
           break;
         }
         len = usable;
@@ -153,15 +153,15 @@ export function sendAt(
     c.rttAt = now;
   }
   if (!head) advanceNxt(c, len + (fin ? 1 : 0), now);
-  else if (c.rtoAt === NEVER) c.rtoAt = now + c.rto;
+  else if (c.rtoAt === OFF) c.rtoAt = now + c.rto;
   return len + (fin ? 1 : 0);
 }
 
 export function advanceNxt(c: TcpConnection, n: number, now: number): void {
   c.sndNxt = (c.sndNxt + n) | 0;
   if (seqLt(c.sndMax, c.sndNxt)) c.sndMax = c.sndNxt;
-  if (c.rtoAt === NEVER) c.rtoAt = now + c.rto;
-  c.persistAt = NEVER;
+  if (c.rtoAt === OFF) c.rtoAt = now + c.rto;
+  c.persistAt = OFF;
 }
 
 /** Builds and sends one segment; false (and blocked) when no buffer could be had. */
@@ -212,7 +212,7 @@ export function windowToAdvertise(c: TcpConnection, syn: boolean): number {
 export function acked(c: TcpConnection): void {
   c.ackNow = false;
   c.unackedBytes = 0;
-  c.delackAt = NEVER;
+  c.delackAt = OFF;
   // A D-SACK not sent with this one is dropped: it is advice about one moment.
   c.dsack = false;
 }

@@ -11,6 +11,7 @@ import { SipHash } from "../siphash.js";
 import type { StackConfig } from "../../config.js";
 import { Memory } from "../../storage/memory.js";
 import { Spans } from "../../storage/spans.js";
+import { due, earlier } from "../../time.js";
 import { TUPLE_FULL_EVICT_OLDEST, TupleTable } from "../../storage/tuple-table.js";
 import { readI32, readU16 } from "../../wire/address.js";
 import { Checksum, pseudoHeaderSumV4 } from "../../wire/checksum.js";
@@ -30,7 +31,7 @@ import { EndpointTable } from "../endpoint-table.js";
 import { PortSpace, allocatePort } from "../ports.js";
 import { unreachableErrno } from "../udp.js";
 import { ReadyList } from "../waiter.js";
-import { CLOSED, ESTABLISHED, LISTEN, NEVER, SYN_SENT, TIME_WAIT } from "./constants.js";
+import { CLOSED, ESTABLISHED, LISTEN, OFF, SYN_SENT, TIME_WAIT } from "./constants.js";
 import { TcpConnection } from "./connection.js";
 import { segmentArrives } from "./input.js";
 import { transmit } from "./output.js";
@@ -176,7 +177,7 @@ export class TcpTable extends EndpointTable<TcpConnection> implements ProtocolHa
     }
     synQueueTimers(this, now);
     const tw = this.timeWait;
-    if (tw.nextDeadline() <= now)
+    if (due(tw.nextDeadline(), now))
       for (let e = tw.nextExpired(now, 0); e >= 0; e = tw.nextExpired(now, e + 1)) tw.remove(e);
   }
 
@@ -196,21 +197,18 @@ export class TcpTable extends EndpointTable<TcpConnection> implements ProtocolHa
     return this.live === 0 && this.synQ.count === 0 && this.timeWait.count === 0;
   }
 
+  /** The earliest time poll() has work, or OFF for none. */
   nextDeadline(): number {
-    if (this.idle) return NEVER;
+    if (this.idle) return OFF;
     const iface = this.iface;
     const canSend = iface !== null && iface.ip.canSend(1);
-    let t = this.timeWait.nextDeadline();
-    const q = this.synQ.nextDeadline();
-    if (q < t) t = q;
+    let t = earlier(this.timeWait.nextDeadline(), this.synQ.nextDeadline());
     const slots = this.slots;
     for (let i = 0; i < slots.length; i++) {
       const c = slots[i];
-      if (!c.inUse) continue;
-      const d = c.deadline(canSend);
-      if (d < t) t = d;
+      if (c.inUse) t = earlier(t, c.deadline(canSend));
     }
-    return t < NEVER ? t : NEVER;
+    return t;
   }
 
   // ================================================================ input

@@ -5,40 +5,41 @@ import { ETIMEDOUT } from "../../errno.js";
 import { seqDiff } from "../../wire/tcp.js";
 import { enterLoss } from "./congestion.js";
 import type { TcpConnection } from "./connection.js";
-import { CLOSED, FIN_WAIT_2, MAX_RTO, NEVER, SYN_RECEIVED, SYN_SENT } from "./constants.js";
+import { due } from "../../time.js";
+import { CLOSED, FIN_WAIT_2, MAX_RTO, OFF, SYN_RECEIVED, SYN_SENT } from "./constants.js";
 import { sendProbe } from "./segments.js";
 
 /** Persist and keepalive probes back off up to this. */
 const MAX_PERSIST = 60_000;
 
 export function armKeepalive(c: TcpConnection, now: number): void {
-  c.keepAt = c.keepalive ? now + c.keepIdle : NEVER;
+  c.keepAt = c.keepalive ? now + c.keepIdle : OFF;
 }
 
 export function setKeepalive(c: TcpConnection, on: boolean): void {
   c.keepalive = on;
   c.keepProbes = 0;
-  c.keepAt = on && c.synchronized ? c.table.now + c.keepIdle : NEVER;
+  c.keepAt = on && c.synchronized ? c.table.now + c.keepIdle : OFF;
   if (on) c.table.wake();
 }
 
 /** Runs the timers due at `now`. */
 export function runTimers(c: TcpConnection, now: number): void {
   const t = c.table;
-  if (c.rtoAt <= now) retransmitTimeout(c, now);
+  if (due(c.rtoAt, now)) retransmitTimeout(c, now);
   if (c.state === CLOSED) return;
-  if (c.delackAt <= now) {
-    c.delackAt = NEVER;
+  if (due(c.delackAt, now)) {
+    c.delackAt = OFF;
     if (c.unackedBytes > 0 || c.ackNow) {
       t.stats.delayedAcks++;
       c.ackNow = true;
       c.pendingOutput = true;
     }
   }
-  if (c.persistAt <= now) {
+  if (due(c.persistAt, now)) {
     // Zero-window probe: Linux's tcp_xmit_probe_skb, an old sequence number the peer answers
     // with its window; it never ends the connection while answered.
-    c.persistAt = NEVER;
+    c.persistAt = OFF;
     if (c.sndWnd === 0 && c.sendRing.readable > seqDiff(c.sndNxt, c.dataStart)) {
       t.stats.persistProbes++;
       sendProbe(t, c);
@@ -46,8 +47,8 @@ export function runTimers(c: TcpConnection, now: number): void {
       armPersist(c, now);
     }
   }
-  if (c.keepAt <= now) {
-    c.keepAt = NEVER;
+  if (due(c.keepAt, now)) {
+    c.keepAt = OFF;
     if (c.keepalive && c.synchronized) {
       if (c.sndUna !== c.sndMax || c.sendRing.readable > 0) armKeepalive(c, now);
       else if (c.keepProbes >= c.keepCount) {
@@ -61,8 +62,8 @@ export function runTimers(c: TcpConnection, now: number): void {
       }
     }
   }
-  if (c.finWait2At <= now) {
-    c.finWait2At = NEVER;
+  if (due(c.finWait2At, now)) {
+    c.finWait2At = OFF;
     if (c.state === FIN_WAIT_2 && c.orphan) c.abort(0, true);
   }
 }
@@ -77,7 +78,7 @@ export function armPersist(c: TcpConnection, now: number): void {
 /** RFC 6298 §5.4-5.7: back off, collapse the window, go back to the oldest unacknowledged. */
 export function retransmitTimeout(c: TcpConnection, now: number): void {
   const t = c.table;
-  c.rtoAt = NEVER;
+  c.rtoAt = OFF;
   if (c.sndUna === c.sndMax && c.state !== SYN_SENT && c.state !== SYN_RECEIVED) return;
   t.stats.timeouts++;
   c.retries++;
