@@ -70,3 +70,14 @@ export function packSynOptions(mss: number, wscale: number, sack: boolean, ts: b
 /** Linux's tcp_invalid_ratelimit: out-of-window segments and challenges are answered at most this
  * often per connection (ms). */
 export const OOW_ACK_INTERVAL = 500;
+
+/** Urgent data (Linux's urg_data): none, announced but not arrived, arrived, read with MSG_OOB. */
+export const URG_NONE = 0;
+export const URG_NOT_YET = 1;
+export const URG_VALID = 2;
+export const URG_READ = 3;
+
+/** send and recv flag: urgent ("out-of-band") data (Linux's value). */
+export const MSG_OOB = 0x1;
+/** recv flag with MSG_OOB: count the urgent byte without copying it (Linux's value). */
+export const MSG_TRUNC = 0x20;
