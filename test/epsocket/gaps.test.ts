@@ -178,6 +178,18 @@ test("SO_RCVBUF before connect sizes the ring and the window the peer sees", () 
   assert.is(readInt(inq), 3000);
   assert.is(peerTcp.peerWindow, 0);
   assert.is(c.sendMsg(big, 0, big.length, 0, null, 0, 0), 2500);
+  // Beyond receiveBufferMax the value is clamped before it is doubled, as rmem_max clamps it.
+  const other = open(t.subject, SOCK_STREAM);
+  assert.is(other.setSockOpt(SOL_SOCKET, SO_RCVBUF, int(1 << 20), 0, 4), 0);
+  assert.is(getInt(other, SOL_SOCKET, SO_RCVBUF), 2 * 65536);
+  assert.is(other.tcp?.receiveCapacity, 65536);
+  assert.is(other.setSockOpt(SOL_SOCKET, SO_SNDBUF, int(1), 0, 4), 0);
+  assert.is(
+    getInt(other, SOL_SOCKET, SO_SNDBUF),
+    t.b.config.socketBufferMin,
+    "at least the minimum",
+  );
+  other.close();
   // After connect the ring keeps its size; the value is recorded as Linux reports it.
   assert.is(c.setSockOpt(SOL_SOCKET, SO_RCVBUF, int(8000), 0, 4), 0);
   assert.is(getInt(c, SOL_SOCKET, SO_RCVBUF), 16000);
