@@ -58,7 +58,10 @@ export interface StackOptions {
    * socket, and one for a resize in progress.
    */
   socketBufferSpans?: number;
-  /** The least SO_RCVBUF / SO_SNDBUF a socket can be set to (Linux's SOCK_MIN_RCVBUF). */
+  /**
+   * The least SO_RCVBUF a socket can be set to (Linux's SOCK_MIN_RCVBUF); SO_SNDBUF's least is
+   * twice this, as Linux's SOCK_MIN_SNDBUF.
+   */
   socketBufferMin?: number;
   /** The most SO_RCVBUF a socket may ask for, before Linux's doubling (net.core.rmem_max). */
   receiveBufferMax?: number;

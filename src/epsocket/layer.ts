@@ -215,9 +215,13 @@ export class SocketLayer implements Pollable {
     return t;
   }
 
-  /** Linux's SO_SNDBUF / SO_RCVBUF arithmetic for a stream socket: at most `max`, doubled. */
-  clampBuffer(bytes: number, max: number): number {
-    return socketBufferSize(bytes, max, this.stack.config.socketBufferMin);
+  /**
+   * Linux's SO_RCVBUF / SO_SNDBUF arithmetic for a stream socket: at most `max`, doubled, at least
+   * the minimum (twice as much for sending, as Linux's SOCK_MIN_SNDBUF is).
+   */
+  clampBuffer(bytes: number, max: number, send: boolean): number {
+    const min = this.stack.config.socketBufferMin;
+    return socketBufferSize(bytes, max, send ? 2 * min : min);
   }
 
   // ================================================================ multicast memberships

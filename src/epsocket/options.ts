@@ -423,14 +423,18 @@ export function setSockOpt(
         return 0;
       case SO_SNDBUF:
         if (tcp !== null) {
-          s.streamSendBuffer = s.layer.clampBuffer(v, s.layer.stack.config.sendBufferMax);
+          s.streamSendBuffer = s.layer.clampBuffer(v, s.layer.stack.config.sendBufferMax, true);
           // The ring holds what Linux lets a socket queue: half the doubled value.
           tcp.setSendBuffer(s.streamSendBuffer >>> 1);
         } else (udp as UdpEndpoint).setSendBuffer(v);
         return 0;
       case SO_RCVBUF:
         if (tcp !== null) {
-          s.streamReceiveBuffer = s.layer.clampBuffer(v, s.layer.stack.config.receiveBufferMax);
+          s.streamReceiveBuffer = s.layer.clampBuffer(
+            v,
+            s.layer.stack.config.receiveBufferMax,
+            false,
+          );
           // The window Linux offers is about half of sk_rcvbuf: the ring is that half.
           tcp.setReceiveBuffer(s.streamReceiveBuffer >>> 1);
         } else (udp as UdpEndpoint).setReceiveBuffer(v);

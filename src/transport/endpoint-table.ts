@@ -137,9 +137,9 @@ export abstract class EndpointTable<S extends Slot> {
     slot.resizeReceive(socketBufferSize(bytes, this.receiveMax, this.bufferMin));
   }
 
-  /** SO_SNDBUF as Linux sets it; recorded. */
+  /** SO_SNDBUF as Linux sets it, at least twice SO_RCVBUF's minimum (SOCK_MIN_SNDBUF); recorded. */
   setSendBuffer(slot: S, bytes: number): void {
-    slot.sendBuffer = socketBufferSize(bytes, this.sendMax, this.bufferMin);
+    slot.sendBuffer = socketBufferSize(bytes, this.sendMax, 2 * this.bufferMin);
   }
 
   /** Frees a slot: pending events are forgotten, waiters dropped, old handles made stale. */

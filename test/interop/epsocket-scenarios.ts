@@ -1435,6 +1435,17 @@ export function scenarios(): Scenario[] {
     s("recv", { fd: "c" }),
   ]);
 
+  add("SO_SNDBUF and SO_RCVBUF of 1 on each kind: the minimums; SO_OOBINLINE's default", () =>
+    KINDS.flatMap(([kind, family, type]) => [
+      s("socket", { as: kind, family, type: type | NB }),
+      setopt(kind, SOL_SOCKET, 7, int(1)),
+      getopt(kind, SOL_SOCKET, 7),
+      setopt(kind, SOL_SOCKET, 8, int(1)),
+      getopt(kind, SOL_SOCKET, 8),
+      getopt(kind, SOL_SOCKET, 10),
+    ]),
+  );
+
   // ---- TCP_INFO: the kernel's whole struct, and the fields both must agree on
   add("TCP_INFO of a connection after an exchange, the whole struct", (port) => [
     ...connected(port),
