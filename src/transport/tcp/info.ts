@@ -9,59 +9,92 @@ import type { TcpConnection } from "./connection.js";
 import { CLOSED, LISTEN } from "./constants.js";
 import { sackedBytes } from "./sack.js";
 
-/** Linux's congestion-avoidance states (tcpi_ca_state). */
+/** tcpi_ca_state: no loss in sight. */
 export const CA_OPEN = 0;
+/** tcpi_ca_state: duplicate ACKs seen, no recovery yet. */
 export const CA_DISORDER = 1;
+/** tcpi_ca_state: fast recovery. */
 export const CA_RECOVERY = 3;
+/** tcpi_ca_state: recovering from a retransmission timeout. */
 export const CA_LOSS = 4;
 
+/** A connection's TCP_INFO figures, filled by `TcpEndpoint.readInfo`; one object, reused. */
 export class TcpInfo {
+  /** tcpi_ca_state: CA_OPEN, CA_DISORDER, CA_RECOVERY or CA_LOSS. */
   caState = CA_OPEN;
-  /** RTO backoffs of the segment at sndUna, and probes out (zero-window or keepalive). */
+  /** tcpi_retransmits: RTO backoffs of the segment at sndUna. */
   retransmits = 0;
+  /** tcpi_probes: zero-window or keepalive probes out. */
   probes = 0;
+  /** tcpi_backoff: the RTO's exponential backoff. */
   backoff = 0;
-  /** Microseconds. */
+  /** tcpi_rto, microseconds. */
   rto = 0;
+  /** tcpi_ato: the delayed ACK timeout, microseconds. */
   ato = 0;
+  /** tcpi_snd_mss: the largest payload we send. */
   sendMss = 0;
+  /** tcpi_rcv_mss: the largest payload the peer sent, from 536 up. */
   receiveMss = 0;
-  /** Segments in flight, SACKed, and the MSS-sized pieces of both. */
+  /** tcpi_unacked: segments in flight (MSS-sized pieces). */
   unacked = 0;
+  /** tcpi_sacked: segments the peer SACKed (MSS-sized pieces). */
   sacked = 0;
-  /** Milliseconds since data was sent, data arrived, an ACK arrived. */
+  /** tcpi_last_data_sent: ms since data was sent. */
   lastDataSent = 0;
+  /** tcpi_last_data_recv: ms since data arrived. */
   lastDataReceived = 0;
+  /** tcpi_last_ack_recv: ms since an ACK arrived. */
   lastAckReceived = 0;
+  /** tcpi_pmtu: the interface's MTU. */
   pmtu = 0;
+  /** tcpi_rcv_ssthresh: the largest window we would offer (the receive ring). */
   receiveSsthresh = 0;
-  /** Microseconds. */
+  /** tcpi_rtt: the smoothed RTT, microseconds. */
   rtt = 0;
+  /** tcpi_rttvar: its variation, microseconds. */
   rttVariance = 0;
-  /** Segments. */
+  /** tcpi_snd_ssthresh, segments (0x7fffffff before a loss). */
   sendSsthresh = 0;
+  /** tcpi_snd_cwnd, segments. */
   sendCwnd = 0;
+  /** tcpi_advmss: the MSS we offered, less the timestamp option when agreed. */
   advertisedMss = 0;
+  /** tcpi_rcv_space: the receive ring's size. */
   receiveSpace = 0;
+  /** tcpi_total_retrans: segments retransmitted over the connection's life. */
   totalRetransmits = 0;
+  /** tcpi_bytes_acked: sequence space the peer acknowledged (the SYN included). */
   bytesAcked = 0;
+  /** tcpi_bytes_received: sequence space received in order (data and FIN). */
   bytesReceived = 0;
+  /** tcpi_segs_out: segments sent. */
   segmentsOut = 0;
+  /** tcpi_segs_in: segments received. */
   segmentsIn = 0;
+  /** tcpi_notsent_bytes: bytes queued and not yet sent. */
   notSentBytes = 0;
-  /** Microseconds; 0 before a sample (Linux shows ~0U then, written as such by the layer). */
+  /** tcpi_min_rtt, microseconds; -1 before a sample (Linux's ~0U). */
   minRtt = -1;
+  /** tcpi_data_segs_in: segments received with data. */
   dataSegmentsIn = 0;
+  /** tcpi_data_segs_out: segments sent with data. */
   dataSegmentsOut = 0;
-  /** Bytes per second. */
+  /** tcpi_delivery_rate: bytes per second acknowledged over the last round trip. */
   deliveryRate = 0;
+  /** tcpi_delivery_rate_app_limited: nothing waits to be sent. */
   appLimited = false;
+  /** tcpi_delivered: segments delivered (the SYN, then MSS-sized pieces of data). */
   delivered = 0;
+  /** tcpi_bytes_sent: data bytes sent, retransmissions included. */
   bytesSent = 0;
+  /** tcpi_bytes_retrans: data bytes retransmitted. */
   bytesRetransmitted = 0;
+  /** tcpi_rcv_ooopack: segments that arrived out of order. */
   outOfOrderIn = 0;
-  /** The peer's window and ours, in bytes after scaling. */
+  /** tcpi_snd_wnd: the peer's window, bytes after scaling. */
   sendWindow = 0;
+  /** tcpi_rcv_wnd: the window we advertised, bytes after scaling. */
   receiveWindow = 0;
 }
 
