@@ -1435,6 +1435,18 @@ export function scenarios(): Scenario[] {
     s("recv", { fd: "c" }),
   ]);
 
+  add("MSG_OOB: a newer urgent byte drops an older one waiting at the read point", (port) => [
+    ...connected(port),
+    p("send", { fd: "pc", data: text("a"), flags: 1 }),
+    s("poll", { fd: "c", events: 2, timeout: 2000 }),
+    p("send", { fd: "pc", data: text("b"), flags: 1 }),
+    s("sleep", { ms: 100 }),
+    s("ioctl", { fd: "c", req: 0x541b, arg: int(7) }),
+    s("ioctl", { fd: "c", req: 0x8905, arg: int(7) }),
+    s("recv", { fd: "c", flags: 1 }),
+    s("recv", { fd: "c" }),
+    s("ioctl", { fd: "c", req: 0x541b, arg: int(7) }),
+  ]);
   add("SO_SNDBUF and SO_RCVBUF of 1 on each kind: the minimums; SO_OOBINLINE's default", () =>
     KINDS.flatMap(([kind, family, type]) => [
       s("socket", { as: kind, family, type: type | NB }),
