@@ -58,7 +58,10 @@ export interface StackOptions {
    * socket, and one for a resize in progress.
    */
   socketBufferSpans?: number;
-  /** The least SO_RCVBUF / SO_SNDBUF a socket can be set to (Linux's SOCK_MIN_RCVBUF). */
+  /**
+   * The least SO_RCVBUF a socket can be set to (Linux's SOCK_MIN_RCVBUF); SO_SNDBUF's least is
+   * twice this, as Linux's SOCK_MIN_SNDBUF.
+   */
   socketBufferMin?: number;
   /** The most SO_RCVBUF a socket may ask for, before Linux's doubling (net.core.rmem_max). */
   receiveBufferMax?: number;
@@ -66,7 +69,7 @@ export interface StackOptions {
   sendBufferMax?: number;
   /** UDP endpoints. */
   udpSockets?: number;
-  /** Bytes of queued datagrams (plus 40 bytes of bookkeeping each) per UDP endpoint at first. */
+  /** Bytes of queued datagrams (plus 48 bytes of bookkeeping each) per UDP endpoint at first. */
   udpReceiveBuffer?: number;
   /**
    * SO_SNDBUF a UDP or ping endpoint starts with. Only recorded: a datagram goes straight into a
@@ -264,9 +267,9 @@ const ALIGN = 8;
 const REASSEMBLY_HEADER_ROOM = 60; // iface/reassembly.ts HEADER_ROOM, per slot
 const ICMP_SCRATCH = 576; // iface/icmp.ts, one per interface
 // A UDP, an ICMP and a TCP header, and a record header for each table.
-const TRANSPORT_SCRATCH = 8 + 8 + 20 + 40 + 40 + 40;
+const TRANSPORT_SCRATCH = 8 + 8 + 20 + 48 + 48 + 48;
 /** Bytes of a datagram queue's record header (datagram-queue.ts RECORD_HEADER). */
-const RECORD_BYTES = 40;
+const RECORD_BYTES = 48;
 
 function aligned(n: number): number {
   return (n + ALIGN - 1) & ~(ALIGN - 1);

@@ -22,6 +22,7 @@ export { UDP_MAX_PAYLOAD } from "./transport/udp.js";
 export { UdpEndpoint } from "./transport/udp-endpoint.js";
 export { PingEndpoint } from "./transport/ping.js";
 export { TcpEndpoint } from "./transport/tcp/endpoint.js";
+export { TcpInfo } from "./transport/tcp/info.js";
 export * as tcpStates from "./transport/tcp/constants.js";
 export { MSG_DONTWAIT, MSG_PEEK, MSG_TRUNC } from "./transport/datagram-queue.js";
 export {

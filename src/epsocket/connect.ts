@@ -19,6 +19,7 @@ import {
 import type { TcpEndpoint } from "../transport/tcp/endpoint.js";
 import { CLOSED, LISTEN, SYN_RECEIVED, SYN_SENT } from "../transport/tcp/constants.js";
 import type { UdpEndpoint } from "../transport/udp-endpoint.js";
+import { BIND_V4, BIND_V6_ANY, BIND_V6_ONLY } from "../transport/endpoint-table.js";
 import { AF_INET, AF_INET6, FullAddress } from "../wire/address.js";
 import {} from "../wire/ipv4.js";
 import { AF_UNSPEC, SHUT_RD, SHUT_RDWR, SHUT_WR, SOCK_CLOEXEC, SOCK_NONBLOCK } from "./linux.js";
@@ -136,6 +137,7 @@ export function disconnect(s: SocketOperations, tcp: TcpEndpoint): number {
   tcp.lingerZero = true;
   tcp.close();
   s.tcp = fresh;
+  s.applyStreamOptions();
   if (s.keepalive) applyKeepalive(s, true);
   return 0;
 }
@@ -158,15 +160,26 @@ export function bind(s: SocketOperations, sa: Uint8Array, at: number, length: nu
   }
   if (r < 0) return r;
   const address = local.address;
+  let binding = BIND_V4;
   if (s.family === AF_INET6) {
     if (address.family === AF_INET) {
       if (s.v6only) return -EINVAL;
-    } else if (isUnspecified6(address)) address.setV4(0);
+    } else if (isUnspecified6(address)) {
+      // `::` is IPv4's wildcard too, unless IPV6_V6ONLY keeps IPv4 out.
+      address.setV4(0);
+      binding = s.v6only ? BIND_V6_ONLY : BIND_V6_ANY;
+    }
     // No IPv6 address is ours until the IPv6 data path.
     else return -EADDRNOTAVAIL;
   }
-  if (s.tcp !== null) return s.tcp.bind(address, local.port);
-  return (s.udp as UdpEndpoint).bind(address, local.port);
+  const tcp = s.tcp;
+  if (tcp !== null) {
+    tcp.v6Binding = binding;
+    return tcp.bind(address, local.port);
+  }
+  const udp = s.udp as UdpEndpoint;
+  udp.v6Binding = binding;
+  return udp.bind(address, local.port);
 }
 
 export function listen(s: SocketOperations, backlog: number): number {
@@ -174,6 +187,8 @@ export function listen(s: SocketOperations, backlog: number): number {
   const tcp = s.tcp;
   if (tcp === null) return -EOPNOTSUPP;
   if (s.streamState !== SS_UNCONNECTED) return -EINVAL;
+  // An unbound AF_INET6 socket listens on `::`, as Linux's autobind gives it.
+  if (s.family === AF_INET6) tcp.v6Binding = s.v6only ? BIND_V6_ONLY : BIND_V6_ANY;
   return tcp.listen(backlog);
 }
 

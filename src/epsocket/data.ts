@@ -58,7 +58,12 @@ export function streamRecv(
   const tcp = s.tcp as TcpEndpoint;
   const state = tcp.state;
   if (state === LISTEN) return -ENOTCONN;
-  if ((flags & MSG_OOB) !== 0) return -EINVAL;
+  if ((flags & MSG_OOB) !== 0) {
+    // tcp_recv_urg: the urgent byte, with MSG_OOB in msg_flags (and MSG_TRUNC for no room).
+    const r = tcp.recv(dst, offset, length, flags & (MSG_OOB | MSG_PEEK | MSG_TRUNC));
+    if (r >= 0) s.messageFlags = length > 0 ? MSG_OOB : MSG_OOB | MSG_TRUNC;
+    return r;
+  }
   const queued = tcp.receiveQueued;
   if (queued === 0) {
     const error = s.takeError();
@@ -67,7 +72,8 @@ export function streamRecv(
     if (state === CLOSED) return -ENOTCONN;
     return length === 0 ? 0 : -EAGAIN;
   }
-  if (s.timestamp) s.receivedAt = s.layer.now;
+  // SO_TIMESTAMP: the arrival of the last segment with data (Linux: of the last skb read).
+  if (s.timestamp) s.receivedAt = tcp.lastArrival;
   if ((flags & MSG_TRUNC) !== 0) {
     // Linux counts (MSG_PEEK) or discards (without) the bytes, copying nothing.
     const n = length < queued ? length : queued;
@@ -75,9 +81,12 @@ export function streamRecv(
     const scratch = s.layer.discardScratch;
     let left = n;
     while (left > 0) {
-      const r = tcp.recv(scratch, 0, left < scratch.length ? left : scratch.length, 0);
+      const ask = left < scratch.length ? left : scratch.length;
+      const r = tcp.recv(scratch, 0, ask, 0);
       if (r <= 0) break;
       left -= r;
+      // Short: the read stopped at the urgent mark, as Linux's does.
+      if (r < ask) break;
     }
     return n - left;
   }
@@ -100,7 +109,8 @@ export function datagramRecv(
   const full = udp.recvFrom(dst, offset, length, from, (flags & MSG_PEEK) | MSG_TRUNC);
   if (full < 0) return full;
   if (full > length) s.messageFlags = MSG_TRUNC;
-  if (s.timestamp) s.receivedAt = layer.now;
+  // SO_TIMESTAMP: when the datagram arrived, kept with it in the queue.
+  if (s.timestamp) s.receivedAt = udp.lastArrival;
   s.addressLength = convertAddress(
     s.family,
     from.address,
@@ -132,7 +142,6 @@ export function sendMsg(
   if (length < 0) return -EINVAL;
   const tcp = s.tcp;
   if (tcp !== null) {
-    if ((flags & MSG_OOB) !== 0) return -EOPNOTSUPP;
     // A stream socket ignores a destination once connected; before, Linux says EPIPE anyway.
     const state = tcp.state;
     if (state === SYN_SENT || state === SYN_RECEIVED) {
@@ -143,7 +152,8 @@ export function sendMsg(
       const error = tcp.takeError();
       return error !== 0 ? -error : -EPIPE;
     }
-    return tcp.send(src, offset, length, flags & MSG_MORE);
+    // MSG_OOB: the last byte sent is urgent (Linux's tcp_mark_urg).
+    return tcp.send(src, offset, length, flags & (MSG_MORE | MSG_OOB));
   }
   const udp = s.udp as UdpEndpoint;
   if ((flags & MSG_OOB) !== 0) return -EOPNOTSUPP;

@@ -9,6 +9,7 @@ import type { Pollable } from "../device.js";
 import { NO_ROUTE } from "../iface/ipv4.js";
 import type { Stack } from "../stack.js";
 import { socketBufferSize } from "../transport/datagram-queue.js";
+import { TcpInfo } from "../transport/tcp/info.js";
 import { AF_INET, AF_INET6, FullAddress } from "../wire/address.js";
 import {
   ARPHRD_ETHER,
@@ -62,6 +63,8 @@ export class SocketLayer implements Pollable {
   readonly peerScratch = new FullAddress();
   readonly sockaddrScratch = new Uint8Array(28);
   readonly optionScratch = new Uint8Array(TCP_INFO_SIZE);
+  /** TCP_INFO's figures, read from a connection into this one object. */
+  readonly tcpFigures = new TcpInfo();
   readonly discardScratch = new Uint8Array(512);
   /** An AF_INET sockaddr that a connect already under way never reads. */
   readonly emptySockaddr = new Uint8Array(16);
@@ -164,6 +167,7 @@ export class SocketLayer implements Pollable {
     old.close();
     const tcp = this.stack.openTcp();
     socket.tcp = typeof tcp === "number" ? null : tcp;
+    if (socket.tcp !== null) socket.applyStreamOptions();
   }
 
   /** The socket's state changed outside the stack (shutdown): its blocked call looks again. */
@@ -211,10 +215,13 @@ export class SocketLayer implements Pollable {
     return t;
   }
 
-  /** Linux's SO_SNDBUF / SO_RCVBUF arithmetic for a stream socket (recorded). */
-  clampBuffer(bytes: number): number {
-    const config = this.stack.config;
-    return socketBufferSize(bytes, config.receiveBufferMax, config.socketBufferMin);
+  /**
+   * Linux's SO_RCVBUF / SO_SNDBUF arithmetic for a stream socket: at most `max`, doubled, at least
+   * the minimum (twice as much for sending, as Linux's SOCK_MIN_SNDBUF is).
+   */
+  clampBuffer(bytes: number, max: number, send: boolean): number {
+    const min = this.stack.config.socketBufferMin;
+    return socketBufferSize(bytes, max, send ? 2 * min : min);
   }
 
   // ================================================================ multicast memberships

@@ -82,6 +82,8 @@ export const SIOCGIFNETMASK = 0x891b;
 export const SIOCGIFMTU = 0x8921;
 export const SIOCGIFHWADDR = 0x8927;
 export const SIOCGIFINDEX = 0x8933;
+/** Whether the read point is at the urgent mark. */
+export const SIOCATMARK = 0x8905;
 /** FIONREAD / SIOCINQ. */
 export const TIOCINQ = 0x541b;
 /** SIOCOUTQ. */
@@ -107,8 +109,11 @@ export const SOCKADDR_IN6_SIZE = 28;
 export const LINUX_TCP_ESTABLISHED = 1;
 export const LINUX_TCP_CLOSE = 7;
 export const LINUX_TCP_LISTEN = 10;
-/** struct tcp_info as far as the fields we fill (through tcpi_total_retrans). */
-export const TCP_INFO_SIZE = 104;
+/**
+ * sizeof(struct tcp_info) in the kernel the suite runs on (6.18): through tcpi_total_rto_time,
+ * then the AccECN counters and ECN mode bits, which this stack (no ECN) leaves 0.
+ */
+export const TCP_INFO_SIZE = 280;
 export const TCPI_OPT_TIMESTAMPS = 1;
 export const TCPI_OPT_SACK = 2;
 export const TCPI_OPT_WSCALE = 4;

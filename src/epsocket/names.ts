@@ -6,7 +6,7 @@ import type {} from "../transport/tcp/endpoint.js";
 import { CLOSED, LISTEN, SYN_SENT } from "../transport/tcp/constants.js";
 import type { UdpEndpoint } from "../transport/udp-endpoint.js";
 import {} from "../wire/ipv4.js";
-import { MSG_PEEK, MSG_TRUNC, TIOCINQ, TIOCOUTQ } from "./linux.js";
+import { MSG_PEEK, MSG_TRUNC, SIOCATMARK, TIOCINQ, TIOCOUTQ } from "./linux.js";
 import { convertAddress } from "./sockaddr.js";
 import type {} from "./layer.js";
 import type { SocketOperations } from "./socket.js";
@@ -66,7 +66,7 @@ export function getPeerName(
   ));
 }
 
-/** TIOCINQ and TIOCOUTQ write an int into `arg`; the interface requests are the layer's. */
+/** TIOCINQ, TIOCOUTQ and SIOCATMARK write an int into `arg`; the interface requests are the layer's. */
 export function ioctl(
   s: SocketOperations,
   request: number,
@@ -82,7 +82,7 @@ export function ioctl(
     let value: number;
     if (tcp !== null) {
       if (tcp.state === LISTEN) return -EINVAL;
-      value = request === TIOCINQ ? tcp.receiveQueued : tcp.sendQueued;
+      value = request === TIOCINQ ? tcp.bytesToRead : tcp.sendQueued;
     } else if (request === TIOCINQ) {
       // UDP answers with the first datagram's length (first_packet_length).
       const udp = s.udp as UdpEndpoint;
@@ -90,6 +90,12 @@ export function ioctl(
       value = n > 0 ? n : 0;
     } else value = 0;
     writeInt(arg, at, value);
+    return 0;
+  }
+  if (request === SIOCATMARK && s.tcp !== null) {
+    // tcp_ioctl: whether the next byte read is the urgent one (0 on a listener, as Linux says).
+    if (length < 4) return -EFAULT_LINUX;
+    writeInt(arg, at, s.tcp.atMark ? 1 : 0);
     return 0;
   }
   return s.layer.interfaceIoctl(request, arg, at, length, data);

@@ -44,6 +44,7 @@ import {
   SO_ERROR,
   SO_KEEPALIVE,
   SO_LINGER,
+  SO_OOBINLINE,
   SO_PROTOCOL,
   SO_RCVBUF,
   SO_RCVTIMEO,
@@ -153,6 +154,8 @@ export function getSockOpt(
         return putInt(s, out, at, capacity, tcp !== null && tcp.state === LISTEN ? 1 : 0);
       case SO_TIMESTAMP:
         return putInt(s, out, at, capacity, s.timestamp ? 1 : 0);
+      case SO_OOBINLINE:
+        return putInt(s, out, at, capacity, s.oobInline ? 1 : 0);
       case SO_SNDBUF:
         return putInt(s, out, at, capacity, sendBufferSize(s));
       case SO_RCVBUF:
@@ -288,7 +291,11 @@ export function receiveBufferSize(s: SocketOperations): number {
   return (s.udp as UdpEndpoint).receiveBuffer;
 }
 
-/** struct tcp_info through tcpi_total_retrans, from the connection's real figures. */
+/**
+ * struct tcp_info as the running kernel lays it out (TCP_INFO_SIZE bytes; Linux copies
+ * min(optlen, sizeof)), every figure this stack keeps filled from the connection (see
+ * transport/tcp/info.ts); pacing, ECN and the RTO recovery totals, which it does not keep, stay 0.
+ */
 export function tcpInfo(
   s: SocketOperations,
   out: Uint8Array,
@@ -296,34 +303,69 @@ export function tcpInfo(
   capacity: number,
 ): number {
   const tcp = s.tcp as TcpEndpoint;
-  const info = s.layer.optionScratch;
-  info.fill(0, 0, TCP_INFO_SIZE);
+  const b = s.layer.optionScratch;
+  b.fill(0, 0, TCP_INFO_SIZE);
   const state = tcp.state;
-  info[0] = tcpLinuxState(state);
-  const retransmitting = tcp.retransmits;
-  info[2] = 0;
+  b[0] = tcpLinuxState(state);
+  // tcpi_max_pacing_rate: no limit (~0), as Linux reports without SO_MAX_PACING_RATE; Linux's
+  // reordering threshold is the three duplicate ACKs this stack uses too.
+  b.fill(255, 112, 120);
+  writeInt(b, 88, 3);
+  if (state === LISTEN) {
+    // tcp_get_info on a listener: the accept queue in tcpi_unacked, its limit in tcpi_sacked.
+    writeInt(b, 24, tcp.acceptQueued);
+    writeInt(b, 28, tcp.backlog);
+    return putBytes(s, out, at, capacity, TCP_INFO_SIZE);
+  }
+  const f = s.layer.tcpFigures;
+  if (tcp.readInfo(f) < 0) return putBytes(s, out, at, capacity, TCP_INFO_SIZE);
+  b[1] = f.caState;
+  b[2] = f.retransmits;
+  b[3] = f.probes;
+  b[4] = f.backoff;
   let options = 0;
   if (tcp.timestamps) options |= TCPI_OPT_TIMESTAMPS;
   if (tcp.sack) options |= TCPI_OPT_SACK;
   if (tcp.sendWscale >= 0) {
     options |= TCPI_OPT_WSCALE;
-    info[6] = (tcp.sendWscale & 15) | ((tcp.receiveWscale & 15) << 4);
+    b[6] = (tcp.sendWscale & 15) | ((tcp.receiveWscale & 15) << 4);
   }
-  info[5] = options;
-  // tcpi_delivery_rate_app_limited: nothing waits to be sent, so the application limits the rate.
-  if (tcp.sendQueued === 0) info[7] = 1;
-  const mss = tcp.sendMss;
-  writeInt(info, 8, tcp.rto * 1000);
-  writeInt(info, 16, mss);
-  writeInt(info, 20, mss);
-  writeInt(info, 24, mss > 0 ? Math.ceil(tcp.unacknowledged / mss) : 0);
-  writeInt(info, 68, tcp.rtt * 1000);
-  writeInt(info, 72, tcp.rttVariance * 1000);
-  const ssthresh = tcp.slowStartThreshold;
-  writeInt(info, 76, mss > 0 && ssthresh < 0x7fffffff ? Math.floor(ssthresh / mss) : 0x7fffffff);
-  writeInt(info, 80, mss > 0 ? Math.floor(tcp.congestionWindow / mss) : 0);
-  writeInt(info, 84, mss);
-  writeInt(info, 100, retransmitting);
+  b[5] = options;
+  if (f.appLimited) b[7] = 1;
+  writeInt(b, 8, f.rto);
+  writeInt(b, 12, f.ato);
+  writeInt(b, 16, f.sendMss);
+  writeInt(b, 20, f.receiveMss);
+  writeInt(b, 24, f.unacked);
+  writeInt(b, 28, f.sacked);
+  writeInt(b, 44, f.lastDataSent);
+  writeInt(b, 52, f.lastDataReceived);
+  writeInt(b, 56, f.lastAckReceived);
+  writeInt(b, 60, f.pmtu);
+  writeInt(b, 64, f.receiveSsthresh);
+  writeInt(b, 68, f.rtt);
+  writeInt(b, 72, f.rttVariance);
+  writeInt(b, 76, f.sendSsthresh);
+  writeInt(b, 80, f.sendCwnd);
+  writeInt(b, 84, f.advertisedMss);
+  writeInt(b, 96, f.receiveSpace);
+  writeInt(b, 100, f.totalRetransmits);
+  writeLong(b, 120, f.bytesAcked);
+  writeLong(b, 128, f.bytesReceived);
+  writeInt(b, 136, f.segmentsOut);
+  writeInt(b, 140, f.segmentsIn);
+  writeInt(b, 144, f.notSentBytes);
+  // tcpi_min_rtt: ~0U before a sample, as Linux's minmax starts.
+  writeInt(b, 148, f.minRtt >= 0 ? f.minRtt : -1);
+  writeInt(b, 152, f.dataSegmentsIn);
+  writeInt(b, 156, f.dataSegmentsOut);
+  writeLong(b, 160, f.deliveryRate);
+  writeInt(b, 192, f.delivered);
+  writeLong(b, 200, f.bytesSent);
+  writeLong(b, 208, f.bytesRetransmitted);
+  writeInt(b, 224, f.outOfOrderIn);
+  writeInt(b, 228, f.sendWindow);
+  writeInt(b, 232, f.receiveWindow);
   return putBytes(s, out, at, capacity, TCP_INFO_SIZE);
 }
 
@@ -375,13 +417,27 @@ export function setSockOpt(
       case SO_TIMESTAMP:
         s.timestamp = v !== 0;
         return 0;
+      case SO_OOBINLINE:
+        s.oobInline = v !== 0;
+        if (tcp !== null) tcp.oobInline = v !== 0;
+        return 0;
       case SO_SNDBUF:
-        if (tcp !== null) s.streamSendBuffer = s.layer.clampBuffer(v);
-        else (udp as UdpEndpoint).setSendBuffer(v);
+        if (tcp !== null) {
+          s.streamSendBuffer = s.layer.clampBuffer(v, s.layer.stack.config.sendBufferMax, true);
+          // The ring holds what Linux lets a socket queue: half the doubled value.
+          tcp.setSendBuffer(s.streamSendBuffer >>> 1);
+        } else (udp as UdpEndpoint).setSendBuffer(v);
         return 0;
       case SO_RCVBUF:
-        if (tcp !== null) s.streamReceiveBuffer = s.layer.clampBuffer(v);
-        else (udp as UdpEndpoint).setReceiveBuffer(v);
+        if (tcp !== null) {
+          s.streamReceiveBuffer = s.layer.clampBuffer(
+            v,
+            s.layer.stack.config.receiveBufferMax,
+            false,
+          );
+          // The window Linux offers is about half of sk_rcvbuf: the ring is that half.
+          tcp.setReceiveBuffer(s.streamReceiveBuffer >>> 1);
+        } else (udp as UdpEndpoint).setReceiveBuffer(v);
         return 0;
       case SO_TYPE:
       case SO_ERROR:

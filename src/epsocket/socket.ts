@@ -27,6 +27,7 @@ import {
   EVENT_HUP,
   EVENT_IN,
   EVENT_OUT,
+  EVENT_PRI,
   EVENT_RDHUP,
   type EntryCallback,
   WaiterEntry,
@@ -96,9 +97,11 @@ export class SocketOperations implements EntryCallback {
   lingerOn = false;
   lingerSeconds = 0;
   v6only = false;
-  /** SO_SNDBUF / SO_RCVBUF of a stream socket as set (0: the default). */
+  /** SO_SNDBUF / SO_RCVBUF of a stream socket as set, doubled as Linux reports (0: the default). */
   streamSendBuffer = 0;
   streamReceiveBuffer = 0;
+  /** SO_OOBINLINE (the endpoint holds it for a stream socket). */
+  oobInline = false;
   multicastTtl = 1;
   multicastLoop = true;
   readonly groups = new Int32Array(MAX_MEMBERSHIPS);
@@ -164,6 +167,7 @@ export class SocketOperations implements EntryCallback {
     this.v6only = false;
     this.streamSendBuffer = 0;
     this.streamReceiveBuffer = 0;
+    this.oobInline = false;
     this.multicastTtl = 1;
     this.multicastLoop = true;
     this.groupCount = 0;
@@ -197,8 +201,25 @@ export class SocketOperations implements EntryCallback {
     this.lingerOn = parent.lingerOn;
     this.lingerSeconds = parent.lingerSeconds;
     this.v6only = parent.v6only;
+    // The rings took the listener's sizes in the stack (inheritBuffers); the values read back too.
+    this.streamSendBuffer = parent.streamSendBuffer;
+    this.streamReceiveBuffer = parent.streamReceiveBuffer;
+    this.oobInline = parent.oobInline;
+    tcp.oobInline = parent.oobInline;
     tcp.noDelay = parent.tcp !== null && parent.tcp.noDelay;
     if (parent.keepalive) applyKeepalive(this, true);
+  }
+
+  /**
+   * A fresh endpoint under a stream socket (after connect(AF_UNSPEC) or a listener's SHUT_RD)
+   * takes the socket's buffer sizes and SO_OOBINLINE.
+   */
+  applyStreamOptions(): void {
+    const tcp = this.tcp;
+    if (tcp === null) return;
+    if (this.streamSendBuffer !== 0) tcp.setSendBuffer(this.streamSendBuffer >>> 1);
+    if (this.streamReceiveBuffer !== 0) tcp.setReceiveBuffer(this.streamReceiveBuffer >>> 1);
+    tcp.oobInline = this.oobInline;
   }
 
   // ================================================================ connect, bind, listen, accept
@@ -345,7 +366,9 @@ export class SocketOperations implements EntryCallback {
     const tcp = this.tcp;
     if (tcp !== null) {
       const state = tcp.state;
-      const endpoint = tcp.readiness(EVENT_IN | EVENT_OUT | EVENT_ERR | EVENT_RDHUP | EVENT_HUP);
+      const endpoint = tcp.readiness(
+        EVENT_IN | EVENT_PRI | EVENT_OUT | EVENT_ERR | EVENT_RDHUP | EVENT_HUP,
+      );
       if (state === LISTEN) return endpoint & (EVENT_IN | EVENT_ERR) & mask;
       const ended = this.ended;
       const readShut = this.shutRead || ended || (endpoint & EVENT_RDHUP) !== 0;
@@ -353,7 +376,8 @@ export class SocketOperations implements EntryCallback {
       if ((readShut && writeShut) || state === CLOSED) events |= EVENT_HUP;
       if (readShut) events |= EVENT_IN | EVENT_RDHUP;
       if (state !== SYN_SENT && state !== SYN_RECEIVED) {
-        if (tcp.receiveQueued > 0) events |= EVENT_IN;
+        // Readable data (an urgent byte out of line at the mark is not), and EPOLLPRI.
+        events |= endpoint & (EVENT_IN | EVENT_PRI);
         if (
           writeShut ||
           (endpoint & EVENT_OUT) !== 0 ||

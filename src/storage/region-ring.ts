@@ -45,6 +45,35 @@ export class RegionRing {
     return true;
   }
 
+  /**
+   * Moves the ring, which must be empty, to a span of `capacity` bytes, and returns the capacity
+   * it got. The old span goes back first, so keeping or shrinking the size always succeeds;
+   * growing takes only what the region has beyond its promises (Spans.reserved) in one free
+   * block, so every closed socket can still open with its default.
+   */
+  resize(capacity: number): number {
+    const ring = this.ring;
+    if (this.spanAt < 0 || capacity === ring.capacity) return ring.capacity;
+    const spans = this.spans;
+    const old = ring.capacity;
+    spans.free(this.spanAt);
+    let room = spans.spare;
+    const largest = spans.largest;
+    if (largest < room) room = largest;
+    let grant = capacity;
+    if (spanLength(grant) > room) grant = room & ~(SPAN_ALIGN - 1);
+    if (grant < old && capacity > old) grant = old;
+    let at = spans.alloc(grant);
+    if (at < 0) {
+      // Unreachable while every owner keeps its promises: the old size always fits again.
+      grant = old;
+      at = spans.alloc(old);
+    }
+    this.spanAt = at;
+    ring.place(at, grant);
+    return grant;
+  }
+
   /** Gives the span back; whatever the ring held is dropped. */
   close(): void {
     if (this.spanAt < 0) return;

@@ -71,7 +71,7 @@ export abstract class DatagramHandle<S extends DatagramState> {
     if (s !== null) s.ttl = ttl;
   }
 
-  /** SO_RCVBUF: bytes the receive queue holds, records of 40 bytes included; 0 when closed. */
+  /** SO_RCVBUF: bytes the receive queue holds, records of 48 bytes included; 0 when closed. */
   get receiveBuffer(): number {
     const s = this.live();
     return s === null ? 0 : s.queue.capacity;
@@ -85,6 +85,15 @@ export abstract class DatagramHandle<S extends DatagramState> {
   setReceiveBuffer(bytes: number): number {
     const s = this.live();
     return s === null ? -EBADF : s.setReceiveBuffer(bytes);
+  }
+
+  /**
+   * When the datagram last read (or peeked) arrived: the stack time (ms) of the poll that queued
+   * it, as SO_TIMESTAMP reports; -1 before any.
+   */
+  get lastArrival(): number {
+    const s = this.live();
+    return s === null ? -1 : s.queue.lastArrival;
   }
 
   /** SO_SNDBUF; 0 when closed. */

@@ -1,5 +1,6 @@
-// A queue of whole datagrams in one byte ring of the arena: each is a 40-byte record header
-// (payload length, ports, source and destination addresses v4-mapped, flags) then the payload,
+// A queue of whole datagrams in one byte ring of the arena: each is a 48-byte record header
+// (payload length, ports, source and destination addresses v4-mapped, flags, the arrival time for
+// SO_TIMESTAMP) then the payload,
 // so the same fixed space holds many small datagrams or a few large ones. Shared by UDP and ping
 // endpoints.
 //
@@ -12,9 +13,9 @@ import { copy } from "../storage/memory.js";
 import { Memory } from "../storage/memory.js";
 import { ByteRing } from "../storage/ring.js";
 import { SPAN_ALIGN, Spans } from "../storage/spans.js";
-import { FullAddress, readU16, writeU16, writeU32 } from "../wire/address.js";
+import { FullAddress, readI32, readU16, writeU16, writeU32 } from "../wire/address.js";
 
-export const RECORD_HEADER = 40;
+export const RECORD_HEADER = 48;
 /** Record flag: the datagram was sent to a broadcast or multicast address. */
 export const RECORD_GROUP = 1;
 /** recvFrom flags, Linux values. */
@@ -46,6 +47,8 @@ export class DatagramQueue {
   count = 0;
   /** Payload length of the datagram last read, before any truncation. */
   lastLength = 0;
+  /** When the datagram last read arrived (stack ms, the time of the poll that queued it). */
+  lastArrival = -1;
   /** The capacity a socket opens with; promised to it in the region while it is closed. */
   readonly initial: number;
   private readonly bytes: Uint8Array;
@@ -89,6 +92,7 @@ export class DatagramQueue {
     this.ring.place(at, this.initial);
     this.count = 0;
     this.lastLength = 0;
+    this.lastArrival = -1;
     this.pending = 0;
     return true;
   }
@@ -153,9 +157,13 @@ export class DatagramQueue {
     this.ring.clear();
     this.count = 0;
     this.lastLength = 0;
+    this.lastArrival = -1;
   }
 
-  /** Appends a datagram; false (nothing queued) when it does not fit. */
+  /**
+   * Appends a datagram that arrived at `arrival` (stack ms, whole); false (nothing queued) when it
+   * does not fit.
+   */
   push(
     payload: Uint8Array,
     at: number,
@@ -165,6 +173,7 @@ export class DatagramQueue {
     destination: number,
     destinationPort: number,
     flags: number,
+    arrival: number,
   ): boolean {
     const ring = this.ring;
     if (ring.writable < RECORD_HEADER + length) return false;
@@ -179,6 +188,10 @@ export class DatagramQueue {
     writeU16(b, meta + 36, destinationPort);
     b[meta + 38] = flags;
     b[meta + 39] = 0;
+    // The time in two 32-bit halves: stack time is whole ms below 2^52, so this is exact.
+    const high = Math.floor(arrival / 4294967296);
+    writeU32(b, meta + 40, arrival - high * 4294967296);
+    writeU32(b, meta + 44, high);
     if (inPlace) ring.commit(RECORD_HEADER);
     else ring.write(b, meta, RECORD_HEADER);
     ring.write(payload, at, length);
@@ -219,6 +232,7 @@ export class DatagramQueue {
     const n = length < capacity ? length : capacity;
     ring.peek(dst, offset, n, RECORD_HEADER);
     this.lastLength = length;
+    this.lastArrival = (readI32(b, meta + 44) >>> 0) * 4294967296 + (readI32(b, meta + 40) >>> 0);
     if ((flags & MSG_PEEK) === 0) {
       ring.discard(RECORD_HEADER + length);
       if (--this.count === 0 && this.pending > 0) this.resize(this.pending);

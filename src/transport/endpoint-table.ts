@@ -15,8 +15,28 @@ import { Spans } from "../storage/spans.js";
 import { DatagramQueue, RECORD_HEADER, socketBufferSize } from "./datagram-queue.js";
 import { EVENT_OUT, EventSource, ReadyList } from "./waiter.js";
 
+/** A binding in IPv4's space: AF_INET, or an AF_INET6 socket on a v4-mapped address. */
+export const BIND_V4 = 0;
+/** An AF_INET6 socket bound to `::`: the v6 wildcard, and IPv4's wildcard with it (dual stack). */
+export const BIND_V6_ANY = 1;
+/** An AF_INET6 socket bound to `::` with IPV6_V6ONLY: the v6 wildcard only, no IPv4 at all. */
+export const BIND_V6_ONLY = 2;
+
+/**
+ * Whether two bindings of one port overlap by family alone, as Linux's inet_rcv_saddr_equal
+ * decides across AF_INET and AF_INET6: a V6ONLY binding of `::` holds no IPv4 address, so it meets
+ * only the other `::` bindings. 1: they clash whatever their IPv4 addresses; 0: they never do;
+ * -1: both are in IPv4's space and the IPv4 rule decides (a dual `::` binding is 0.0.0.0 there).
+ */
+export function familyClash(a: number, b: number): number {
+  if (a === BIND_V6_ONLY || b === BIND_V6_ONLY) return a !== BIND_V4 && b !== BIND_V4 ? 1 : 0;
+  return -1;
+}
+
 export abstract class Slot extends EventSource {
   inUse = false;
+  /** Which space its binding is in (BIND_V4, BIND_V6_ANY, BIND_V6_ONLY); set before bind. */
+  v6Binding = BIND_V4;
   /** Bumped on every close, so old handles go stale. */
   generation = 0;
   /** A send was refused with EAGAIN: raise EVENT_OUT when room opens up. */
@@ -101,6 +121,7 @@ export abstract class EndpointTable<S extends Slot> {
       const slot = slots[i];
       if (!slot.inUse) {
         slot.reset();
+        slot.v6Binding = BIND_V4;
         if (!slot.claimBuffers()) return null;
         slot.sendBuffer = this.sendDefault;
         slot.inUse = true;
@@ -116,9 +137,9 @@ export abstract class EndpointTable<S extends Slot> {
     slot.resizeReceive(socketBufferSize(bytes, this.receiveMax, this.bufferMin));
   }
 
-  /** SO_SNDBUF as Linux sets it; recorded. */
+  /** SO_SNDBUF as Linux sets it, at least twice SO_RCVBUF's minimum (SOCK_MIN_SNDBUF); recorded. */
   setSendBuffer(slot: S, bytes: number): void {
-    slot.sendBuffer = socketBufferSize(bytes, this.sendMax, this.bufferMin);
+    slot.sendBuffer = socketBufferSize(bytes, this.sendMax, 2 * this.bufferMin);
   }
 
   /** Frees a slot: pending events are forgotten, waiters dropped, old handles made stale. */

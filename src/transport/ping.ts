@@ -218,7 +218,9 @@ export class PingTable extends EndpointTable<PingState> implements PortSpace, Ec
       const ep = this.slots[i];
       if (!ep.inUse || ep.identifier !== identifier) continue;
       if (ep.connected && ep.remote.v4 !== info.source) continue;
-      if (!ep.queue.push(bytes, at, length, info.source, 0, info.destination, 0, 0))
+      const iface = this.iface;
+      const arrival = iface !== null ? iface.now : 0;
+      if (!ep.queue.push(bytes, at, length, info.source, 0, info.destination, 0, 0, arrival))
         return ECHO_QUEUE_FULL;
       this.ready.raise(ep, EVENT_IN);
       return ECHO_QUEUED;

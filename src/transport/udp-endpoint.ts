@@ -21,6 +21,18 @@ export class UdpEndpoint extends DatagramHandle<UdpState> {
     if (s !== null) s.reuseAddress = on;
   }
 
+  /** The binding's space (BIND_V4, BIND_V6_ANY, BIND_V6_ONLY of endpoint-table.ts). */
+  get v6Binding(): number {
+    const s = this.live();
+    return s === null ? 0 : s.v6Binding;
+  }
+
+  /** Sets the space the next bind takes: an AF_INET6 socket's `::`. */
+  set v6Binding(binding: number) {
+    const s = this.live();
+    if (s !== null && s.localPort === 0) s.v6Binding = binding;
+  }
+
   /** IP_TOS. */
   get tos(): number {
     const s = this.live();

@@ -39,7 +39,7 @@ import {
 } from "../wire/icmpv4.js";
 import { IPV4_BROADCAST, PROTOCOL_UDP, isMulticastV4 } from "../wire/ipv4.js";
 import { UDP_HEADER_LENGTH, UdpDatagram } from "../wire/udp.js";
-import { DatagramSlot, EndpointTable } from "./endpoint-table.js";
+import { BIND_V6_ONLY, DatagramSlot, EndpointTable, familyClash } from "./endpoint-table.js";
 import { PortSpace, allocatePort } from "./ports.js";
 import { DatagramQueue, RECORD_GROUP } from "./datagram-queue.js";
 import { EVENT_ERR, EVENT_IN, EVENT_OUT, ReadyList } from "./waiter.js";
@@ -327,7 +327,22 @@ export class UdpState extends DatagramSlot {
     port: number,
   ): boolean {
     const flags = info.groupDestination ? RECORD_GROUP : 0;
-    if (!this.queue.push(bytes, at, length, info.source, sourcePort, info.destination, port, flags))
+    const iface = this.table.iface;
+    const arrival = iface !== null ? iface.now : 0;
+    const queue = this.queue;
+    if (
+      !queue.push(
+        bytes,
+        at,
+        length,
+        info.source,
+        sourcePort,
+        info.destination,
+        port,
+        flags,
+        arrival,
+      )
+    )
       return false;
     this.table.ready.raise(this, EVENT_IN);
     return true;
@@ -386,6 +401,11 @@ export class UdpTable extends EndpointTable<UdpState> implements PortSpace, Prot
       const other = endpoints[i];
       if (other === self || !other.inUse || other.localPort !== port) continue;
       if (self.reuseAddress && other.reuseAddress) continue;
+      const clash = familyClash(self.v6Binding, other.v6Binding);
+      if (clash >= 0) {
+        if (clash > 0) return true;
+        continue;
+      }
       if (wildcard || other.local.isUnspecified || (address as IpAddress).equals(other.local))
         return true;
     }
@@ -436,6 +456,8 @@ export class UdpTable extends EndpointTable<UdpState> implements PortSpace, Prot
     for (let i = 0; i < endpoints.length; i++) {
       const ep = endpoints[i];
       if (!ep.inUse || ep.localPort !== port) continue;
+      // IPV6_V6ONLY on `::`: no IPv4 reaches it.
+      if (ep.v6Binding === BIND_V6_ONLY) continue;
       let score = 0;
       if (!ep.localAny) {
         if (ep.localV4 !== info.destination) continue;

@@ -41,6 +41,39 @@ const MSG_DONTWAIT = 0x40;
 const MSG_EOR = 0x80;
 const MSG_MORE = 0x8000;
 
+/** The fields of struct tcp_info a quiet exchange must show alike on Linux and the stack. */
+export const TCP_INFO_AGREED = [
+  "state",
+  "ca_state",
+  "retransmits",
+  "probes",
+  "backoff",
+  "options",
+  "snd_wscale",
+  "snd_mss",
+  "unacked",
+  "sacked",
+  "lost",
+  "retrans",
+  "pmtu",
+  "snd_ssthresh",
+  "advmss",
+  "reordering",
+  "total_retrans",
+  "bytes_acked",
+  "bytes_received",
+  "notsent_bytes",
+  "data_segs_in",
+  "data_segs_out",
+  "bytes_sent",
+  "bytes_retrans",
+  "rcv_ooopack",
+  "rcv_mss",
+  "delivered",
+  "snd_wnd",
+  "app_limited",
+];
+
 const SELF = "192.0.2.2";
 const PEER = "192.0.2.1";
 
@@ -1154,6 +1187,306 @@ export function scenarios(): Scenario[] {
   add("ioctl SIOCGIFMTU through a stream socket", () => [
     s("socket", { as: "a", family: AF_INET, type: STREAM | NB }),
     s("ioctl", { fd: "a", req: 0x8921, arg: ifreq("eth0") }),
+  ]);
+
+  // ---- IPV6_V6ONLY on `::`: no IPv4 reaches it, and 0.0.0.0 of the same port is free
+  add("UDP AF_INET6: IPV6_V6ONLY on [::] receives no IPv4 datagram", (port) => [
+    s("socket", { as: "u", family: AF_INET6, type: DGRAM | NB }),
+    setopt("u", SOL_IPV6, 26, int(1)),
+    s("bind", { fd: "u", addr: sin6(ANY6, port) }),
+    p("socket", { as: "pu", family: AF_INET, type: DGRAM | NB }),
+    p("bind", { fd: "pu", addr: sin(PEER, port + 1) }),
+    p("send", { fd: "pu", data: text("v4"), addr: sin(SELF, port) }),
+    s("poll", { fd: "u", events: POLLIN, timeout: 300 }),
+    s("recv", { fd: "u" }),
+  ]);
+  add("UDP: 0.0.0.0 beside an IPV6_V6ONLY [::] binds and takes the IPv4 datagram", (port) => [
+    s("socket", { as: "u6", family: AF_INET6, type: DGRAM | NB }),
+    setopt("u6", SOL_IPV6, 26, int(1)),
+    s("bind", { fd: "u6", addr: sin6(ANY6, port) }),
+    s("socket", { as: "u4", family: AF_INET, type: DGRAM | NB }),
+    s("bind", { fd: "u4", addr: sin("0.0.0.0", port) }),
+    p("socket", { as: "pu", family: AF_INET, type: DGRAM | NB }),
+    p("bind", { fd: "pu", addr: sin(PEER, port + 1) }),
+    p("send", { fd: "pu", data: text("hi"), addr: sin(SELF, port) }),
+    s("poll", { fd: "u4", events: POLLIN, timeout: 2000 }),
+    s("recv", { fd: "u4" }),
+    s("recv", { fd: "u6" }),
+  ]);
+  add("UDP bind: [::] with and without IPV6_V6ONLY beside 0.0.0.0 and each other", (port) => [
+    s("socket", { as: "a", family: AF_INET, type: DGRAM | NB }),
+    s("bind", { fd: "a", addr: sin("0.0.0.0", port) }),
+    s("socket", { as: "b", family: AF_INET6, type: DGRAM | NB }),
+    s("bind", { fd: "b", addr: sin6(ANY6, port) }),
+    s("socket", { as: "c", family: AF_INET6, type: DGRAM | NB }),
+    setopt("c", SOL_IPV6, 26, int(1)),
+    s("bind", { fd: "c", addr: sin6(ANY6, port) }),
+    s("socket", { as: "d", family: AF_INET6, type: DGRAM | NB }),
+    setopt("d", SOL_IPV6, 26, int(1)),
+    s("bind", { fd: "d", addr: sin6(ANY6, port) }),
+    s("socket", { as: "e", family: AF_INET6, type: DGRAM | NB }),
+    s("bind", { fd: "e", addr: sin6(ANY6, port + 1) }),
+    s("socket", { as: "f", family: AF_INET, type: DGRAM | NB }),
+    s("bind", { fd: "f", addr: sin(SELF, port + 1) }),
+  ]);
+  add("TCP AF_INET6: an IPV6_V6ONLY listener on [::] refuses IPv4", (port) => [
+    s("socket", { as: "l", family: AF_INET6, type: STREAM | NB }),
+    setopt("l", SOL_IPV6, 26, int(1)),
+    s("bind", { fd: "l", addr: sin6(ANY6, port) }),
+    s("listen", { fd: "l" }),
+    p("socket", { as: "pc", family: AF_INET, type: STREAM | NB }),
+    p("connect", { fd: "pc", addr: sin(SELF, port) }),
+    p("poll", { fd: "pc", events: POLLOUT, timeout: 2000 }),
+    p("getsockopt", { fd: "pc", level: SOL_SOCKET, name: 4, cap: 4 }),
+    s("poll", { fd: "l", events: POLLIN, timeout: 100 }),
+  ]);
+  add("TCP AF_INET6: IPV6_V6ONLY listen without bind takes no IPv4 port", () => [
+    s("socket", { as: "l", family: AF_INET6, type: STREAM | NB }),
+    setopt("l", SOL_IPV6, 26, int(1)),
+    s("listen", { fd: "l" }),
+    s("getsockname", { fd: "l" }),
+  ]);
+  add("TCP: 0.0.0.0 beside an IPV6_V6ONLY [::] listener takes the IPv4 connection", (port) => [
+    s("socket", { as: "l6", family: AF_INET6, type: STREAM | NB }),
+    setopt("l6", SOL_IPV6, 26, int(1)),
+    s("bind", { fd: "l6", addr: sin6(ANY6, port) }),
+    s("listen", { fd: "l6" }),
+    s("socket", { as: "l4", family: AF_INET, type: STREAM | NB }),
+    s("bind", { fd: "l4", addr: sin("0.0.0.0", port) }),
+    s("listen", { fd: "l4" }),
+    p("socket", { as: "pc", family: AF_INET, type: STREAM | NB }),
+    p("connect", { fd: "pc", addr: sin(SELF, port) }),
+    s("poll", { fd: "l4", events: POLLIN, timeout: 2000 }),
+    s("accept", { fd: "l4", as: "a", flags: NB }),
+    s("poll", { fd: "l6", events: POLLIN, timeout: 100 }),
+  ]);
+  add("TCP bind: [::] with and without IPV6_V6ONLY beside 0.0.0.0 and each other", (port) => [
+    s("socket", { as: "a", family: AF_INET, type: STREAM | NB }),
+    s("bind", { fd: "a", addr: sin("0.0.0.0", port) }),
+    s("socket", { as: "b", family: AF_INET6, type: STREAM | NB }),
+    s("bind", { fd: "b", addr: sin6(ANY6, port) }),
+    s("socket", { as: "c", family: AF_INET6, type: STREAM | NB }),
+    setopt("c", SOL_IPV6, 26, int(1)),
+    s("bind", { fd: "c", addr: sin6(ANY6, port) }),
+    s("socket", { as: "d", family: AF_INET6, type: STREAM | NB }),
+    setopt("d", SOL_IPV6, 26, int(1)),
+    s("bind", { fd: "d", addr: sin6(ANY6, port) }),
+    s("socket", { as: "e", family: AF_INET6, type: STREAM | NB }),
+    s("bind", { fd: "e", addr: sin6(ANY6, port + 1) }),
+    s("socket", { as: "f", family: AF_INET, type: STREAM | NB }),
+    s("bind", { fd: "f", addr: sin(SELF, port + 1) }),
+  ]);
+
+  // ---- MSG_OOB: urgent data both ways, SIOCATMARK, SO_OOBINLINE, EPOLLPRI
+  const OOB = 1;
+  const POLLPRI = 2;
+  const ATMARK = 0x8905;
+  const INQ = 0x541b;
+  add("MSG_OOB from the kernel: the urgent byte out of line, read with MSG_OOB", (port) => [
+    ...connected(port),
+    p("send", { fd: "pc", data: text("abc"), flags: OOB }),
+    s("poll", { fd: "c", events: POLLIN | POLLPRI, timeout: 2000 }),
+    s("ioctl", { fd: "c", req: ATMARK, arg: int(7) }),
+    s("ioctl", { fd: "c", req: INQ, arg: int(7) }),
+    s("recv", { fd: "c" }),
+    s("ioctl", { fd: "c", req: ATMARK, arg: int(7) }),
+    s("poll", { fd: "c", events: POLLIN | POLLPRI }),
+    s("recv", { fd: "c", flags: OOB }),
+    s("poll", { fd: "c", events: POLLIN | POLLPRI }),
+    s("recv", { fd: "c", flags: OOB }),
+    s("recv", { fd: "c" }),
+    s("ioctl", { fd: "c", req: INQ, arg: int(7) }),
+    s("ioctl", { fd: "c", req: ATMARK, arg: int(7) }),
+    p("send", { fd: "pc", data: text("de") }),
+    s("poll", { fd: "c", events: POLLIN, timeout: 2000 }),
+    s("recv", { fd: "c" }),
+  ]);
+  add("MSG_OOB from the kernel: a read past the mark loses the urgent byte", (port) => [
+    ...connected(port),
+    p("send", { fd: "pc", data: text("xy"), flags: OOB }),
+    s("poll", { fd: "c", events: POLLPRI, timeout: 2000 }),
+    s("recv", { fd: "c" }),
+    s("recv", { fd: "c" }),
+    s("recv", { fd: "c", flags: OOB }),
+    s("ioctl", { fd: "c", req: ATMARK, arg: int(7) }),
+    s("poll", { fd: "c", events: POLLIN | POLLPRI }),
+  ]);
+  add("MSG_OOB with SO_OOBINLINE: the urgent byte stays in the stream", (port) => [
+    ...connected(port),
+    setopt("c", SOL_SOCKET, 10, int(1)),
+    getopt("c", SOL_SOCKET, 10),
+    p("send", { fd: "pc", data: text("abc"), flags: OOB }),
+    s("poll", { fd: "c", events: POLLPRI, timeout: 2000 }),
+    s("recv", { fd: "c" }),
+    s("ioctl", { fd: "c", req: ATMARK, arg: int(7) }),
+    s("poll", { fd: "c", events: POLLIN | POLLPRI }),
+    s("recv", { fd: "c", flags: OOB }),
+    s("recv", { fd: "c" }),
+    s("ioctl", { fd: "c", req: ATMARK, arg: int(7) }),
+    s("poll", { fd: "c", events: POLLIN | POLLPRI }),
+  ]);
+  add("recv MSG_OOB: none yet, then peeked, read, and read again", (port) => [
+    ...connected(port),
+    s("recv", { fd: "c", flags: OOB }),
+    s("ioctl", { fd: "c", req: ATMARK, arg: int(7) }),
+    p("send", { fd: "pc", data: text("q"), flags: OOB }),
+    s("poll", { fd: "c", events: POLLPRI, timeout: 2000 }),
+    s("ioctl", { fd: "c", req: ATMARK, arg: int(7) }),
+    s("recv", { fd: "c", flags: OOB | MSG_PEEK }),
+    s("recv", { fd: "c", flags: OOB, len: 0 }),
+    s("recv", { fd: "c", flags: OOB }),
+    s("recv", { fd: "c", flags: OOB }),
+    s("recv", { fd: "c" }),
+  ]);
+  add("MSG_OOB from the kernel twice: the newer urgent byte replaces the older", (port) => [
+    ...connected(port),
+    p("send", { fd: "pc", data: text("ab"), flags: OOB }),
+    s("poll", { fd: "c", events: POLLPRI, timeout: 2000 }),
+    p("send", { fd: "pc", data: text("cd"), flags: OOB }),
+    s("sleep", { ms: 100 }),
+    s("recv", { fd: "c" }),
+    s("recv", { fd: "c", flags: OOB }),
+    s("recv", { fd: "c" }),
+  ]);
+  add("send MSG_OOB from the subject: the kernel reads the urgent byte", (port) => [
+    ...connected(port),
+    s("send", { fd: "c", data: text("hello!"), flags: OOB }),
+    p("poll", { fd: "pc", events: POLLIN | POLLPRI, timeout: 2000 }),
+    p("sleep", { ms: 50 }),
+    p("recv", { fd: "pc" }),
+    p("ioctl", { fd: "pc", req: ATMARK, arg: int(7) }),
+    p("recv", { fd: "pc", flags: OOB }),
+    p("recv", { fd: "pc" }),
+    s("send", { fd: "c", data: text("more") }),
+    p("poll", { fd: "pc", events: POLLIN, timeout: 2000 }),
+    p("recv", { fd: "pc" }),
+    p("recv", { fd: "pc", flags: OOB }),
+  ]);
+  add("send MSG_OOB twice from the subject: the kernel keeps the newer urgent byte", (port) => [
+    ...connected(port),
+    s("send", { fd: "c", data: text("ab"), flags: OOB }),
+    s("send", { fd: "c", data: text("cd"), flags: OOB }),
+    p("sleep", { ms: 200 }),
+    p("recv", { fd: "pc" }),
+    p("recv", { fd: "pc", flags: OOB }),
+    p("recv", { fd: "pc" }),
+  ]);
+  add("SO_OOBINLINE is inherited by the accepted socket; SIOCATMARK on a listener", (port) => [
+    s("socket", { as: "l", family: AF_INET, type: STREAM | NB }),
+    setopt("l", SOL_SOCKET, 10, int(1)),
+    s("bind", { fd: "l", addr: sin(SELF, port) }),
+    s("listen", { fd: "l" }),
+    s("ioctl", { fd: "l", req: ATMARK, arg: int(7) }),
+    p("socket", { as: "pc", family: AF_INET, type: STREAM | NB }),
+    p("connect", { fd: "pc", addr: sin(SELF, port) }),
+    s("poll", { fd: "l", events: POLLIN, timeout: 2000 }),
+    s("accept", { fd: "l", as: "a", flags: NB }),
+    getopt("a", SOL_SOCKET, 10),
+    p("poll", { fd: "pc", events: POLLOUT, timeout: 2000 }),
+    p("send", { fd: "pc", data: text("xyz"), flags: OOB }),
+    s("poll", { fd: "a", events: POLLPRI, timeout: 2000 }),
+    s("recv", { fd: "a", flags: OOB }),
+    s("recv", { fd: "a" }),
+    s("recv", { fd: "a" }),
+  ]);
+  add("MSG_OOB on sockets that cannot: unconnected stream, datagram, SIOCATMARK there", () => [
+    s("socket", { as: "c", family: AF_INET, type: STREAM | NB }),
+    s("send", { fd: "c", data: text("x"), flags: OOB }),
+    s("recv", { fd: "c", flags: OOB }),
+    s("ioctl", { fd: "c", req: ATMARK, arg: int(7) }),
+    s("socket", { as: "u", family: AF_INET, type: DGRAM | NB }),
+    s("send", { fd: "u", data: text("x"), flags: OOB, addr: sin(PEER, 9) }),
+    getopt("u", SOL_SOCKET, 10),
+    setopt("u", SOL_SOCKET, 10, int(1)),
+    getopt("u", SOL_SOCKET, 10),
+  ]);
+
+  // ---- SO_SNDBUF / SO_RCVBUF on stream sockets: set before listen, inherited on accept
+  add("SO_RCVBUF and SO_SNDBUF on a listener go to the accepted socket", (port) => [
+    s("socket", { as: "l", family: AF_INET, type: STREAM | NB }),
+    setopt("l", SOL_SOCKET, 8, int(6000)),
+    setopt("l", SOL_SOCKET, 7, int(10000)),
+    s("bind", { fd: "l", addr: sin(SELF, port) }),
+    s("listen", { fd: "l" }),
+    p("socket", { as: "pc", family: AF_INET, type: STREAM | NB }),
+    p("connect", { fd: "pc", addr: sin(SELF, port) }),
+    s("poll", { fd: "l", events: POLLIN, timeout: 2000 }),
+    s("accept", { fd: "l", as: "a", flags: NB }),
+    getopt("a", SOL_SOCKET, 8),
+    getopt("a", SOL_SOCKET, 7),
+    p("poll", { fd: "pc", events: POLLOUT, timeout: 2000 }),
+    p("send", { fd: "pc", data: text("through") }),
+    s("poll", { fd: "a", events: POLLIN, timeout: 2000 }),
+    s("recv", { fd: "a" }),
+  ]);
+  add("SO_RCVBUF on a stream socket before connect, and after", (port) => [
+    ...peerListen(port),
+    s("socket", { as: "c", family: AF_INET, type: STREAM | NB }),
+    setopt("c", SOL_SOCKET, 8, int(5000)),
+    getopt("c", SOL_SOCKET, 8),
+    s("connect", { fd: "c", addr: sin(PEER, port) }),
+    s("poll", { fd: "c", events: ALL, timeout: 2000 }),
+    p("poll", { fd: "pl", events: POLLIN, timeout: 2000 }),
+    p("accept", { fd: "pl", as: "pc", flags: NB }),
+    setopt("c", SOL_SOCKET, 8, int(9000)),
+    getopt("c", SOL_SOCKET, 8),
+    p("send", { fd: "pc", data: text("ok") }),
+    s("poll", { fd: "c", events: POLLIN, timeout: 2000 }),
+    s("recv", { fd: "c" }),
+  ]);
+
+  add("MSG_OOB: a newer urgent byte drops an older one waiting at the read point", (port) => [
+    ...connected(port),
+    p("send", { fd: "pc", data: text("a"), flags: 1 }),
+    s("poll", { fd: "c", events: 2, timeout: 2000 }),
+    p("send", { fd: "pc", data: text("b"), flags: 1 }),
+    s("sleep", { ms: 100 }),
+    s("ioctl", { fd: "c", req: 0x541b, arg: int(7) }),
+    s("ioctl", { fd: "c", req: 0x8905, arg: int(7) }),
+    s("recv", { fd: "c", flags: 1 }),
+    s("recv", { fd: "c" }),
+    s("ioctl", { fd: "c", req: 0x541b, arg: int(7) }),
+  ]);
+  add("SO_SNDBUF and SO_RCVBUF of 1 on each kind: the minimums; SO_OOBINLINE's default", () =>
+    KINDS.flatMap(([kind, family, type]) => [
+      s("socket", { as: kind, family, type: type | NB }),
+      setopt(kind, SOL_SOCKET, 7, int(1)),
+      getopt(kind, SOL_SOCKET, 7),
+      setopt(kind, SOL_SOCKET, 8, int(1)),
+      getopt(kind, SOL_SOCKET, 8),
+      getopt(kind, SOL_SOCKET, 10),
+    ]),
+  );
+
+  // ---- TCP_INFO: the kernel's whole struct, and the fields both must agree on
+  add("TCP_INFO of a connection after an exchange, the whole struct", (port) => [
+    ...connected(port),
+    s("send", { fd: "c", data: text("hello") }),
+    p("poll", { fd: "pc", events: POLLIN, timeout: 2000 }),
+    p("recv", { fd: "pc" }),
+    p("send", { fd: "pc", data: text("world!") }),
+    s("poll", { fd: "c", events: POLLIN, timeout: 2000 }),
+    s("recv", { fd: "c" }),
+    s("sleep", { ms: 300 }),
+    s("tcpinfo", { fd: "c", cap: 512, fields: TCP_INFO_AGREED }),
+  ]);
+  add("TCP_INFO with optlen short of, and beyond, the struct", (port) => [
+    ...connected(port),
+    s("tcpinfo", { fd: "c", cap: 100 }),
+    s("tcpinfo", { fd: "c", cap: 1 }),
+    s("tcpinfo", { fd: "c", cap: 0 }),
+    s("tcpinfo", { fd: "c", cap: 400 }),
+  ]);
+  add("TCP_INFO of a listener and of a fresh socket", (port) => [
+    s("socket", { as: "l", family: AF_INET, type: STREAM | NB }),
+    s("tcpinfo", { fd: "l", cap: 512, fields: ["state", "reordering", "max_pacing_rate"] }),
+    s("bind", { fd: "l", addr: sin(SELF, port) }),
+    s("listen", { fd: "l", backlog: 5 }),
+    s("tcpinfo", { fd: "l", cap: 512, fields: ["state", "unacked", "sacked", "reordering"] }),
+    p("socket", { as: "pc", family: AF_INET, type: STREAM | NB }),
+    p("connect", { fd: "pc", addr: sin(SELF, port) }),
+    s("poll", { fd: "l", events: POLLIN, timeout: 2000 }),
+    s("tcpinfo", { fd: "l", cap: 512, fields: ["state", "unacked", "sacked"] }),
   ]);
   return list;
 }

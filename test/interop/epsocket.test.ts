@@ -319,11 +319,89 @@ function sockaddr(hexText: string): string {
 
 const POLL_NAMES: [number, string][] = [
   [1, "IN"],
+  [2, "PRI"],
   [4, "OUT"],
   [8, "ERR"],
   [0x10, "HUP"],
   [0x2000, "RDHUP"],
 ];
+
+/** struct tcp_info's fields (include/uapi/linux/tcp.h): offset and size in bytes. */
+const TCP_INFO_FIELDS: Record<string, [number, number]> = {
+  state: [0, 1],
+  ca_state: [1, 1],
+  retransmits: [2, 1],
+  probes: [3, 1],
+  backoff: [4, 1],
+  options: [5, 1],
+  snd_wscale: [6, 0],
+  rcv_wscale: [6, -1],
+  app_limited: [7, 1],
+  rto: [8, 4],
+  ato: [12, 4],
+  snd_mss: [16, 4],
+  rcv_mss: [20, 4],
+  unacked: [24, 4],
+  sacked: [28, 4],
+  lost: [32, 4],
+  retrans: [36, 4],
+  fackets: [40, 4],
+  last_data_sent: [44, 4],
+  last_ack_sent: [48, 4],
+  last_data_recv: [52, 4],
+  last_ack_recv: [56, 4],
+  pmtu: [60, 4],
+  rcv_ssthresh: [64, 4],
+  rtt: [68, 4],
+  rttvar: [72, 4],
+  snd_ssthresh: [76, 4],
+  snd_cwnd: [80, 4],
+  advmss: [84, 4],
+  reordering: [88, 4],
+  rcv_rtt: [92, 4],
+  rcv_space: [96, 4],
+  total_retrans: [100, 4],
+  pacing_rate: [104, 8],
+  max_pacing_rate: [112, 8],
+  bytes_acked: [120, 8],
+  bytes_received: [128, 8],
+  segs_out: [136, 4],
+  segs_in: [140, 4],
+  notsent_bytes: [144, 4],
+  min_rtt: [148, 4],
+  data_segs_in: [152, 4],
+  data_segs_out: [156, 4],
+  delivery_rate: [160, 8],
+  busy_time: [168, 8],
+  rwnd_limited: [176, 8],
+  sndbuf_limited: [184, 8],
+  delivered: [192, 4],
+  delivered_ce: [196, 4],
+  bytes_sent: [200, 8],
+  bytes_retrans: [208, 8],
+  dsack_dups: [216, 4],
+  reord_seen: [220, 4],
+  rcv_ooopack: [224, 4],
+  snd_wnd: [228, 4],
+  rcv_wnd: [232, 4],
+  rehash: [236, 4],
+  total_rto: [240, 2],
+  total_rto_recoveries: [242, 2],
+  total_rto_time: [244, 4],
+};
+
+function tcpInfoField(b: Buffer, name: string): string {
+  const field = TCP_INFO_FIELDS[name];
+  if (field === undefined) return "unknown";
+  const [at, size] = field;
+  if (at + Math.max(size, 1) > b.length) return "-";
+  if (size === 0) return String(b[at] & 15);
+  if (size === -1) return String(b[at] >> 4);
+  if (size === 1) return String(b[at]);
+  if (size === 2) return String(b.readUInt16LE(at));
+  if (size === 4) return String(b.readUInt32LE(at));
+  return b.readBigUInt64LE(at).toString();
+}
 
 function normalize(step: Step, reply: Reply): string {
   const parts: string[] = [];
@@ -338,7 +416,12 @@ function normalize(step: Step, reply: Reply): string {
   } else parts.push(result(r));
   if (step.op === "tcpinfo" && typeof reply.val === "string") {
     const b = Buffer.from(reply.val, "hex");
-    parts.push(`len=${b.length} state=${b[0]} options=${b[5] & 7}`);
+    const fields = step.fields as string[] | undefined;
+    if (fields === undefined) parts.push(`len=${b.length} state=${b[0]} options=${b[5] & 7}`);
+    else {
+      parts.push(`len=${b.length}`);
+      for (const name of fields) parts.push(`${name}=${tcpInfoField(b, name)}`);
+    }
     return parts.join(" ");
   }
   for (const key of ["data", "mflags", "alen", "ts", "val", "arg", "ifclen", "buf"]) {
@@ -362,8 +445,10 @@ async function runScenario(scenario: Scenario, subject: Subject, peer: Subject):
     const command: Reply = { ...step };
     delete command.on;
     delete command.as;
-    if (step.op === "tcpinfo")
-      Object.assign(command, { op: "getsockopt", level: 6, name: 11, cap: 104 });
+    if (step.op === "tcpinfo") {
+      delete command.fields;
+      Object.assign(command, { op: "getsockopt", level: 6, name: 11, cap: step.cap ?? 104 });
+    }
     if (step.fd !== undefined) {
       const fd = fds[step.on][step.fd];
       if (fd === undefined) {

@@ -72,11 +72,11 @@ test("a bigger queue holds more datagrams, and a smaller one fewer", () => {
   const { solo, socket } = bound({ udpReceiveBuffer: 2048, socketBufferHeadroom: 16384 });
   const fill = (): number => {
     let n = 0;
-    for (let i = 0; i < 40; i++) solo.send(udpFrame(pattern(460, i)));
+    for (let i = 0; i < 40; i++) solo.send(udpFrame(pattern(452, i)));
     while (read(socket) !== null) n++;
     return n;
   };
-  assert.is(fill(), 4, "2048 bytes: four records of 40 + 460");
+  assert.is(fill(), 4, "2048 bytes: four records of 48 + 452");
   socket.setReceiveBuffer(4000);
   assert.is(socket.receiveBuffer, 8000);
   assert.is(fill(), 16);
@@ -174,7 +174,7 @@ test("ping endpoints resize their queues the same way", () => {
     solo.send(
       ipFrame({
         protocol: 1,
-        payload: icmp({ type: 0, rest: (0x4242 << 16) | 1, payload: pattern(100, 1) }),
+        payload: icmp({ type: 0, rest: (0x4242 << 16) | 1, payload: pattern(92, 1) }),
       }),
     );
   const count = (): number => {
@@ -183,7 +183,7 @@ test("ping endpoints resize their queues the same way", () => {
     while (ping.recvFrom(out, 0, out.length, null, 0) >= 0) n++;
     return n;
   };
-  assert.is(count(), 1, "256 bytes: one reply of 40 + 108");
+  assert.is(count(), 1, "256 bytes: one reply of 48 + 100");
   assert.is(ping.setReceiveBuffer(700), 0);
   assert.is(ping.receiveBuffer, 1400);
   assert.is(count(), 9);

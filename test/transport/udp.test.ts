@@ -394,8 +394,8 @@ test("a long datagram read into a short buffer is truncated and the rest discard
 });
 
 test("a full receive queue drops whole datagrams and counts receiveBufferErrors", () => {
-  // 40 bytes of bookkeeping each: exactly three 1000-byte datagrams fit.
-  const solo = ready({ stack: { udpReceiveBuffer: 3 * 1040 } });
+  // 48 bytes of bookkeeping each: exactly three 1000-byte datagrams fit.
+  const solo = ready({ stack: { udpReceiveBuffer: 3 * 1048 } });
   const u = solo.stack.openUdp() as UdpEndpoint;
   u.bind(null, 7);
   for (let i = 0; i < 5; i++) solo.send(udpFrame(pattern(1000, i)));

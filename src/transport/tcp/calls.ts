@@ -18,7 +18,7 @@ import {
 import { NO_ROUTE } from "../../iface/ipv4.js";
 import { AF_INET, FullAddress, IpAddress } from "../../wire/address.js";
 import { IPV4_BROADCAST, isMulticastV4 } from "../../wire/ipv4.js";
-import { seqDiff } from "../../wire/tcp.js";
+import { seqDiff, seqLt } from "../../wire/tcp.js";
 import { EVENT_IN } from "../waiter.js";
 import type { TcpConnection } from "./connection.js";
 import {
@@ -30,13 +30,18 @@ import {
   LAST_ACK,
   LISTEN,
   MSG_MORE,
+  MSG_OOB,
   MSG_PEEK,
+  MSG_TRUNC,
   SHUT_RD,
   SHUT_RDWR,
   SHUT_WR,
   SYN_RECEIVED,
   SYN_SENT,
   TIME_WAIT,
+  URG_NONE,
+  URG_READ,
+  URG_VALID,
 } from "./constants.js";
 
 export function tcpBind(c: TcpConnection, address: IpAddress | null, port: number): number {
@@ -128,10 +133,16 @@ export function tcpSend(
   }
   if ((state !== ESTABLISHED && state !== CLOSE_WAIT) || c.finQueued) return -EPIPE;
   if (length < 0) return -EINVAL;
-  const n = c.sendRing.write(src, offset, length);
+  const ring = c.sendRing;
+  const n = ring.write(src, offset, length);
   c.corked = (flags & MSG_MORE) !== 0;
   if (n < length) c.wantsWrite = true;
   if (n === 0) return length === 0 ? 0 : -EAGAIN;
+  if ((flags & MSG_OOB) !== 0) {
+    // Linux's tcp_mark_urg: the last byte queued is urgent; the pointer names the byte after it.
+    c.sndUp = (c.dataStart + ring.readable) | 0;
+    c.urgentMode = true;
+  }
   c.schedule();
   return n;
 }
@@ -147,8 +158,9 @@ export function tcpRecv(
   capacity: number,
   flags: number,
 ): number {
+  if ((flags & MSG_OOB) !== 0) return recvUrgent(c, dst, offset, capacity, flags);
   const ring = c.recvRing;
-  const readable = ring.readable;
+  let readable = ring.readable;
   if (readable === 0) {
     if (c.error !== 0) return -c.takeError();
     if (c.state === LISTEN || (c.state === CLOSED && !c.wasConnected)) return -ENOTCONN;
@@ -157,11 +169,37 @@ export function tcpRecv(
     return -EAGAIN;
   }
   if (capacity <= 0) return 0;
+  // The urgent mark (Linux's tcp_recvmsg): a read stops before it; one that starts there reads the
+  // urgent byte with SO_OOBINLINE, and otherwise steps over it, taking it out of the stream.
+  let skip = 0;
+  if (c.urgState !== URG_NONE) {
+    const mark = seqDiff(c.urgSeq, c.copiedSeq);
+    if (mark > 0 && mark < readable) {
+      if (capacity > mark) capacity = mark;
+    } else if (mark === 0 && !c.oobInline) {
+      skip = 1;
+      readable--;
+      if (readable === 0) {
+        if ((flags & MSG_PEEK) === 0) passUrgent(c);
+        if (c.finReceived || c.readShut || c.state === CLOSED) return 0;
+        return -EAGAIN;
+      }
+    }
+  }
   let n: number;
-  if ((flags & MSG_PEEK) !== 0) return ring.peek(dst, offset, capacity, 0);
+  if ((flags & MSG_PEEK) !== 0) return ring.peek(dst, offset, capacity, skip);
+  if (skip > 0) passUrgent(c);
   n = ring.read(dst, offset, capacity);
-  // The window opened: tell the peer when it grew enough to matter (RFC 1122 §4.2.3.3).
+  // Read past the urgent byte (in line): it is no longer urgent.
+  if (c.urgState !== URG_NONE && seqLt(c.urgSeq, c.copiedSeq)) c.urgState = URG_NONE;
+  windowOpened(c);
+  return n;
+}
+
+/** The window opened: tell the peer when it grew enough to matter (RFC 1122 §4.2.3.3). */
+function windowOpened(c: TcpConnection): void {
   if (c.synchronized && c.state !== TIME_WAIT && !c.finReceived) {
+    const ring = c.recvRing;
     const free = ring.capacity - ring.readable;
     const advertised = seqDiff(c.rcvAdv, c.rcvNxt);
     const threshold = ring.capacity >>> 1 < c.mss ? ring.capacity >>> 1 : c.mss;
@@ -170,7 +208,56 @@ export function tcpRecv(
       c.schedule();
     }
   }
-  return n;
+}
+
+/** Steps the read point over the urgent byte at it, which stops being urgent. */
+function passUrgent(c: TcpConnection): void {
+  c.recvRing.discard(1);
+  c.urgState = URG_NONE;
+  windowOpened(c);
+}
+
+/**
+ * recv(MSG_OOB), Linux's tcp_recv_urg: the urgent byte, once (MSG_PEEK leaves it), never with
+ * SO_OOBINLINE; -EINVAL when there is none or it was read, -EAGAIN while it is still to come (a
+ * call that never waits, whatever the socket), 0 when no more can come. A capacity of 0 reads it
+ * without copying, as MSG_TRUNC does.
+ */
+export function recvUrgent(
+  c: TcpConnection,
+  dst: Uint8Array,
+  offset: number,
+  capacity: number,
+  flags: number,
+): number {
+  const state = c.urgState;
+  if (c.oobInline || state === URG_NONE || state === URG_READ) return -EINVAL;
+  if (state === URG_VALID) {
+    const byte = c.recvRing.peekByte(seqDiff(c.urgSeq, c.copiedSeq));
+    if ((flags & MSG_PEEK) === 0) c.urgState = URG_READ;
+    if (capacity <= 0) return 0;
+    if ((flags & MSG_TRUNC) === 0) dst[offset] = byte;
+    return 1;
+  }
+  if (c.state === CLOSED || c.finReceived || c.readShut) return 0;
+  return -EAGAIN;
+}
+
+/**
+ * SIOCINQ (Linux's tcp_inq): the bytes to read, or only those before the urgent mark while an
+ * urgent byte out of line waits there; none while the handshake is under way.
+ */
+export function bytesToRead(c: TcpConnection): number {
+  if (c.state === SYN_SENT || c.state === SYN_RECEIVED) return 0;
+  const readable = c.recvRing.readable;
+  if (c.oobInline || c.urgState === URG_NONE) return readable;
+  const mark = seqDiff(c.urgSeq, c.copiedSeq);
+  return mark >= 0 && mark < readable ? mark : readable;
+}
+
+/** Whether the read point is at the urgent mark (SIOCATMARK). */
+export function atUrgentMark(c: TcpConnection): boolean {
+  return c.urgState !== URG_NONE && c.urgSeq === c.copiedSeq;
 }
 
 export function tcpShutdown(c: TcpConnection, how: number): number {

@@ -8,6 +8,13 @@
 // byte) on, sent or not; SYN and FIN take a sequence number but no byte of the ring. The receive
 // ring holds in-order bytes not yet read, and past them out-of-order bytes parked at their place,
 // which the Assembler tracks relative to rcvNxt; so out-of-order data counts against the window.
+//
+// Both rings are spans of the socket buffer region (Spans), reserved in the arena at start-up and
+// handed out when a connection opens, back when it closes. So SO_RCVBUF and SO_SNDBUF can size
+// one connection's rings without allocating: before connect or listen the rings are carved again
+// at the size asked (a listener's children take its sizes), growing only into the region's
+// headroom beyond every socket's promised default, so the budget fixed at start-up always holds
+// and every socket can still open. The receive window offered, and its scale, follow the ring.
 
 import { Assembler } from "../../storage/assembler.js";
 import { Memory } from "../../storage/memory.js";
@@ -17,7 +24,7 @@ import { Spans } from "../../storage/spans.js";
 import { MAX_WSCALE } from "../../wire/tcp.js";
 import { Slot } from "../endpoint-table.js";
 import { earlier } from "../../time.js";
-import { EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_OUT, EVENT_RDHUP } from "../waiter.js";
+import { EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_OUT, EVENT_PRI, EVENT_RDHUP } from "../waiter.js";
 import {
   CLOSED,
   CLOSE_WAIT,
@@ -27,9 +34,18 @@ import {
   SYN_RECEIVED,
   SYN_SENT,
   TIME_WAIT,
+  URG_NONE,
+  URG_VALID,
 } from "./constants.js";
 import type { TcpTable } from "./table.js";
 import { sendReset } from "./segments.js";
+
+/** The window scale a receive ring of `capacity` bytes needs for its whole window. */
+export function scaleFor(capacity: number): number {
+  let shift = 0;
+  while (shift < MAX_WSCALE && capacity >>> shift > 0xffff) shift++;
+  return shift;
+}
 
 export class TcpConnection extends Slot {
   readonly id: number;
@@ -42,8 +58,8 @@ export class TcpConnection extends Slot {
   readonly ooo: Assembler;
   /** The SACK scoreboard (RFC 6675): what the peer holds past sndUna, relative to sndUna. */
   readonly sacked: Assembler;
-  /** The shift our receive ring needs, offered in every SYN. */
-  readonly ourWscale: number;
+  /** The shift our receive ring needs, offered in every SYN (it follows SO_RCVBUF). */
+  ourWscale = 0;
 
   state = CLOSED;
   localAddress = 0;
@@ -205,6 +221,45 @@ export class TcpConnection extends Slot {
   /** A pending error (positive errno), reported once. */
   error = 0;
 
+  // -- urgent data (RFC 9293 §3.8.5, as Linux reads the pointer: it names the byte after)
+  /** Urgent data we were told of: URG_NONE, URG_NOT_YET (the byte is still to come), URG_VALID, URG_READ. */
+  urgState = URG_NONE;
+  /** Sequence number of the urgent byte, while urgState is not URG_NONE. */
+  urgSeq = 0;
+  /** SO_OOBINLINE: the urgent byte stays in the stream instead of being taken out. */
+  oobInline = false;
+  /** send(MSG_OOB): urgent mode until sndUna passes sndUp, the sequence after the urgent byte. */
+  urgentMode = false;
+  sndUp = 0;
+
+  // -- what TCP_INFO and SO_TIMESTAMP report (Linux's tcp_info figures)
+  /** When the last segment with data arrived (stack ms), -1 before any. */
+  dataReceivedAt = -1;
+  /** When data last left (stack ms). */
+  dataSentAt = 0;
+  /** Sequence space the peer acknowledged, and that we received in order (data and FIN). */
+  bytesAcked = 0;
+  bytesReceived = 0;
+  /** Data bytes sent, retransmissions included, and retransmitted. */
+  bytesSent = 0;
+  bytesRetransmitted = 0;
+  segmentsIn = 0;
+  segmentsOut = 0;
+  dataSegmentsIn = 0;
+  dataSegmentsOut = 0;
+  /** Data segments the peer acknowledged, counted in MSS-sized pieces. */
+  delivered = 0;
+  /** Segments that arrived out of order. */
+  outOfOrderIn = 0;
+  /** The largest payload the peer sent, from 536 up (Linux's rcv_mss estimate). */
+  receiveMss = 536;
+  /** The smallest RTT sample (ms), -1 before any. */
+  minRtt = -1;
+  /** Delivery rate (bytes/s) over the last round trip, and where that round trip started. */
+  deliveryRate = 0;
+  rateAckedAt = 0;
+  rateAcked = 0;
+
   constructor(
     table: TcpTable,
     id: number,
@@ -223,27 +278,65 @@ export class TcpConnection extends Slot {
     this.recvRing = this.recvSpan.ring;
     this.ooo = new Assembler(ranges);
     this.sacked = new Assembler(ranges);
-    let shift = 0;
-    while (shift < MAX_WSCALE && recvBuffer >>> shift > 0xffff) shift++;
-    this.ourWscale = shift;
-    this.rcvWscale = shift;
+    this.ourWscale = scaleFor(recvBuffer);
+    this.rcvWscale = this.ourWscale;
   }
 
-  /** Takes both rings' spans as the connection opens. */
+  /** Takes both rings' spans, of the configured sizes, as the connection opens. */
   claimBuffers(): boolean {
     if (!this.sendSpan.open()) return false;
-    if (this.recvSpan.open()) return true;
+    if (this.recvSpan.open()) {
+      this.ourWscale = scaleFor(this.recvRing.capacity);
+      this.rcvWscale = this.ourWscale;
+      return true;
+    }
     this.sendSpan.close();
     return false;
+  }
+
+  /** Whether the rings may still change size: never connected, not listening, both empty. */
+  get buffersMovable(): boolean {
+    return (
+      this.state === CLOSED &&
+      !this.wasConnected &&
+      this.sendRing.readable === 0 &&
+      this.recvRing.readable === 0
+    );
+  }
+
+  /**
+   * SO_RCVBUF on a connection not yet opened: the receive ring moves to a span of `bytes` (what
+   * the region allows, see RegionRing.resize), and the window scale offered follows it, as
+   * Linux's tcp_select_initial_window follows a locked sk_rcvbuf. Once connecting or listening,
+   * the window has been offered and its scale fixed, so the ring keeps its size.
+   */
+  resizeReceive(bytes: number): void {
+    if (!this.buffersMovable) return;
+    this.recvSpan.resize(bytes);
+    this.ourWscale = scaleFor(this.recvRing.capacity);
+    this.rcvWscale = this.ourWscale;
+  }
+
+  /** SO_SNDBUF on a connection not yet opened: the send ring moves to a span of `bytes`. */
+  resizeSend(bytes: number): void {
+    if (this.buffersMovable) this.sendSpan.resize(bytes);
+  }
+
+  /**
+   * A child of listener `l` takes its rings' sizes and the window scale its SYN-ACK offered, as
+   * Linux's children inherit the listener's sk_rcvbuf and sk_sndbuf.
+   */
+  inheritBuffers(l: TcpConnection): void {
+    this.sendSpan.resize(l.sendRing.capacity);
+    this.recvSpan.resize(l.recvRing.capacity);
+    this.ourWscale = l.ourWscale;
+    this.rcvWscale = l.ourWscale;
   }
 
   freeBuffers(): void {
     this.sendSpan.close();
     this.recvSpan.close();
   }
-
-  /** SO_RCVBUF on a connection: its window is sized when it opens, so the value is recorded. */
-  resizeReceive(_bytes: number): void {}
 
   reset(): void {
     this.state = CLOSED;
@@ -311,6 +404,22 @@ export class TcpConnection extends Slot {
     this.keepProbes = 0;
     this.lingerZero = false;
     this.error = 0;
+    this.urgState = URG_NONE;
+    this.urgSeq = 0;
+    this.oobInline = false;
+    this.urgentMode = false;
+    this.sndUp = 0;
+    this.dataReceivedAt = -1;
+    this.dataSentAt = 0;
+    this.bytesAcked = this.bytesReceived = this.bytesSent = this.bytesRetransmitted = 0;
+    this.segmentsIn = this.segmentsOut = this.dataSegmentsIn = this.dataSegmentsOut = 0;
+    this.delivered = 0;
+    this.outOfOrderIn = 0;
+    this.receiveMss = 536;
+    this.minRtt = -1;
+    this.deliveryRate = 0;
+    this.rateAckedAt = 0;
+    this.rateAcked = 0;
     this.sendRing.clear();
     this.recvRing.clear();
     this.ooo.clear();
@@ -372,7 +481,13 @@ export class TcpConnection extends Slot {
     if (state === LISTEN) {
       if (this.table.acceptable(this) !== null) events |= EVENT_IN;
     } else {
-      if (this.recvRing.readable > 0 || this.finReceived || this.readShut) events |= EVENT_IN;
+      // An urgent byte out of line at the read point is not data to read (tcp_poll's target++).
+      let readable = this.recvRing.readable;
+      if (readable > 0 && this.urgState !== URG_NONE && !this.oobInline) {
+        if (this.urgSeq === this.copiedSeq) readable--;
+      }
+      if (readable > 0 || this.finReceived || this.readShut) events |= EVENT_IN;
+      if (this.urgState === URG_VALID) events |= EVENT_PRI;
       if (this.finReceived) events |= EVENT_RDHUP;
       if ((state === ESTABLISHED || state === CLOSE_WAIT) && !this.finQueued) {
         if (this.sendRing.writable > 0) events |= EVENT_OUT;
@@ -429,6 +544,14 @@ export class TcpConnection extends Slot {
   }
 
   // ================================================================ input
+
+  /**
+   * The sequence number of the first byte not yet read (Linux's copied_seq): the receive ring
+   * holds the bytes from there to rcvNxt, and rcvNxt has taken a sequence number for the FIN.
+   */
+  get copiedSeq(): number {
+    return (this.rcvNxt - this.recvRing.readable - (this.finReceived ? 1 : 0)) | 0;
+  }
 
   /** Sequence number of our FIN, valid once finQueued. */
   get finSeq(): number {

@@ -70,3 +70,17 @@ export function packSynOptions(mss: number, wscale: number, sack: boolean, ts: b
 /** Linux's tcp_invalid_ratelimit: out-of-window segments and challenges are answered at most this
  * often per connection (ms). */
 export const OOW_ACK_INTERVAL = 500;
+
+/** Urgent data (Linux's urg_data): none. */
+export const URG_NONE = 0;
+/** Urgent data announced by a pointer, its byte not arrived yet. */
+export const URG_NOT_YET = 1;
+/** The urgent byte has arrived and waits for recv(MSG_OOB). */
+export const URG_VALID = 2;
+/** The urgent byte was read with MSG_OOB (out of line, it is still stepped over in the stream). */
+export const URG_READ = 3;
+
+/** send and recv flag: urgent ("out-of-band") data (Linux's value). */
+export const MSG_OOB = 0x1;
+/** recv flag with MSG_OOB: count the urgent byte without copying it (Linux's value). */
+export const MSG_TRUNC = 0x20;

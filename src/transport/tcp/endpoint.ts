@@ -13,10 +13,14 @@ import {
   tcpConnect,
   tcpListen,
   tcpRecv,
+  atUrgentMark,
+  bytesToRead,
   tcpSend,
   tcpShutdown,
 } from "./calls.js";
 import type { TcpConnection } from "./connection.js";
+import { TcpInfo, readInfo } from "./info.js";
+import { waiting } from "./listen.js";
 import { setKeepalive } from "./timers.js";
 
 /** An application's TCP socket (stack.openTcp(), or accept()): every call returns a count or -errno, and -EBADF once closed. */
@@ -197,6 +201,18 @@ export class TcpEndpoint {
     if (c !== null) c.reuseAddress = on;
   }
 
+  /** The binding's space (BIND_V4, BIND_V6_ANY, BIND_V6_ONLY of endpoint-table.ts). */
+  get v6Binding(): number {
+    const c = this.live();
+    return c === null ? 0 : c.v6Binding;
+  }
+
+  /** Sets the space the next bind (or listen's autobind) takes: an AF_INET6 socket's `::`. */
+  set v6Binding(binding: number) {
+    const c = this.live();
+    if (c !== null && c.localPort === 0) c.v6Binding = binding;
+  }
+
   /** SO_LINGER with a zero timeout: close() resets instead of closing gracefully. */
   get lingerZero(): boolean {
     const c = this.live();
@@ -207,6 +223,56 @@ export class TcpEndpoint {
   set lingerZero(on: boolean) {
     const c = this.live();
     if (c !== null) c.lingerZero = on;
+  }
+
+  /** SO_OOBINLINE: the urgent byte stays in the stream (recv(MSG_OOB) then says -EINVAL). */
+  get oobInline(): boolean {
+    const c = this.live();
+    return c !== null && c.oobInline;
+  }
+
+  /** Sets SO_OOBINLINE. */
+  set oobInline(on: boolean) {
+    const c = this.live();
+    if (c !== null) c.oobInline = on;
+  }
+
+  /** SIOCATMARK: whether the next byte read is the urgent one (the mark). */
+  get atMark(): boolean {
+    const c = this.live();
+    return c !== null && atUrgentMark(c);
+  }
+
+  /**
+   * Sizes the receive ring (SO_RCVBUF's value before Linux's doubling) while the connection is
+   * not yet connecting or listening; later it keeps its size. The region may grant less: see
+   * `receiveCapacity`. 0 or -EBADF.
+   */
+  setReceiveBuffer(bytes: number): number {
+    const c = this.live();
+    if (c === null) return -EBADF;
+    c.resizeReceive(bytes);
+    return 0;
+  }
+
+  /** Sizes the send ring (SO_SNDBUF before doubling), as setReceiveBuffer; 0 or -EBADF. */
+  setSendBuffer(bytes: number): number {
+    const c = this.live();
+    if (c === null) return -EBADF;
+    c.resizeSend(bytes);
+    return 0;
+  }
+
+  /** Bytes the receive ring holds at most: the largest window offered. */
+  get receiveCapacity(): number {
+    const c = this.live();
+    return c === null ? 0 : c.recvRing.capacity;
+  }
+
+  /** Bytes the send ring holds at most. */
+  get sendCapacity(): number {
+    const c = this.live();
+    return c === null ? 0 : c.sendRing.capacity;
   }
 
   /** SO_KEEPALIVE, with TCP_KEEPIDLE, TCP_KEEPINTVL (ms) and TCP_KEEPCNT. */
@@ -295,6 +361,12 @@ export class TcpEndpoint {
     return c === null ? 0 : c.recvRing.readable;
   }
 
+  /** SIOCINQ: bytes to read, up to the urgent mark while an urgent byte waits out of line. */
+  get bytesToRead(): number {
+    const c = this.live();
+    return c === null ? 0 : bytesToRead(c);
+  }
+
   /** Segments retransmitted over the connection's life. */
   get retransmits(): number {
     const c = this.live();
@@ -305,6 +377,35 @@ export class TcpEndpoint {
   get undos(): number {
     const c = this.live();
     return c === null ? 0 : c.undos;
+  }
+
+  /**
+   * When the last segment with data arrived (stack ms), -1 before any: SO_TIMESTAMP's time for a
+   * read, as Linux gives the arrival of the last segment read.
+   */
+  get lastArrival(): number {
+    const c = this.live();
+    return c === null ? -1 : c.dataReceivedAt;
+  }
+
+  /** A listener's connections waiting for accept(). */
+  get acceptQueued(): number {
+    const c = this.live();
+    return c === null || c.state !== LISTEN ? 0 : waiting(c.table, c);
+  }
+
+  /** A listener's backlog. */
+  get backlog(): number {
+    const c = this.live();
+    return c === null ? 0 : c.backlog;
+  }
+
+  /** Fills `info` with the connection's TCP_INFO figures; 0 or -EBADF. */
+  readInfo(info: TcpInfo): number {
+    const c = this.live();
+    if (c === null) return -EBADF;
+    readInfo(c, info, c.table.now);
+    return 0;
   }
 
   /** Negotiated options: timestamps, SACK, window scaling, and the shifts. */

@@ -3,8 +3,17 @@
 // bytes parked at their place through the Assembler) and the peer's FIN.
 
 import { ECONNREFUSED, ECONNRESET } from "../../errno.js";
-import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, seqDiff, seqLe, seqLt } from "../../wire/tcp.js";
-import { EVENT_IN, EVENT_OUT, EVENT_RDHUP } from "../waiter.js";
+import {
+  TCP_ACK,
+  TCP_FIN,
+  TCP_RST,
+  TCP_SYN,
+  TCP_URG,
+  seqDiff,
+  seqLe,
+  seqLt,
+} from "../../wire/tcp.js";
+import { EVENT_IN, EVENT_OUT, EVENT_PRI, EVENT_RDHUP } from "../waiter.js";
 import {
   congestionOnAck,
   duplicateAck,
@@ -21,12 +30,16 @@ import {
   FIN_WAIT_1,
   FIN_WAIT_2,
   LAST_ACK,
+  MAX_RTO,
   OFF,
   SYN_RECEIVED,
   SYN_SACK,
   SYN_SENT,
   SYN_TS,
   TIME_WAIT,
+  URG_NONE,
+  URG_NOT_YET,
+  URG_VALID,
 } from "./constants.js";
 import { windowToAdvertise } from "./output.js";
 import { isDsack, receiveDsack, recordSacks } from "./sack.js";
@@ -76,9 +89,14 @@ export function synSentInput(c: TcpConnection, now: number): void {
   if ((flags & TCP_SYN) === 0) return;
   c.irs = t.segSeq;
   c.rcvNxt = (t.segSeq + 1) | 0;
+  // Our SYN offered its window before rcvNxt was known: its right edge starts here.
+  windowToAdvertise(c, true);
   takeSynOptions(c);
   c.lastHeard = now;
   if ((flags & TCP_ACK) !== 0) {
+    // Our SYN delivered, as Linux counts it.
+    c.bytesAcked += seqDiff(ack, c.sndUna);
+    c.delivered++;
     c.sndUna = ack;
     if (seqLt(c.sndNxt, ack)) c.sndNxt = ack;
     // The window of a SYN is never scaled (RFC 7323 §2.2).
@@ -86,6 +104,7 @@ export function synSentInput(c: TcpConnection, now: number): void {
     c.maxSndWnd = c.sndWnd;
     c.sndWl1 = t.segSeq;
     c.sndWl2 = ack;
+    noteMinRtt(c, now, ack);
     sampleRtt(c, now, ack);
     establish(c, now);
     c.ackNow = true;
@@ -105,6 +124,8 @@ export function establish(c: TcpConnection, now: number): void {
   c.wasConnected = true;
   c.retries = 0;
   c.rtoAt = seqLt(c.sndUna, c.sndMax) ? now + c.rto : OFF;
+  c.rateAckedAt = now;
+  c.rateAcked = c.bytesAcked;
   startCongestion(c);
   armKeepalive(c, now);
 }
@@ -114,6 +135,12 @@ export function segmentArrives(c: TcpConnection, bytes: Uint8Array, now: number)
   const t = c.table;
   const stats = t.stats;
   const o = t.opts;
+  c.segmentsIn++;
+  const payload = t.payloadLength;
+  if (payload > 0) {
+    c.dataSegmentsIn++;
+    if (payload > c.receiveMss) c.receiveMss = payload < c.mss ? payload : c.mss;
+  }
   if (c.state === SYN_SENT) {
     synSentInput(c, now);
     return;
@@ -226,8 +253,15 @@ export function segmentArrives(c: TcpConnection, bytes: Uint8Array, now: number)
   }
   if (!processAck(c, ack, seq, len, now)) return;
 
-  // Data (RFC 9293 §3.10.7.4, seventh).
+  // The URG bit (RFC 9293 §3.10.7.4, sixth), before the segment's data is queued.
   const state = c.state;
+  if (
+    (flags & TCP_URG) !== 0 &&
+    (state === ESTABLISHED || state === FIN_WAIT_1 || state === FIN_WAIT_2)
+  )
+    urgentPointer(c, t.segSeq, t.segUrgent);
+
+  // Data (RFC 9293 §3.10.7.4, seventh).
   if (len > 0 && (state === ESTABLISHED || state === FIN_WAIT_1 || state === FIN_WAIT_2)) {
     if (c.orphan && c.readShut) {
       // Data for a socket nobody will read: Linux resets.
@@ -281,7 +315,11 @@ export function processAck(
   if (seqLt(c.sndUna, ack)) {
     const acked = seqDiff(ack, c.sndUna);
     c.sacked.advance(acked);
+    noteMinRtt(c, now, ack);
     sampleRtt(c, now, ack);
+    c.bytesAcked += acked;
+    if (c.sndUna === c.iss) c.delivered++;
+    if (c.urgentMode && !seqLt(ack, c.sndUp)) c.urgentMode = false;
     c.retries = 0;
     c.persistBackoff = 0;
     // Data bytes acknowledged leave the ring; SYN and FIN have no bytes there.
@@ -291,6 +329,8 @@ export function processAck(
     if (n > 0) {
       ring.discard(n);
       c.dataStart = (c.dataStart + n) | 0;
+      c.delivered += Math.ceil(n / c.mss);
+      noteDelivery(c, now);
       if (c.wantsWrite) {
         c.wantsWrite = false;
         t.ready.raise(c, EVENT_OUT);
@@ -370,7 +410,10 @@ export function receiveData(
     c.ackNow = true;
     return;
   }
+  // SO_TIMESTAMP on a stream: the arrival of the last segment that brought data.
+  c.dataReceivedAt = now;
   if (off > 0) {
+    c.outOfOrderIn++;
     // Ahead of a hole: a duplicate ACK at once (with SACK blocks) drives the sender's recovery.
     // One per segment, sent now rather than after the input pass, where a burst of them would
     // fold into one and the sender would never count three.
@@ -382,7 +425,12 @@ export function receiveData(
   ring.commit(front);
   c.ooo.advance(front);
   c.rcvNxt = (c.rcvNxt + front) | 0;
-  t.ready.raise(c, EVENT_IN);
+  c.bytesReceived += front;
+  if (c.urgState === URG_NOT_YET && seqLt(c.urgSeq, c.rcvNxt)) {
+    // The urgent byte is here: recv(MSG_OOB) may take it, and poll says EPOLLPRI.
+    c.urgState = URG_VALID;
+    t.ready.raise(c, EVENT_IN | EVENT_PRI);
+  } else t.ready.raise(c, EVENT_IN);
   c.unackedBytes += front;
   // Every second full segment is acknowledged at once (RFC 5681 §4.2), a filled hole too.
   if (hadHoles || c.unackedBytes >= 2 * c.mss) c.ackNow = true;
@@ -400,6 +448,7 @@ export function receiveFin(c: TcpConnection, inOrder: boolean, now: number): voi
   if (!c.finReceived) {
     c.finReceived = true;
     c.rcvNxt = (c.rcvNxt + 1) | 0;
+    c.bytesReceived++;
   }
   t.ready.raise(c, EVENT_IN | EVENT_RDHUP);
   if (state === ESTABLISHED || state === SYN_RECEIVED) c.state = CLOSE_WAIT;
@@ -444,6 +493,7 @@ export function fromSynQueue(
   c.keepCount = listener.keepCount;
   c.lingerZero = listener.lingerZero;
   c.cubic = listener.cubic;
+  c.oobInline = listener.oobInline;
   c.irs = irs;
   c.rcvNxt = (irs + 1) | 0;
   c.peerMss = options & 0xffff;
@@ -473,4 +523,47 @@ export function fromSynQueue(
   c.lastHeard = now;
   c.state = SYN_RECEIVED;
   t.stats.passiveOpens++;
+}
+
+/**
+ * An urgent pointer (Linux's tcp_check_urg). Linux reads it as RFC 793 wrote it, naming the byte
+ * after the urgent one (tcp_stdurg off), and so does every stack it talks to. A pointer to data
+ * already received or read, or not past the one we hold, is old news; a newer one replaces it,
+ * and an older urgent byte still waiting at the read point out of line is dropped from the stream.
+ */
+export function urgentPointer(c: TcpConnection, seq: number, pointer: number): void {
+  const ptr = (seq + (pointer > 0 ? pointer - 1 : 0)) | 0;
+  const copied = c.copiedSeq;
+  if (seqLt(ptr, copied) || seqLt(ptr, c.rcvNxt)) return;
+  if (c.urgState !== URG_NONE && !seqLt(c.urgSeq, ptr)) return;
+  if (c.urgState !== URG_NONE && c.urgSeq === copied && !c.oobInline && c.recvRing.readable > 0)
+    c.recvRing.discard(1);
+  c.urgState = URG_NOT_YET;
+  c.urgSeq = ptr;
+}
+
+/**
+ * tcpi_min_rtt: the sample sampleRtt (congestion.ts) is about to take from this ACK, by its rule
+ * (the echoed timestamp, else the one timed segment), kept when it is the smallest yet.
+ */
+function noteMinRtt(c: TcpConnection, now: number, ack: number): void {
+  const o = c.table.opts;
+  let r = -1;
+  if (c.tsOk && o.hasTimestamp && o.tsEcr !== 0) r = ((now | 0) - o.tsEcr) | 0;
+  else if (c.rttAt >= 0 && seqLt(c.rttSeq, ack)) r = now - c.rttAt;
+  if (r < 0 || r > MAX_RTO) return;
+  if (c.minRtt < 0 || r < c.minRtt) c.minRtt = r;
+}
+
+/**
+ * tcpi_delivery_rate: the bytes acknowledged over the latest round trip (at least 1 ms), measured
+ * once a smoothed RTT has passed since the last measure.
+ */
+function noteDelivery(c: TcpConnection, now: number): void {
+  const span = now - c.rateAckedAt;
+  const rtt = c.srtt > 1 ? c.srtt : 1;
+  if (span < rtt) return;
+  c.deliveryRate = Math.floor(((c.bytesAcked - c.rateAcked) * 1000) / span);
+  c.rateAckedAt = now;
+  c.rateAcked = c.bytesAcked;
 }

@@ -88,6 +88,7 @@ export function listenInput(
       t.stats.listenDrops++;
       return;
     }
+    child.inheritBuffers(l);
     fromSynQueue(
       child,
       l,
@@ -132,6 +133,7 @@ export function listenInput(
     const ts = o.hasTimestamp;
     synAck(
       t,
+      l,
       local,
       port,
       remote,
@@ -170,6 +172,7 @@ export function sendSynAck(t: TcpTable, e: number, now: number): void {
   const q = t.synQ;
   synAck(
     t,
+    t.slots[q.ints[SQ_LISTENER][e]],
     q.localAddress[e],
     q.localPort[e],
     q.remoteAddress[e],

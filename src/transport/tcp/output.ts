@@ -82,8 +82,9 @@ export function transmit(c: TcpConnection, now: number): void {
         }
         len = usable;
       } else if (len < c.mss && !c.finQueued) {
-        // Nagle (RFC 896) unless TCP_NODELAY; MSG_MORE holds even a lone segment.
-        if (c.corked || (!c.noDelay && inFlight > 0)) break;
+        // Nagle (RFC 896) unless TCP_NODELAY; MSG_MORE holds even a lone segment. Urgent data
+        // goes at once, as Linux's tcp_nagle_test lets it.
+        if (!c.urgentMode && (c.corked || (!c.noDelay && inFlight > 0))) break;
       }
       if (sendAt(c, c.sndNxt, now, false, c.mss) < 0) return;
     } else {
@@ -148,6 +149,7 @@ export function sendAt(
     c.table.stats.retransmits++;
     c.totalRetransmits++;
     noteRetransmit(c, len + (fin ? 1 : 0), now);
+    c.bytesRetransmitted += len;
   } else if (c.rttAt < 0 && !c.tsOk) {
     c.rttSeq = seq;
     c.rttAt = now;

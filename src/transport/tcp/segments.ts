@@ -14,6 +14,9 @@ import {
   TCP_HEADER_LENGTH,
   TCP_RST,
   TCP_SYN,
+  TCP_URG,
+  seqDiff,
+  seqLt,
   writeMss,
   writeNops,
   writeSack,
@@ -83,10 +86,25 @@ export function writeSegment(
   }
   const window = windowToAdvertise(c, syn);
   const ack = (flags & TCP_ACK) !== 0 ? c.rcvNxt : 0;
+  // Urgent mode (Linux's tcp_transmit_skb): every segment before the urgent pointer carries it,
+  // pointing past the urgent byte, or as far as the field reaches when it is further.
+  let urgent = 0;
+  if (c.urgentMode && !syn && seqLt(seq, c.sndUp)) {
+    if (seqLt(c.sndUp, (seq + 0x10000) | 0)) urgent = seqDiff(c.sndUp, seq);
+    else if (seqLt(c.sndNxt, (seq + 0xffff) | 0)) urgent = 0xffff;
+    if (urgent > 0) flags |= TCP_URG;
+  }
   t.seg
     .wrap(bytes, at)
     .writeHeader(c.localPort, c.remotePort, seq, ack, headerLength, flags, window);
+  if (urgent > 0) writeU16(bytes, at + 18, urgent);
   finish(t, handle, at, headerLength + len, c.localAddress, c.remoteAddress);
+  c.segmentsOut++;
+  if (len > 0) {
+    c.dataSegmentsOut++;
+    c.bytesSent += len;
+    c.dataSentAt = now;
+  }
   if ((flags & TCP_ACK) !== 0) acked(c);
   return 0;
 }
@@ -181,9 +199,13 @@ export function bareSegment(
   return 0;
 }
 
-/** A SYN-ACK for a SYN queue entry or a cookie, with the options the SYN offered and `tsVal`. */
+/**
+ * A SYN-ACK for a SYN queue entry or a cookie of listener `l`, with the options the SYN offered
+ * and `tsVal`; its window and scale are the listener's receive ring's, which the child inherits.
+ */
 export function synAck(
   t: TcpTable,
+  l: TcpConnection,
   local: number,
   localPort: number,
   remote: number,
@@ -201,7 +223,7 @@ export function synAck(
   const bytes = t.bytes;
   const at = poolOffset(t, handle);
   const ws = ((options >>> 16) & 15) - 1;
-  const ourWscale = t.slots.length > 0 ? t.slots[0].ourWscale : 0;
+  const ourWscale = l.ourWscale;
   const o = synOptions(
     bytes,
     at + TCP_HEADER_LENGTH,
@@ -212,7 +234,8 @@ export function synAck(
     tsRecent,
     ws >= 0 ? ourWscale : -1,
   );
-  const window = t.receiveBuffer < 0xffff ? t.receiveBuffer : 0xffff;
+  const space = l.recvRing.capacity;
+  const window = space < 0xffff ? space : 0xffff;
   t.seg
     .wrap(bytes, at)
     .writeHeader(

@@ -27,7 +27,7 @@ import {
   TcpSegment,
   seqLt,
 } from "../../wire/tcp.js";
-import { EndpointTable } from "../endpoint-table.js";
+import { BIND_V6_ONLY, EndpointTable, familyClash } from "../endpoint-table.js";
 import { PortSpace, allocatePort } from "../ports.js";
 import { unreachableErrno } from "../udp.js";
 import { ReadyList } from "../waiter.js";
@@ -74,7 +74,6 @@ export class TcpTable extends EndpointTable<TcpConnection> implements ProtocolHa
   readonly synRetries: number;
   readonly maxRetries: number;
   readonly synQueue: number;
-  readonly receiveBuffer: number;
   /** The time of the poll in progress or the latest one. */
   now = 0;
   /** Connections that reached ESTABLISHED from a listener, counted to order accept(). */
@@ -85,6 +84,8 @@ export class TcpTable extends EndpointTable<TcpConnection> implements ProtocolHa
   segAck = 0;
   segFlags = 0;
   segWnd = 0;
+  /** The urgent pointer field (meaningful with URG). */
+  segUrgent = 0;
   segSourcePort = 0;
   segDestinationPort = 0;
   payloadAt = 0;
@@ -118,7 +119,6 @@ export class TcpTable extends EndpointTable<TcpConnection> implements ProtocolHa
     this.synRetries = settings.synRetries;
     this.maxRetries = settings.retries;
     this.synQueue = settings.synQueue;
-    this.receiveBuffer = settings.receiveBuffer;
     // RFC 6528's secret, drawn once per stack.
     this.hash.setKey(random.next() | 0, random.next() | 0, random.next() | 0, random.next() | 0);
     this.timeWait = new TupleTable(settings.timeWait, 4, 0, random.next() | 0);
@@ -253,6 +253,7 @@ export class TcpTable extends EndpointTable<TcpConnection> implements ProtocolHa
     this.segAck = seg.ack;
     this.segFlags = seg.flags;
     this.segWnd = seg.window;
+    this.segUrgent = seg.urgent;
     const sourcePort = seg.sourcePort;
     const port = seg.destinationPort;
     this.segSourcePort = sourcePort;
@@ -284,7 +285,8 @@ export class TcpTable extends EndpointTable<TcpConnection> implements ProtocolHa
     let listener: TcpConnection | null = null;
     for (let i = 0; i < slots.length; i++) {
       const c = slots[i];
-      if (c.inUse && c.state === LISTEN && c.localPort === port) {
+      // IPV6_V6ONLY on `::`: an IPv4 SYN finds nobody there.
+      if (c.inUse && c.state === LISTEN && c.localPort === port && c.v6Binding !== BIND_V6_ONLY) {
         if (c.localAddress === destination) {
           listener = c;
           break;
@@ -467,6 +469,11 @@ export class TcpTable extends EndpointTable<TcpConnection> implements ProtocolHa
       if (c.state !== LISTEN && (c.state !== CLOSED || c.remotePort !== 0)) continue;
       if (c.parent !== null) continue;
       if (self.reuseAddress && c.reuseAddress && c.state !== LISTEN) continue;
+      const clash = familyClash(self.v6Binding, c.v6Binding);
+      if (clash >= 0) {
+        if (clash > 0) return true;
+        continue;
+      }
       if (address === 0 || c.localAddress === 0 || c.localAddress === address) return true;
     }
     return false;
