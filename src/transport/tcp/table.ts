@@ -29,7 +29,7 @@ import {
 } from "../../wire/tcp.js";
 import { BIND_V6_ONLY, EndpointTable, familyClash } from "../endpoint-table.js";
 import { PortSpace, allocatePort } from "../ports.js";
-import { unreachableErrno } from "../udp.js";
+import { unreachableErrno } from "../icmp-errors.js";
 import { ReadyList } from "../waiter.js";
 import { CLOSED, ESTABLISHED, LISTEN, OFF, SYN_SENT, TIME_WAIT } from "./constants.js";
 import { TcpConnection } from "./connection.js";
