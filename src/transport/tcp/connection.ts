@@ -1,8 +1,9 @@
 // One TCP connection (RFC 9293): its state, its send and receive rings and its timers. The work on
 // it lives in one file per job, as functions taking the connection: calls.ts (the application's
 // calls through a TcpEndpoint), input.ts (segments arriving; TcpTable.input leaves the parsed
-// segment in the table's fields), output.ts (segments leaving, run only from the stack's poll so
-// every timestamp, RTO and RTT sample uses that poll's time), timers.ts, congestion.ts, sack.ts.
+// segment in the table's fields) and handshake.ts (its opening handshake), output.ts (segments
+// leaving, run only from the stack's poll so every timestamp, RTO and RTT sample uses that poll's
+// time), timers.ts, congestion.ts, sack.ts.
 //
 // Sequence space: the send ring holds every byte from `dataStart` (the oldest unacknowledged data
 // byte) on, sent or not; SYN and FIN take a sequence number but no byte of the ring. The receive

@@ -7,7 +7,8 @@ import { due } from "../../time.js";
 import { MAX_WSCALE, TCP_ACK, TCP_RST, TCP_SYN, seqLt } from "../../wire/tcp.js";
 import type { TcpConnection } from "./connection.js";
 import { SYN_RECEIVED, SYN_TS, packSynOptions } from "./constants.js";
-import { fromSynQueue, segmentArrives } from "./input.js";
+import { fromSynQueue } from "./handshake.js";
+import { segmentArrives } from "./input.js";
 import { resetReply, synAck } from "./segments.js";
 import type { TcpTable } from "./table.js";
 
