@@ -201,7 +201,7 @@ export class SocketOperations implements EntryCallback {
     this.lingerOn = parent.lingerOn;
     this.lingerSeconds = parent.lingerSeconds;
     this.v6only = parent.v6only;
-    // The rings took the listener's sizes in the stack (inheritBuffers); the values read back too.
+    // The rings took the listener's sizes in the stack (inheritRings); the values read back too.
     this.streamSendBuffer = parent.streamSendBuffer;
     this.streamReceiveBuffer = parent.streamReceiveBuffer;
     this.oobInline = parent.oobInline;
