@@ -8,33 +8,16 @@
 // take a Completion, wait on the socket's one preallocated waiter entry, and complete exactly once,
 // always later than the call (from the stack's readiness delivery or the layer's poll).
 //
-// The operations themselves live by job in connect.ts, data.ts, options.ts and blocking.ts, as
-// plain functions over the socket (no closures, one extra call on the data path).
+// The operations themselves live by job in connect.ts, data.ts, options.ts (tcp-info.ts),
+// names.ts, readiness.ts and blocking.ts, as plain functions over the socket (no closures, one
+// extra call on the data path).
 
 import { EAGAIN, EBADF } from "../errno.js";
 import type { TcpEndpoint } from "../transport/tcp/endpoint.js";
-import {
-  CLOSED,
-  CLOSE_WAIT,
-  ESTABLISHED,
-  LISTEN,
-  SYN_RECEIVED,
-  SYN_SENT,
-} from "../transport/tcp/constants.js";
+import { CLOSED } from "../transport/tcp/constants.js";
 import type { UdpEndpoint } from "../transport/udp-endpoint.js";
-import {
-  EVENT_ERR,
-  EVENT_HUP,
-  EVENT_IN,
-  EVENT_OUT,
-  EVENT_PRI,
-  EVENT_RDHUP,
-  type EntryCallback,
-  WaiterEntry,
-} from "../transport/waiter.js";
-import {} from "../wire/ipv4.js";
+import { type EntryCallback, WaiterEntry } from "../transport/waiter.js";
 import { SOCK_STREAM } from "./linux.js";
-import {} from "./sockaddr.js";
 import type { SocketLayer } from "./layer.js";
 export { MAX_MEMBERSHIPS } from "./codes.js";
 import {
@@ -50,6 +33,7 @@ import {
 import { accept, bind, connect, listen, shutdown } from "./connect.js";
 import { getPeerName, getSockName, ioctl } from "./names.js";
 import { recvMsg, sendMsg } from "./data.js";
+import { readiness } from "./readiness.js";
 import { applyKeepalive, getSockOpt, setSockOpt } from "./options.js";
 import {
   SS_UNCONNECTED,
@@ -201,7 +185,7 @@ export class SocketOperations implements EntryCallback {
     this.lingerOn = parent.lingerOn;
     this.lingerSeconds = parent.lingerSeconds;
     this.v6only = parent.v6only;
-    // The rings took the listener's sizes in the stack (inheritBuffers); the values read back too.
+    // The rings took the listener's sizes in the stack (inheritRings); the values read back too.
     this.streamSendBuffer = parent.streamSendBuffer;
     this.streamReceiveBuffer = parent.streamReceiveBuffer;
     this.oobInline = parent.oobInline;
@@ -361,38 +345,7 @@ export class SocketOperations implements EntryCallback {
 
   /** The events among `mask` that hold now (EVENT_IN, OUT, ERR, HUP, RDHUP): tcp_poll, datagram_poll. */
   readiness(mask: number): number {
-    if (!this.inUse) return 0;
-    let events = 0;
-    const tcp = this.tcp;
-    if (tcp !== null) {
-      const state = tcp.state;
-      const endpoint = tcp.readiness(
-        EVENT_IN | EVENT_PRI | EVENT_OUT | EVENT_ERR | EVENT_RDHUP | EVENT_HUP,
-      );
-      if (state === LISTEN) return endpoint & (EVENT_IN | EVENT_ERR) & mask;
-      const ended = this.ended;
-      const readShut = this.shutRead || ended || (endpoint & EVENT_RDHUP) !== 0;
-      const writeShut = this.shutWrite || ended;
-      if ((readShut && writeShut) || state === CLOSED) events |= EVENT_HUP;
-      if (readShut) events |= EVENT_IN | EVENT_RDHUP;
-      if (state !== SYN_SENT && state !== SYN_RECEIVED) {
-        // Readable data (an urgent byte out of line at the mark is not), and EPOLLPRI.
-        events |= endpoint & (EVENT_IN | EVENT_PRI);
-        if (
-          writeShut ||
-          (endpoint & EVENT_OUT) !== 0 ||
-          (state !== ESTABLISHED && state !== CLOSE_WAIT)
-        )
-          events |= EVENT_OUT;
-      }
-      if ((endpoint & EVENT_ERR) !== 0 || this.socketError !== 0) events |= EVENT_ERR;
-    } else {
-      const udp = this.udp as UdpEndpoint;
-      events = udp.readiness(EVENT_IN | EVENT_OUT | EVENT_ERR);
-      if (this.shutRead) events |= EVENT_IN | EVENT_RDHUP;
-      if (this.shutRead && this.shutWrite) events |= EVENT_HUP;
-    }
-    return events & mask;
+    return readiness(this, mask);
   }
 
   /** Registers `entry` with the endpoint's waiter queue for the events in `mask`. */

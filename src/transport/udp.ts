@@ -8,17 +8,11 @@ import {
   EADDRNOTAVAIL,
   EAFNOSUPPORT,
   EAGAIN,
-  ECONNREFUSED,
   EDESTADDRREQ,
-  EHOSTDOWN,
-  EHOSTUNREACH,
   EINVAL,
   EMSGSIZE,
   ENETUNREACH,
-  ENONET,
-  ENOPROTOOPT,
   ENOTCONN,
-  EOPNOTSUPP,
 } from "../errno.js";
 import { NO_ROUTE } from "../iface/ipv4.js";
 import { DELIVERED, Ipv4Info, type ProtocolHandler } from "../iface/protocols.js";
@@ -29,19 +23,13 @@ import { Spans } from "../storage/spans.js";
 import type { StackConfig } from "../config.js";
 import { AF_INET, FullAddress, IpAddress, readI32, readU16, writeU16 } from "../wire/address.js";
 import { Checksum, pseudoHeaderSumV4 } from "../wire/checksum.js";
-import {
-  ICMP_DEST_UNREACHABLE,
-  ICMP_FRAGMENTATION_NEEDED,
-  ICMP_HOST_UNREACHABLE,
-  ICMP_NET_UNREACHABLE,
-  ICMP_PORT_UNREACHABLE,
-  ICMP_PROTOCOL_UNREACHABLE,
-} from "../wire/icmpv4.js";
+import { ICMP_DEST_UNREACHABLE, ICMP_PORT_UNREACHABLE } from "../wire/icmpv4.js";
 import { IPV4_BROADCAST, PROTOCOL_UDP, isMulticastV4 } from "../wire/ipv4.js";
 import { UDP_HEADER_LENGTH, UdpDatagram } from "../wire/udp.js";
 import { BIND_V6_ONLY, DatagramSlot, EndpointTable, familyClash } from "./endpoint-table.js";
 import { PortSpace, allocatePort } from "./ports.js";
 import { DatagramQueue, RECORD_GROUP } from "./datagram-queue.js";
+import { unreachableErrno, unreachableIsHard } from "./icmp-errors.js";
 import { EVENT_ERR, EVENT_IN, EVENT_OUT, ReadyList } from "./waiter.js";
 
 /** Largest UDP payload over IPv4: 65535 - 20 - 8. */
@@ -509,50 +497,5 @@ export class UdpTable extends EndpointTable<UdpState> implements PortSpace, Prot
       ep.error = unreachableErrno(code);
       this.ready.raise(ep, EVENT_ERR);
     }
-  }
-}
-
-/**
- * Whether a destination unreachable code is a hard error for a UDP socket: icmp_err_convert's
- * `fatal`, plus fragmentation needed, which UDP reports as EMSGSIZE under path MTU discovery.
- */
-export function unreachableIsHard(code: number): boolean {
-  switch (code) {
-    case ICMP_NET_UNREACHABLE:
-    case ICMP_HOST_UNREACHABLE:
-    case 5: // source route failed
-    case 11: // network unreachable for TOS
-    case 12: // host unreachable for TOS
-      return false;
-    default:
-      return code <= 15;
-  }
-}
-
-/** Linux's icmp_err_convert table for destination unreachable codes. */
-export function unreachableErrno(code: number): number {
-  switch (code) {
-    case ICMP_NET_UNREACHABLE:
-      return ENETUNREACH;
-    case ICMP_HOST_UNREACHABLE:
-      return EHOSTUNREACH;
-    case ICMP_PROTOCOL_UNREACHABLE:
-      return ENOPROTOOPT;
-    case ICMP_PORT_UNREACHABLE:
-      return ECONNREFUSED;
-    case ICMP_FRAGMENTATION_NEEDED:
-      return EMSGSIZE;
-    case 5:
-      return EOPNOTSUPP;
-    case 6:
-    case 9:
-    case 11:
-      return ENETUNREACH;
-    case 7:
-      return EHOSTDOWN;
-    case 8:
-      return ENONET;
-    default:
-      return EHOSTUNREACH;
   }
 }

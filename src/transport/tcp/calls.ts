@@ -43,6 +43,7 @@ import {
   URG_READ,
   URG_VALID,
 } from "./constants.js";
+import { stopTimers } from "./timers.js";
 
 export function tcpBind(c: TcpConnection, address: IpAddress | null, port: number): number {
   if (c.localPort !== 0 || c.state !== CLOSED) return -EINVAL;
@@ -266,7 +267,7 @@ export function tcpShutdown(c: TcpConnection, how: number): number {
   if (state === CLOSED || state === LISTEN || state === SYN_SENT) {
     if (state === SYN_SENT) {
       c.state = CLOSED;
-      c.stopTimers();
+      stopTimers(c);
       return 0;
     }
     return -ENOTCONN;

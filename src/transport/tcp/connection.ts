@@ -1,29 +1,21 @@
 // One TCP connection (RFC 9293): its state, its send and receive rings and its timers. The work on
 // it lives in one file per job, as functions taking the connection: calls.ts (the application's
 // calls through a TcpEndpoint), input.ts (segments arriving; TcpTable.input leaves the parsed
-// segment in the table's fields), output.ts (segments leaving, run only from the stack's poll so
-// every timestamp, RTO and RTT sample uses that poll's time), timers.ts, congestion.ts, sack.ts.
+// segment in the table's fields) and handshake.ts (its opening handshake), output.ts (segments
+// leaving, run only from the stack's poll so every timestamp, RTO and RTT sample uses that poll's
+// time), timers.ts, congestion.ts, sack.ts. buffers.ts sizes the rings (SO_RCVBUF, SO_SNDBUF).
 //
 // Sequence space: the send ring holds every byte from `dataStart` (the oldest unacknowledged data
 // byte) on, sent or not; SYN and FIN take a sequence number but no byte of the ring. The receive
 // ring holds in-order bytes not yet read, and past them out-of-order bytes parked at their place,
 // which the Assembler tracks relative to rcvNxt; so out-of-order data counts against the window.
-//
-// Both rings are spans of the socket buffer region (Spans), reserved in the arena at start-up and
-// handed out when a connection opens, back when it closes. So SO_RCVBUF and SO_SNDBUF can size
-// one connection's rings without allocating: before connect or listen the rings are carved again
-// at the size asked (a listener's children take its sizes), growing only into the region's
-// headroom beyond every socket's promised default, so the budget fixed at start-up always holds
-// and every socket can still open. The receive window offered, and its scale, follow the ring.
 
 import { Assembler } from "../../storage/assembler.js";
 import { Memory } from "../../storage/memory.js";
 import { RegionRing } from "../../storage/region-ring.js";
 import { ByteRing } from "../../storage/ring.js";
 import { Spans } from "../../storage/spans.js";
-import { MAX_WSCALE } from "../../wire/tcp.js";
 import { Slot } from "../endpoint-table.js";
-import { earlier } from "../../time.js";
 import { EVENT_ERR, EVENT_HUP, EVENT_IN, EVENT_OUT, EVENT_PRI, EVENT_RDHUP } from "../waiter.js";
 import {
   CLOSED,
@@ -38,14 +30,9 @@ import {
   URG_VALID,
 } from "./constants.js";
 import type { TcpTable } from "./table.js";
+import { closeRings, openRings, resizeReceiveRing, scaleFor } from "./buffers.js";
 import { sendReset } from "./segments.js";
-
-/** The window scale a receive ring of `capacity` bytes needs for its whole window. */
-export function scaleFor(capacity: number): number {
-  let shift = 0;
-  while (shift < MAX_WSCALE && capacity >>> shift > 0xffff) shift++;
-  return shift;
-}
+import { stopTimers } from "./timers.js";
 
 export class TcpConnection extends Slot {
   readonly id: number;
@@ -53,8 +40,8 @@ export class TcpConnection extends Slot {
   readonly sendRing: ByteRing;
   readonly recvRing: ByteRing;
   /** The rings' spans of the socket buffer region, held while the connection is open. */
-  private readonly sendSpan: RegionRing;
-  private readonly recvSpan: RegionRing;
+  readonly sendSpan: RegionRing;
+  readonly recvSpan: RegionRing;
   readonly ooo: Assembler;
   /** The SACK scoreboard (RFC 6675): what the peer holds past sndUna, relative to sndUna. */
   readonly sacked: Assembler;
@@ -282,60 +269,16 @@ export class TcpConnection extends Slot {
     this.rcvWscale = this.ourWscale;
   }
 
-  /** Takes both rings' spans, of the configured sizes, as the connection opens. */
   claimBuffers(): boolean {
-    if (!this.sendSpan.open()) return false;
-    if (this.recvSpan.open()) {
-      this.ourWscale = scaleFor(this.recvRing.capacity);
-      this.rcvWscale = this.ourWscale;
-      return true;
-    }
-    this.sendSpan.close();
-    return false;
-  }
-
-  /** Whether the rings may still change size: never connected, not listening, both empty. */
-  get buffersMovable(): boolean {
-    return (
-      this.state === CLOSED &&
-      !this.wasConnected &&
-      this.sendRing.readable === 0 &&
-      this.recvRing.readable === 0
-    );
-  }
-
-  /**
-   * SO_RCVBUF on a connection not yet opened: the receive ring moves to a span of `bytes` (what
-   * the region allows, see RegionRing.resize), and the window scale offered follows it, as
-   * Linux's tcp_select_initial_window follows a locked sk_rcvbuf. Once connecting or listening,
-   * the window has been offered and its scale fixed, so the ring keeps its size.
-   */
-  resizeReceive(bytes: number): void {
-    if (!this.buffersMovable) return;
-    this.recvSpan.resize(bytes);
-    this.ourWscale = scaleFor(this.recvRing.capacity);
-    this.rcvWscale = this.ourWscale;
-  }
-
-  /** SO_SNDBUF on a connection not yet opened: the send ring moves to a span of `bytes`. */
-  resizeSend(bytes: number): void {
-    if (this.buffersMovable) this.sendSpan.resize(bytes);
-  }
-
-  /**
-   * A child of listener `l` takes its rings' sizes and the window scale its SYN-ACK offered, as
-   * Linux's children inherit the listener's sk_rcvbuf and sk_sndbuf.
-   */
-  inheritBuffers(l: TcpConnection): void {
-    this.sendSpan.resize(l.sendRing.capacity);
-    this.recvSpan.resize(l.recvRing.capacity);
-    this.ourWscale = l.ourWscale;
-    this.rcvWscale = l.ourWscale;
+    return openRings(this);
   }
 
   freeBuffers(): void {
-    this.sendSpan.close();
-    this.recvSpan.close();
+    closeRings(this);
+  }
+
+  resizeReceive(bytes: number): void {
+    resizeReceiveRing(this, bytes);
   }
 
   reset(): void {
@@ -362,7 +305,7 @@ export class TcpConnection extends Slot {
     this.peerMss = 536;
     this.tsOk = this.sackOk = this.wsOk = false;
     this.tsRecent = 0;
-    this.stopTimers();
+    stopTimers(this);
     this.srtt = this.rttvar = 0;
     this.rto = this.table.initialRto;
     this.retries = 0;
@@ -425,26 +368,9 @@ export class TcpConnection extends Slot {
     this.ooo.clear();
   }
 
-  stopTimers(): void {
-    this.rtoAt = OFF;
-    this.delackAt = OFF;
-    this.keepAt = OFF;
-    this.persistAt = OFF;
-    this.finWait2At = OFF;
-  }
-
   /** Whether the state has a synchronized sequence space (RFC 9293's "synchronized states"). */
   get synchronized(): boolean {
     return this.state >= ESTABLISHED;
-  }
-
-  /** The earliest timer (OFF: none armed), or 0 when output is waiting (and could run). */
-  deadline(canSend: boolean): number {
-    if (this.pendingOutput && (!this.blocked || canSend)) return 0;
-    let t = earlier(this.rtoAt, this.delackAt);
-    t = earlier(t, this.keepAt);
-    t = earlier(t, this.persistAt);
-    return earlier(t, this.finWait2At);
   }
 
   /** Asks for an output pass: at once inside a poll, otherwise at the next one. */
@@ -527,7 +453,7 @@ export class TcpConnection extends Slot {
     const table = this.table;
     const wasSync = this.synchronized || this.state === SYN_RECEIVED;
     this.state = CLOSED;
-    this.stopTimers();
+    stopTimers(this);
     this.pendingOutput = false;
     this.sendRing.clear();
     this.ooo.clear();
@@ -557,8 +483,4 @@ export class TcpConnection extends Slot {
   get finSeq(): number {
     return (this.dataStart + this.sendRing.readable) | 0;
   }
-
-  // ================================================================ timers
-
-  // ================================================================ output
 }

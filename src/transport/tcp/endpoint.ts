@@ -22,6 +22,7 @@ import type { TcpConnection } from "./connection.js";
 import { TcpInfo, readInfo } from "./info.js";
 import { waiting } from "./listen.js";
 import { setKeepalive } from "./timers.js";
+import { resizeSendRing } from "./buffers.js";
 
 /** An application's TCP socket (stack.openTcp(), or accept()): every call returns a count or -errno, and -EBADF once closed. */
 export class TcpEndpoint {
@@ -259,7 +260,7 @@ export class TcpEndpoint {
   setSendBuffer(bytes: number): number {
     const c = this.live();
     if (c === null) return -EBADF;
-    c.resizeSend(bytes);
+    resizeSendRing(c, bytes);
     return 0;
   }
 

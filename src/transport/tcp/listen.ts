@@ -5,9 +5,11 @@
 import { TUPLE_FULL_FAIL } from "../../storage/tuple-table.js";
 import { due } from "../../time.js";
 import { MAX_WSCALE, TCP_ACK, TCP_RST, TCP_SYN, seqLt } from "../../wire/tcp.js";
+import { inheritRings } from "./buffers.js";
 import type { TcpConnection } from "./connection.js";
 import { SYN_RECEIVED, SYN_TS, packSynOptions } from "./constants.js";
-import { fromSynQueue, segmentArrives } from "./input.js";
+import { fromSynQueue } from "./handshake.js";
+import { segmentArrives } from "./input.js";
 import { resetReply, synAck } from "./segments.js";
 import type { TcpTable } from "./table.js";
 
@@ -88,7 +90,7 @@ export function listenInput(
       t.stats.listenDrops++;
       return;
     }
-    child.inheritBuffers(l);
+    inheritRings(child, l);
     fromSynQueue(
       child,
       l,

@@ -29,13 +29,13 @@ import {
 } from "../../wire/tcp.js";
 import { BIND_V6_ONLY, EndpointTable, familyClash } from "../endpoint-table.js";
 import { PortSpace, allocatePort } from "../ports.js";
-import { unreachableErrno } from "../udp.js";
+import { unreachableErrno } from "../icmp-errors.js";
 import { ReadyList } from "../waiter.js";
 import { CLOSED, ESTABLISHED, LISTEN, OFF, SYN_SENT, TIME_WAIT } from "./constants.js";
 import { TcpConnection } from "./connection.js";
 import { segmentArrives } from "./input.js";
 import { transmit } from "./output.js";
-import { runTimers } from "./timers.js";
+import { deadline, runTimers } from "./timers.js";
 import { bareSegment, resetReply } from "./segments.js";
 import { dropSynQueue, listenInput, synQueueTimers } from "./listen.js";
 
@@ -206,7 +206,7 @@ export class TcpTable extends EndpointTable<TcpConnection> implements ProtocolHa
     const slots = this.slots;
     for (let i = 0; i < slots.length; i++) {
       const c = slots[i];
-      if (c.inUse) t = earlier(t, c.deadline(canSend));
+      if (c.inUse) t = earlier(t, deadline(c, canSend));
     }
     return t;
   }

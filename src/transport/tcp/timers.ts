@@ -5,12 +5,30 @@ import { ETIMEDOUT } from "../../errno.js";
 import { seqDiff } from "../../wire/tcp.js";
 import { enterLoss } from "./congestion.js";
 import type { TcpConnection } from "./connection.js";
-import { due } from "../../time.js";
+import { due, earlier } from "../../time.js";
 import { CLOSED, FIN_WAIT_2, MAX_RTO, OFF, SYN_RECEIVED, SYN_SENT } from "./constants.js";
 import { sendProbe } from "./segments.js";
 
 /** Persist and keepalive probes back off up to this. */
 const MAX_PERSIST = 60_000;
+
+/** Disarms every timer. */
+export function stopTimers(c: TcpConnection): void {
+  c.rtoAt = OFF;
+  c.delackAt = OFF;
+  c.keepAt = OFF;
+  c.persistAt = OFF;
+  c.finWait2At = OFF;
+}
+
+/** The earliest timer (OFF: none armed), or 0 when output is waiting (and could run). */
+export function deadline(c: TcpConnection, canSend: boolean): number {
+  if (c.pendingOutput && (!c.blocked || canSend)) return 0;
+  let t = earlier(c.rtoAt, c.delackAt);
+  t = earlier(t, c.keepAt);
+  t = earlier(t, c.persistAt);
+  return earlier(t, c.finWait2At);
+}
 
 export function armKeepalive(c: TcpConnection, now: number): void {
   c.keepAt = c.keepalive ? now + c.keepIdle : OFF;
