@@ -176,7 +176,7 @@ async function main(): Promise<void> {
   const wire = device;
   let chip: Pollable | null = null;
   if (options.device === "enc28j60") {
-    const simulated = simulatedEnc28j60(wire, options.mac, () => performance.now());
+    const simulated = simulatedEnc28j60(wire, options.mac, () => driver.now());
     chip = simulated.chip;
     device = simulated.driver;
   } else if (options.device === "w5500") {

@@ -189,6 +189,8 @@ export class Enc28j60 implements NetDevice {
   txRetries = 0;
   /** Transmissions that did not finish in time (the TX-stall errata), recovered by TXRST. */
   txTimeouts = 0;
+  /** Transmissions that had finished, yet only the timeout noticed: their interrupt never came. */
+  txUnreported = 0;
   /** Offers answered TX_BUSY. */
   txBusyAnswers = 0;
   linkChanges = 0;
@@ -506,6 +508,7 @@ export class Enc28j60 implements NetDevice {
   private txStalled(): void {
     if ((this.readRegister(ECON1) & ECON1_TXRTS) === 0) {
       // It finished; the flags will tell how at the next service.
+      this.txUnreported++;
       this.irq = true;
       this.txStartedAt = this.now;
       return;

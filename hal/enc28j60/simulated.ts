@@ -16,6 +16,10 @@ function onInterrupt(this: { target: unknown }): void {
   (this.target as Enc28j60).interrupt();
 }
 
+/**
+ * `clock` must be the clock of whoever polls the chip (the NodeDriver's now()): the chip's deadlines
+ * are in it, and a poller on another clock arms its timer at the wrong time.
+ */
 export function simulatedEnc28j60(
   wire: NetDevice,
   mac: Uint8Array,

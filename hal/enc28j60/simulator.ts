@@ -160,7 +160,10 @@ export interface Enc28j60SimOptions {
   hz?: number;
   /** Cost of one CS window (select, call overhead, deselect) in µs (default 2). */
   windowUs?: number;
-  /** The host clock in ms, which the chip's clock never falls behind (default: none). */
+  /**
+   * The host clock in ms, which the chip's clock never falls behind (default: none). It must be the
+   * clock poll() is given: nextDeadline() answers in it.
+   */
   clock?: (() => number) | null;
   /** EREVID (default 6 = B7). Below 5 the slow-clock errata (E27) applies. */
   revision?: number;

@@ -45,6 +45,12 @@ test("ping -c 20 through the chip: 20 of 20 answered", async ({ lab }) => {
   const ping = await lab.run("ping", ["-c", "20", "-i", "0.02", "-W", "2", STACK], {
     timeoutMs: 20000,
   });
+  console.log(
+    ping.stdout
+      .split("\n")
+      .filter((line) => /packets|rtt/.test(line))
+      .join("\n"),
+  );
   assert.match(ping.stdout, /20 packets transmitted, 20 received, 0% packet loss/);
   assert.is(current.stack.iface!.icmpStats.echoRepliesOut, 20);
 });

@@ -58,7 +58,8 @@ export async function tapStack(
   let chip: Enc28j60Sim | null = null;
   let simulator: W5500Simulator | null = null;
   if (kind === "enc28j60") {
-    const simulated = simulatedEnc28j60(wire, tap.mac, () => performance.now());
+    // The driver's clock, not performance.now(): the chip's deadlines arm the driver's timer.
+    const simulated = simulatedEnc28j60(wire, tap.mac, () => driver.now());
     chip = simulated.chip;
     device = simulated.driver;
   } else if (kind === "w5500") {
