@@ -232,6 +232,8 @@ export function sampleRtt(c: TcpConnection, now: number, ack: number): void {
   else if (c.rttAt >= 0 && seqLt(c.rttSeq, ack)) r = now - c.rttAt;
   if (c.rttAt >= 0 && seqLt(c.rttSeq, ack)) c.rttAt = -1;
   if (r < 0) return;
+  // tcpi_min_rtt: the smallest plausible sample.
+  if (r <= MAX_RTO && (c.minRtt < 0 || r < c.minRtt)) c.minRtt = r;
   if (r > MAX_RTO) r = MAX_RTO;
   if (c.srtt === 0) {
     c.srtt = r > 0 ? r : 1;

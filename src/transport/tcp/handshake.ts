@@ -8,7 +8,6 @@ import { EVENT_OUT } from "../waiter.js";
 import { sampleRtt, startCongestion } from "./congestion.js";
 import type { TcpConnection } from "./connection.js";
 import { ESTABLISHED, OFF, SYN_RECEIVED, SYN_SACK, SYN_TS } from "./constants.js";
-import { noteMinRtt } from "./info.js";
 import { windowToAdvertise } from "./output.js";
 import { sendReset } from "./segments.js";
 import { armKeepalive } from "./timers.js";
@@ -63,7 +62,6 @@ export function synSentInput(c: TcpConnection, now: number): void {
     c.maxSndWnd = c.sndWnd;
     c.sndWl1 = t.segSeq;
     c.sndWl2 = ack;
-    noteMinRtt(c, now, ack);
     sampleRtt(c, now, ack);
     establish(c, now);
     c.ackNow = true;

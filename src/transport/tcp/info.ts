@@ -2,12 +2,12 @@
 // reports, from this stack's own state, in Linux's units (times in microseconds or milliseconds
 // since, windows in bytes, counts in segments). Figures this stack does not keep (pacing, ECN,
 // receive-side RTT, the RTO recovery totals) stay 0; the socket layer lays the rest out in
-// struct tcp_info. The two figures measured as ACKs arrive (min RTT, delivery rate) are taken here
-// too, called from input.
+// struct tcp_info. The delivery rate is measured here as ACKs arrive, called from input; the min RTT
+// is kept by sampleRtt (congestion.ts) with every RTT sample.
 
-import { seqDiff, seqLt } from "../../wire/tcp.js";
+import { seqDiff } from "../../wire/tcp.js";
 import type { TcpConnection } from "./connection.js";
-import { CLOSED, LISTEN, MAX_RTO } from "./constants.js";
+import { CLOSED, LISTEN } from "./constants.js";
 import { sackedBytes } from "./sack.js";
 
 /** tcpi_ca_state: no loss in sight. */
@@ -153,19 +153,6 @@ export function readInfo(c: TcpConnection, info: TcpInfo, now: number): void {
   info.sendWindow = c.sndWnd;
   const window = seqDiff(c.rcvAdv, c.rcvNxt);
   info.receiveWindow = open && window > 0 ? window : 0;
-}
-
-/**
- * tcpi_min_rtt: the sample sampleRtt (congestion.ts) is about to take from this ACK, by its rule
- * (the echoed timestamp, else the one timed segment), kept when it is the smallest yet.
- */
-export function noteMinRtt(c: TcpConnection, now: number, ack: number): void {
-  const o = c.table.opts;
-  let r = -1;
-  if (c.tsOk && o.hasTimestamp && o.tsEcr !== 0) r = ((now | 0) - o.tsEcr) | 0;
-  else if (c.rttAt >= 0 && seqLt(c.rttSeq, ack)) r = now - c.rttAt;
-  if (r < 0 || r > MAX_RTO) return;
-  if (c.minRtt < 0 || r < c.minRtt) c.minRtt = r;
 }
 
 /**

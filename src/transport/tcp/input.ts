@@ -33,7 +33,7 @@ import {
   URG_VALID,
 } from "./constants.js";
 import { establish, synSentInput } from "./handshake.js";
-import { noteDelivery, noteMinRtt } from "./info.js";
+import { noteDelivery } from "./info.js";
 import { isDsack, receiveDsack, recordSacks } from "./sack.js";
 import { armKeepalive } from "./timers.js";
 import { challengeAck, sendAck, sendReset } from "./segments.js";
@@ -231,7 +231,6 @@ export function processAck(
   if (seqLt(c.sndUna, ack)) {
     const acked = seqDiff(ack, c.sndUna);
     c.sacked.advance(acked);
-    noteMinRtt(c, now, ack);
     sampleRtt(c, now, ack);
     c.bytesAcked += acked;
     if (c.sndUna === c.iss) c.delivered++;
