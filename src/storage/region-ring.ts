@@ -74,6 +74,26 @@ export class RegionRing {
     return grant;
   }
 
+  /**
+   * Moves the ring and the bytes it holds to a span of exactly `capacity` bytes, when the region
+   * has that much beyond its promises; false (nothing changed) when not, or when they would not fit.
+   */
+  move(capacity: number): boolean {
+    const ring = this.ring;
+    const spans = this.spans;
+    const used = ring.readable;
+    if (this.spanAt < 0 || capacity < used) return false;
+    if (spanLength(capacity) > spans.spare || spans.live >= spans.maxSpans) return false;
+    const at = spans.alloc(capacity);
+    if (at < 0) return false;
+    ring.peek(ring.bytes, at, used, 0);
+    spans.free(this.spanAt);
+    this.spanAt = at;
+    ring.place(at, capacity);
+    ring.commit(used);
+    return true;
+  }
+
   /** Gives the span back; whatever the ring held is dropped. */
   close(): void {
     if (this.spanAt < 0) return;

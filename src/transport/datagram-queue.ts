@@ -11,8 +11,9 @@
 import { EAGAIN } from "../errno.js";
 import { copy } from "../storage/memory.js";
 import { Memory } from "../storage/memory.js";
+import { RegionRing } from "../storage/region-ring.js";
 import { ByteRing } from "../storage/ring.js";
-import { SPAN_ALIGN, Spans } from "../storage/spans.js";
+import { Spans } from "../storage/spans.js";
 import { FullAddress, readI32, readU16, writeU16, writeU32 } from "../wire/address.js";
 
 export const RECORD_HEADER = 48;
@@ -37,10 +38,6 @@ export function socketBufferSize(value: number, max: number, min: number): numbe
   return doubled > min ? doubled : min;
 }
 
-function spanLength(n: number): number {
-  return (n + SPAN_ALIGN - 1) & ~(SPAN_ALIGN - 1);
-}
-
 export class DatagramQueue {
   readonly ring: ByteRing;
   /** Datagrams held. */
@@ -49,24 +46,23 @@ export class DatagramQueue {
   lastLength = 0;
   /** When the datagram last read arrived (stack ms, the time of the poll that queued it). */
   lastArrival = -1;
-  /** The capacity a socket opens with; promised to it in the region while it is closed. */
-  readonly initial: number;
+  private readonly region: RegionRing;
   private readonly bytes: Uint8Array;
   /** Arena scratch where a record header is assembled or read back; shared, used briefly. */
   private readonly recordAt: number;
-  private readonly spans: Spans;
-  /** The span under the ring, or -1 while the socket is closed. */
-  private spanAt = -1;
   /** A capacity asked for that must wait until the queue drains; 0: none. */
   private pending = 0;
 
   constructor(memory: Memory, spans: Spans, initial: number, recordAt: number) {
-    this.ring = new ByteRing(memory, 0);
+    this.region = new RegionRing(memory, spans, initial);
+    this.ring = this.region.ring;
     this.bytes = memory.bytes;
     this.recordAt = recordAt;
-    this.spans = spans;
-    this.initial = initial;
-    spans.reserved += spanLength(initial);
+  }
+
+  /** The capacity a socket opens with; promised to it in the region while it is closed. */
+  get initial(): number {
+    return this.region.initial;
   }
 
   /** Capacity in bytes, records included (SO_RCVBUF): a pending resize counts as done. */
@@ -79,20 +75,9 @@ export class DatagramQueue {
    * free block that big (its bytes are there, promised, but split by sockets that grew).
    */
   open(): boolean {
-    if (this.spanAt >= 0) return true;
-    const spans = this.spans;
-    const promised = spanLength(this.initial);
-    spans.reserved -= promised;
-    const at = spans.alloc(this.initial);
-    if (at < 0) {
-      spans.reserved += promised;
-      return false;
-    }
-    this.spanAt = at;
-    this.ring.place(at, this.initial);
-    this.count = 0;
-    this.lastLength = 0;
-    this.lastArrival = -1;
+    if (this.region.isOpen) return true;
+    if (!this.region.open()) return false;
+    this.clear();
     this.pending = 0;
     return true;
   }
@@ -101,56 +86,20 @@ export class DatagramQueue {
   close(): void {
     this.clear();
     this.pending = 0;
-    if (this.spanAt < 0) return;
-    this.spans.free(this.spanAt);
-    this.spans.reserved += spanLength(this.initial);
-    this.spanAt = -1;
-    this.ring.place(0, 0);
+    this.region.close();
   }
 
   /**
    * Makes the queue hold `capacity` bytes. Queued datagrams move to the new span when one is free
    * and they fit; otherwise the change waits until the queue drains. On an empty queue it happens
-   * at once, growing only as far as the region's unpromised bytes and its largest free block
-   * allow (never less than before, since the old span is given back first).
+   * at once, as RegionRing.resize allows.
    */
   resize(capacity: number): void {
-    if (this.spanAt < 0) return;
-    const spans = this.spans;
-    const ring = this.ring;
+    if (!this.region.isOpen) return;
     this.pending = 0;
-    if (capacity === ring.capacity) return;
-    if (this.count === 0) {
-      const old = ring.capacity;
-      spans.free(this.spanAt);
-      let room = spans.spare;
-      const largest = spans.largest;
-      if (largest < room) room = largest;
-      let grant = capacity;
-      if (spanLength(grant) > room) grant = room & ~(SPAN_ALIGN - 1);
-      let at = spans.alloc(grant);
-      if (at < 0) {
-        // Unreachable while every owner keeps its promises; the old size always fits again.
-        grant = old;
-        at = spans.alloc(old);
-      }
-      this.spanAt = at;
-      ring.place(at, grant);
-      return;
-    }
-    const used = ring.readable;
-    if (capacity >= used && spanLength(capacity) <= spans.spare && spans.live < spans.maxSpans) {
-      const at = spans.alloc(capacity);
-      if (at >= 0) {
-        ring.peek(this.bytes, at, used, 0);
-        spans.free(this.spanAt);
-        this.spanAt = at;
-        ring.place(at, capacity);
-        ring.commit(used);
-        return;
-      }
-    }
-    this.pending = capacity;
+    if (capacity === this.ring.capacity) return;
+    if (this.count === 0) this.region.resize(capacity);
+    else if (!this.region.move(capacity)) this.pending = capacity;
   }
 
   clear(): void {
